@@ -1,0 +1,180 @@
+"""The declarative data contract (config/contract.yaml) and county settings, loaded once.
+
+Everything an analyst may want to extend (header synonyms, vocabularies, required
+fields, row classes, thresholds) lives in the YAML files; this module only reads
+them and offers the normalisation that header and vocabulary matching share.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+CONFIG_DIR = Path(__file__).parent / "config"
+
+_BRACKETED = re.compile(r"[(\[【{<《][^()\[\]【】{}<>《》]*[)\]】}>》]")
+_SPACE = re.compile(r"\s+")
+_PUNCT = re.compile(r"[\"'“”‘’`·•:：;；,，、。.!！?？*＊#＃]")
+
+
+def nfkc(text: str) -> str:
+    """Full-width → half-width and compatibility forms (（ → (, ：→ :, Ａ → A)."""
+    return unicodedata.normalize("NFKC", text)
+
+
+def norm_header(text: object) -> str:
+    """Normalise a header cell: NFKC, drop line breaks/spaces, bracketed annotations and punctuation.
+
+    "整改\n时限" → "整改时限"; "责 任 人" → "责任人"; "责任人（签字）" → "责任人";
+    "移交线索（件）" → "移交线索".
+    """
+    if text is None:
+        return ""
+    s = nfkc(str(text))
+    s = _SPACE.sub("", s)
+    prev = None
+    while prev != s:
+        prev, s = s, _BRACKETED.sub("", s)
+    s = _PUNCT.sub("", s)
+    return s.strip()
+
+
+def norm_value(text: object) -> str:
+    """Normalise a vocabulary value: NFKC, no spaces, no quotes/punctuation."""
+    if text is None:
+        return ""
+    s = _SPACE.sub("", nfkc(str(text)))
+    return _PUNCT.sub("", s)
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    synonyms: tuple[str, ...]
+    type: str = "text"
+    vocab: str | None = None
+    required: bool = False
+    context: bool = False
+    fill_down: bool = False
+
+
+@dataclass
+class Kind:
+    name: str
+    label: str
+    columns: dict[str, Column]
+    identify_all: tuple[str, ...]
+    identify_any: tuple[str, ...]
+    key: tuple[str, ...]
+    personal: tuple[str, ...] = ()
+    dimensions: bool = False
+    # normalised header → column name (exact synonyms)
+    exact: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Vocabulary:
+    name: str
+    entries: list[tuple[str, tuple[str, ...]]]  # (code, synonyms) in priority order
+    fallback: str | None
+
+    @property
+    def codes(self) -> list[str]:
+        return [c for c, _ in self.entries]
+
+    def lookup(self, raw: object) -> str | None:
+        """Exact synonym or code first, then the first entry (in file order) whose ≥2-char synonym occurs."""
+        v = norm_value(raw)
+        if not v:
+            return None
+        for code, syns in self.entries:
+            if v == code or v in syns:
+                return code
+        for code, syns in self.entries:
+            for s in syns:
+                if len(s) >= 2 and s in v:
+                    return code
+        return self.fallback
+
+
+@dataclass
+class Contract:
+    kinds: dict[str, Kind]
+    vocabularies: dict[str, Vocabulary]
+    footer_prefixes: tuple[str, ...]
+    total_words: tuple[str, ...]
+    subheading: re.Pattern
+    settings: dict
+    fingerprint: str
+
+    def kind(self, name: str) -> Kind:
+        return self.kinds[name]
+
+
+def _load_yaml(path: Path) -> dict:
+    with open(path, encoding="utf-8") as fh:
+        return yaml.safe_load(fh) or {}
+
+
+def load_contract(contract_path: Path | None = None, settings_path: Path | None = None) -> Contract:
+    contract_path = contract_path or CONFIG_DIR / "contract.yaml"
+    settings_path = settings_path or CONFIG_DIR / "settings.yaml"
+    raw = _load_yaml(contract_path)
+    settings = _load_yaml(settings_path)
+    kinds: dict[str, Kind] = {}
+    for kname, kd in raw["kinds"].items():
+        cols = {}
+        for cname, cd in kd["columns"].items():
+            syns = tuple(dict.fromkeys(norm_header(s) for s in cd.get("synonyms", []) if norm_header(s)))
+            cols[cname] = Column(
+                name=cname,
+                synonyms=syns,
+                type=cd.get("type", "text"),
+                vocab=cd.get("vocab"),
+                required=bool(cd.get("required", False)),
+                context=bool(cd.get("context", False)),
+                fill_down=bool(cd.get("fill_down", False)),
+            )
+        ident = kd.get("identify", {})
+        kind = Kind(
+            name=kname,
+            label=kd.get("label", kname),
+            columns=cols,
+            identify_all=tuple(ident.get("all", [])),
+            identify_any=tuple(ident.get("any", [])),
+            key=tuple(kd.get("key", [])),
+            personal=tuple(kd.get("personal", [])),
+            dimensions=bool(kd.get("dimensions", False)),
+        )
+        for c in cols.values():
+            for s in c.synonyms:
+                kind.exact.setdefault(s, c.name)
+        kinds[kname] = kind
+    vocabs = {}
+    for vname, vd in raw["vocabularies"].items():
+        vd = dict(vd)
+        fb = vd.pop("fallback", None)
+        entries = [(str(code), tuple(norm_value(s) for s in syns)) for code, syns in vd.items()]
+        vocabs[vname] = Vocabulary(vname, entries, fb)
+    rc = raw.get("row_classes", {})
+    fp = hashlib.sha256(contract_path.read_bytes() + settings_path.read_bytes()).hexdigest()[:16]
+    return Contract(
+        kinds=kinds,
+        vocabularies=vocabs,
+        footer_prefixes=tuple(nfkc(p) for p in rc.get("footer_prefixes", [])),
+        total_words=tuple(rc.get("total_words", [])),
+        subheading=re.compile(rc.get("subheading_pattern", r"^[一二三四五六七八九十]+、")),
+        settings=settings,
+        fingerprint=fp,
+    )
+
+
+@lru_cache(maxsize=1)
+def default_contract() -> Contract:
+    return load_contract()

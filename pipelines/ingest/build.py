@@ -1,0 +1,411 @@
+"""Ingest orchestration: discover → hash → parse (cached, parallel) → resolve → dedupe →
+write the warehouse atomically.
+
+Every non-empty raw row ends as exactly one of loaded / quarantined / skipped; the
+raw_rows table records which, with provenance, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import pickle
+import re
+import time
+from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipelines import __version__
+from pipelines.contract import Contract, default_contract
+from pipelines.ingest import schema as S
+from pipelines.ingest.parse import ParsedFile, ParsedRow, ParsedSheet, parse_file
+from pipelines.ingest.read import SUPPORTED, ReadError
+from pipelines.ingest.resolve import (
+    RoundInfo,
+    RoundResolver,
+    UnitInfo,
+    UnitResolver,
+    clean,
+    infer_county,
+)
+from pipelines.warehouse import db as W
+
+IGNORED_NAMES = re.compile(r"^(~\$|\.|readme)", re.I)
+IGNORED_SUFFIXES = {".md", ".json"}
+_ALIAS_SPLIT = re.compile(r"[、,;，；/|\n]+")
+_INGEST_SRC = ["read.py", "structure.py", "parse.py", "values.py"]
+
+
+@dataclass
+class FileRec:
+    path: Path
+    rel: str
+    sha256: str = ""
+    size: int = 0
+    mtime: float = 0.0
+    status: str = "pending"  # ingested | duplicate | failed
+    error: str | None = None
+    duplicate_of: str | None = None
+    parsed: ParsedFile | None = None
+    cached: bool = False
+    counts: dict = field(default_factory=lambda: {"read": 0, "loaded": 0, "quarantined": 0, "skipped": 0})
+
+    @property
+    def folder_parts(self) -> list[str]:
+        return list(Path(self.rel).parent.parts)[::-1]
+
+
+@dataclass
+class Item:
+    """One data row on its way to a staging table."""
+    f: FileRec
+    sheet: ParsedSheet
+    pr: ParsedRow
+    kind: str
+    values: dict
+    outcome: str = "loaded"
+    reason: str | None = None
+    reason_code: str | None = None
+    suggestions: list[str] = field(default_factory=list)
+    skip_class: str | None = None
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def discover(raw_dir: Path) -> list[FileRec]:
+    recs = []
+    for p in sorted(raw_dir.rglob("*")):
+        if not p.is_file():
+            continue
+        rel = p.relative_to(raw_dir)
+        if any(IGNORED_NAMES.match(part) for part in rel.parts) or p.suffix.lower() in IGNORED_SUFFIXES:
+            continue
+        recs.append(FileRec(path=p, rel=rel.as_posix()))
+    return recs
+
+
+def parser_fingerprint(contract: Contract) -> str:
+    h = hashlib.sha256(contract.fingerprint.encode() + __version__.encode())
+    here = Path(__file__).parent
+    for name in _INGEST_SRC:
+        h.update((here / name).read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _parse_job(args: tuple[str, Contract]) -> tuple[str, ParsedFile | None, str | None]:
+    path, contract = args
+    try:
+        return path, parse_file(Path(path), contract), None
+    except ReadError as exc:
+        return path, None, str(exc)
+    except MemoryError:
+        return path, None, "文件过大，内存不足：请拆分后再放入"
+    except Exception as exc:  # any reader bug must not stop the other files
+        return path, None, f"读取失败（{type(exc).__name__}: {str(exc)[:160]}）：请在 Excel 中打开确认后另存为 .xlsx"
+
+
+def _parse_all(todo: list[FileRec], contract: Contract, workers: int | None, progress) -> None:
+    if workers is None:
+        workers = min(2, os.cpu_count() or 1) if len(todo) >= 8 else 1
+    jobs = [(str(f.path), contract) for f in todo]
+    by_path = {str(f.path): f for f in todo}
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as ex:
+            results = ex.map(_parse_job, jobs, chunksize=max(1, len(jobs) // (workers * 8)))
+            for path, parsed, err in results:
+                _accept(by_path[path], parsed, err)
+                if progress:
+                    progress(by_path[path].rel)
+    else:
+        for job in jobs:
+            path, parsed, err = _parse_job(job)
+            _accept(by_path[path], parsed, err)
+            if progress:
+                progress(by_path[path].rel)
+
+
+def _accept(f: FileRec, parsed: ParsedFile | None, err: str | None) -> None:
+    if err:
+        f.status, f.error = "failed", err
+    else:
+        f.parsed, f.status = parsed, "ingested"
+        if not any(ri.cls != "blank" for s in parsed.sheets for ri in s.rows):
+            f.status, f.error = "failed", "工作簿中没有任何内容（所有工作表均为空）：请确认是否存错了文件"
+
+
+# ---------------------------------------------------------------- resolution
+
+
+def _label(contract: Contract, kind: str, col: str) -> str:
+    c = contract.kinds[kind].columns.get(col)
+    return c.synonyms[0] if c and c.synonyms else col
+
+
+def _loc(it: Item) -> str:
+    return f"{it.f.rel}「{it.sheet.name}」第{it.pr.row}行"
+
+
+def _quarantine(it: Item, code: str, reason: str, suggestions: list[str] | None = None) -> None:
+    it.outcome, it.reason_code, it.reason = "quarantined", code, reason
+    it.suggestions = suggestions or []
+
+
+def _build_units(items: list[Item], county_setting: str | None) -> tuple[list[UnitInfo], str | None]:
+    raw_names = [it.values.get("unit_name") for it in items if it.values.get("unit_name")]
+    county = county_setting or infer_county(raw_names)
+    # villages/communities with the same name under different townships get the township as prefix
+    parents_by_name: dict[str, set] = defaultdict(set)
+    for it in items:
+        if it.values.get("unit_type") in ("village", "community") and it.values.get("unit_name"):
+            parents_by_name[clean(it.values["unit_name"])].add(clean(it.values.get("parent")))
+    units: dict[str, UnitInfo] = {}
+    for it in items:
+        v = it.values
+        name = clean(v.get("unit_name"))
+        if len(parents_by_name.get(name, ())) > 1 and v.get("parent"):
+            name = clean(v["parent"]) + name
+        v["unit_name"] = name
+        aliases = [clean(a) for a in _ALIAS_SPLIT.split(v.get("aliases") or "") if clean(a)]
+        v["aliases"] = "、".join(aliases) or None
+        in_scope = v.get("in_scope")
+        if in_scope is None:
+            in_scope = "no" if v.get("unit_type") in ("village", "community") else "yes"
+        v["in_scope"] = in_scope == "yes"
+        if name not in units:
+            units[name] = UnitInfo(name, v.get("unit_type"), clean(v.get("parent")) or None, v["in_scope"], aliases)
+    return list(units.values()), county
+
+
+def _build_rounds(items: list[Item]) -> list[RoundInfo]:
+    rounds: dict[str, RoundInfo] = {}
+    for it in items:
+        v = it.values
+        v["round_name"] = clean(v.get("round_name"))
+        if v.get("level") is None:
+            v["level"] = "city" if "市委" in v["round_name"] else "county"
+        year = None
+        for d in (v.get("start_date"), v.get("end_date")):
+            if d:
+                year = d.year
+                break
+        if v["round_name"] not in rounds:
+            rounds[v["round_name"]] = RoundInfo(v["round_name"], v.get("round_kind"), v["level"], v.get("topic"), year)
+    return list(rounds.values())
+
+
+def _resolve_context(it: Item, col: str, resolver, contract: Contract) -> None:
+    """Resolve round_name / unit_name from the column, else the title rows, else the folder names."""
+    spec = contract.kinds[it.kind].columns.get(col)
+    if spec is None:
+        return
+    text = it.values.get(col)
+    what = "轮次" if col == "round_name" else "单位"
+    if text:
+        r = resolver.resolve(text)
+        if r.value:
+            it.values[col] = r.value
+            return
+        sugg = "；可能是：" + "、".join(r.suggestions) if r.suggestions else ""
+        fix = "请改为登记表中的名称，或在名册的“简称/别名”列补充该写法" if col == "unit_name" else \
+            "请改为巡察轮次登记表中的轮次名称"
+        _quarantine(it, f"unknown_{col.split('_')[0]}", f"{r.reason}{sugg}。{fix}", r.suggestions)
+        return
+    if not spec.context:
+        if spec.required:
+            _quarantine(it, "missing_required", f"缺少必填项「{_label(contract, it.kind, col)}」：请在原表补全")
+        return
+    found = resolver.find_in_text(it.sheet.title) if it.sheet.title else None
+    if found is None and col == "round_name":
+        for part in it.f.folder_parts:
+            found = resolver.find_in_text(part)
+            if found:
+                break
+    if found is None and col == "round_name" and it.kind != "round_stats":
+        found = resolver.find_in_text(Path(it.f.rel).stem)
+    if found:
+        it.values[col] = found
+    elif spec.required:
+        where = "标题行或文件夹名" if col == "round_name" else "标题行"
+        _quarantine(it, f"missing_{col.split('_')[0]}",
+                    f"无法确定{what}：表中没有「{_label(contract, it.kind, col)}」列，{where}中也未找到已登记的{what}。"
+                    f"请在表中加一列「{_label(contract, it.kind, col)}」或在标题中写明{what}")
+
+
+def _content_key(values: dict) -> str:
+    return json.dumps({k: v for k, v in sorted(values.items()) if not k.startswith("_")}, default=str,
+                      ensure_ascii=False)
+
+
+def _newer(a: Item, b: Item) -> bool:
+    """True when item a comes from the newer file (统计截至 in the title, else modification time)."""
+    da = a.sheet.stated_as_of or dt.date.fromtimestamp(a.f.mtime)
+    db = b.sheet.stated_as_of or dt.date.fromtimestamp(b.f.mtime)
+    if da != db:
+        return da > db
+    return (a.f.mtime, a.f.rel) > (b.f.mtime, b.f.rel)
+
+
+def _dedupe(items: list[Item], key: tuple[str, ...], conflicts: list[dict]) -> None:
+    """Across files: identical records collapse; differing records with one key keep the newer file's."""
+    seen_content: dict[str, Item] = {}
+    by_key: dict[tuple, Item] = {}
+    for it in items:
+        if it.outcome != "loaded":
+            continue
+        ck = _content_key(it.values)
+        prev = seen_content.get(ck)
+        if prev is not None and prev.f.rel != it.f.rel:
+            it.outcome, it.skip_class = "skipped", "duplicate_record"
+            it.reason = f"与 {_loc(prev)} 完全相同，已合并"
+            continue
+        seen_content.setdefault(ck, it)
+        if not key or any(it.values.get(k) in (None, "") for k in key):
+            continue
+        k = tuple(it.values.get(c) for c in key)
+        other = by_key.get(k)
+        if other is None:
+            by_key[k] = it
+            continue
+        if other.f.rel == it.f.rel:
+            continue  # same file: both kept, reported by validation (unique key rule)
+        keep, drop = (it, other) if _newer(it, other) else (other, it)
+        by_key[k] = keep
+        drop.outcome, drop.skip_class = "skipped", "superseded"
+        drop.reason = f"同一记录在较新的文件 {_loc(keep)} 中内容不同，以较新文件为准"
+        diff = [c for c in sorted(set(keep.values) | set(drop.values))
+                if not c.startswith("_") and keep.values.get(c) != drop.values.get(c)]
+        conflicts.append({"kind": keep.kind, "key": " / ".join(str(x) for x in k), "kept": keep, "dropped": drop,
+                          "fields": diff})
+
+
+def resolve_all(files: list[FileRec], contract: Contract) -> dict:
+    """Turn parsed rows into staging records, quarantine and skip decisions."""
+    items: dict[str, list[Item]] = defaultdict(list)
+    skipped_rows: list[tuple[FileRec, ParsedSheet, ParsedRow, str]] = []
+    for f in files:
+        if f.status != "ingested":
+            continue
+        for sh in f.parsed.sheets:
+            for pr in sh.rows:
+                if pr.cls != "data":
+                    skipped_rows.append((f, sh, pr, pr.cls))
+                    continue
+                vals = dict(pr.values)
+                it = Item(f, sh, pr, sh.kind, vals)
+                if pr.missing:
+                    labels = "、".join(f"「{_label(contract, sh.kind, c)}」" for c in pr.missing)
+                    _quarantine(it, "missing_required", f"缺少必填项{labels}：请在原表第{pr.row}行补全")
+                items[sh.kind].append(it)
+
+    units, county = _build_units([i for i in items["units"] if i.outcome == "loaded"],
+                                 contract.settings.get("county_name"))
+    urs = UnitResolver(units, county)
+    rounds = _build_rounds([i for i in items["rounds"] if i.outcome == "loaded"])
+    rrs = RoundResolver(rounds)
+
+    for kind, its in items.items():
+        if kind in ("units", "rounds"):
+            continue
+        for it in its:
+            if it.outcome != "loaded":
+                continue
+            _resolve_context(it, "round_name", rrs, contract)
+            if it.outcome == "loaded":
+                _resolve_context(it, "unit_name", urs, contract)
+            if it.outcome != "loaded":
+                continue
+            v = it.values
+            if kind == "problems" and not v.get("category_raw") and it.pr.subheading:
+                v["category_raw"] = it.pr.subheading
+                v["category"] = contract.vocabularies["category"].lookup(it.pr.subheading)
+
+    conflicts: list[dict] = []
+    for kind, its in items.items():
+        _dedupe(its, contract.kinds[kind].key if kind != "assessments" else (), conflicts)
+
+    return {"items": items, "skipped": skipped_rows, "conflicts": conflicts, "county": county,
+            "units": units, "rounds": rounds}
+
+
+# ---------------------------------------------------------------- entry point
+
+
+def ingest(raw_dir: Path, db_path: Path, *, contract: Contract | None = None, workers: int | None = None,
+           progress=None, cache_dir: Path | None = None, crash_after: str | None = None) -> dict:
+    """Build the warehouse from every file under raw_dir. Returns the ingest summary (ARCHITECTURE.md)."""
+    contract = contract or default_contract()
+    started = dt.datetime.now()
+    t0 = time.perf_counter()
+    raw_dir, db_path = Path(raw_dir), Path(db_path)
+    if not raw_dir.is_dir():
+        raise FileNotFoundError(f"原始数据文件夹不存在：{raw_dir}（请用 --raw 指定，或先运行 xuncha demo）")
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    cache_dir = cache_dir or db_path.parent / ".cache" / "parse" / parser_fingerprint(contract)
+    files = discover(raw_dir)
+
+    primary_by_sha: dict[str, FileRec] = {}
+    todo: list[FileRec] = []
+    for f in files:
+        st = f.path.stat()
+        f.size, f.mtime = st.st_size, st.st_mtime
+        if f.path.suffix.lower() not in SUPPORTED:
+            f.status = "failed"
+            f.error = f"不是电子表格文件（{f.path.suffix or '无扩展名'}）：只支持 .xlsx .xlsm .xls .csv，请转换后再放入"
+            continue
+        try:
+            f.sha256 = sha256_file(f.path)
+        except OSError as exc:
+            f.status, f.error = "failed", f"无法读取文件（{exc.strerror}）：请检查文件权限"
+            continue
+        if f.sha256 in primary_by_sha:
+            f.status, f.duplicate_of = "duplicate", primary_by_sha[f.sha256].rel
+            continue
+        primary_by_sha[f.sha256] = f
+        cached = cache_dir / f"{f.sha256}.pkl"
+        if cached.exists():
+            try:
+                with open(cached, "rb") as fh:
+                    f.parsed = pickle.load(fh)
+                f.status, f.cached = "ingested", True
+                if progress:
+                    progress(f.rel)
+                continue
+            except Exception:
+                pass
+        todo.append(f)
+    _parse_all(todo, contract, workers, progress)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    for f in todo:
+        if f.status == "ingested":
+            tmp = cache_dir / f".{f.sha256}.{os.getpid()}.tmp"
+            with open(tmp, "wb") as fh:
+                pickle.dump(f.parsed, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, cache_dir / f"{f.sha256}.pkl")
+
+    res = resolve_all(files, contract)
+    tables = S.tables(files, res, contract)
+    summary = S.summary(files, res, tables)
+    summary["county"] = res["county"]
+    run = {
+        "run_id": started.strftime("%Y%m%dT%H%M%S%f"),
+        "started_at": started,
+        "finished_at": dt.datetime.now(),
+        "seconds": round(time.perf_counter() - t0, 3),
+        "files_parsed": len(todo),
+        "files_cached": sum(1 for f in files if f.cached),
+        "code_version": __version__,
+        "contract_fingerprint": contract.fingerprint,
+        "summary": json.dumps(summary, ensure_ascii=False, default=str),
+    }
+    W.write_warehouse(db_path, tables, run, crash_after=crash_after)
+    return summary

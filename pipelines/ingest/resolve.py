@@ -1,0 +1,231 @@
+"""Resolving free-text unit and round names against the registers. Pure and deterministic.
+
+Units: exact name → alias → normalised name (strip 中共, the county's name, a leading
+县, trailing 党组/党委/委员会, brackets); otherwise unresolved with the closest
+register names as suggestions. Rounds: exact name → a register name inside the text
+→ the round's signature (第N轮, year, 届, 县委/市委, 专项/回头看) when it is unique.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from pipelines.contract import nfkc
+from pipelines.ingest.values import cn_to_int
+
+_WS = re.compile(r"[\s\"'“”‘’「」『』《》]+")
+_BRACKETS = re.compile(r"[()\[\]【】（）]")
+_TRAILING = re.compile(r"(党组|党委|委员会|党总支|党支部|党工委)$")
+
+
+def clean(text: object) -> str:
+    return _WS.sub("", nfkc(str(text or ""))).strip()
+
+
+def infer_county(names: list[str]) -> str | None:
+    """The county's name, inferred as the most common 'XX县/区/市/旗' prefix in the unit register."""
+    counts: Counter[str] = Counter()
+    for n in names:
+        s = clean(n)
+        if s.startswith("中共"):
+            s = s[2:]
+        m = re.match(r"^([^\d\s县区市旗]{1,6}?(?:自治县|县|区|市|旗))", s)
+        if m and len(m.group(1)) >= 2:
+            counts[m.group(1)] += 1
+    if not counts:
+        return None
+    name, n = counts.most_common(1)[0]
+    return name if n >= 2 else None
+
+
+def norm_unit(name: object, county: str | None) -> str:
+    s = _BRACKETS.sub("", clean(name))
+    if s.startswith("中共"):
+        s = s[2:]
+    if county:
+        for c in (county, county[:-1] if len(county) > 2 else None):
+            if c and s.startswith(c):
+                s = s[len(c):]
+                break
+    prev = None
+    while prev != s:
+        prev = s
+        s = _TRAILING.sub("", s)
+    if s.startswith("县") and len(s) > 2:
+        s = s[1:]
+    return s
+
+
+@dataclass
+class UnitInfo:
+    name: str
+    unit_type: str | None
+    parent: str | None
+    in_scope: bool
+    aliases: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Resolution:
+    value: str | None
+    how: str | None  # exact | alias | normalised | title | folder | column
+    suggestions: list[str] = field(default_factory=list)
+    reason: str | None = None
+
+
+class UnitResolver:
+    def __init__(self, units: list[UnitInfo], county: str | None):
+        self.units = {u.name: u for u in units}
+        self.county = county
+        self.exact = {clean(u.name): u.name for u in units}
+        self.alias: dict[str, set[str]] = {}
+        self.normal: dict[str, set[str]] = {}
+        for u in units:
+            for a in u.aliases:
+                self.alias.setdefault(clean(a), set()).add(u.name)
+            for n in [u.name, *u.aliases]:
+                key = norm_unit(n, county)
+                if key:
+                    self.normal.setdefault(key, set()).add(u.name)
+        self._choices = sorted(self.units)
+
+    def resolve(self, text: object) -> Resolution:
+        s = clean(text)
+        if not s:
+            return Resolution(None, None, reason="单位为空")
+        if s in self.exact:
+            return Resolution(self.exact[s], "exact")
+        hits = self.alias.get(s)
+        if hits and len(hits) == 1:
+            return Resolution(next(iter(hits)), "alias")
+        key = norm_unit(s, self.county)
+        hits = self.normal.get(key)
+        if hits and len(hits) == 1:
+            return Resolution(next(iter(hits)), "normalised")
+        if hits:
+            return Resolution(None, None, sorted(hits)[:5], f"单位名称「{s}」对应名册中多个单位，无法确定")
+        sugg = self.suggest(s)
+        return Resolution(None, None, sugg, f"单位「{s}」不在党组织名册中")
+
+    def suggest(self, s: str, n: int = 3) -> list[str]:
+        key = norm_unit(s, self.county)
+        pool = {norm_unit(u, self.county): u for u in self._choices}
+        close = difflib.get_close_matches(key, list(pool), n=n, cutoff=0.4)
+        return [pool[c] for c in close]
+
+    def find_in_text(self, text: str) -> str | None:
+        """A register unit named inside a title (longest match of name, alias or normalised name)."""
+        t = clean(text)
+        best, best_len = None, 0
+        for u in self.units.values():
+            for cand in {u.name, *u.aliases, norm_unit(u.name, self.county)}:
+                c = clean(cand)
+                if len(c) >= 2 and c in t and len(c) > best_len:
+                    best, best_len = u.name, len(c)
+        return best
+
+
+_ORD = re.compile(r"第([一二三四五六七八九十\d]{1,3})轮")
+_YEAR = re.compile(r"((?:19|20)\d{2})\s*年?")
+_TERM = re.compile(r"([一二三四五六七八九十\d]{1,3})届")
+
+
+@dataclass
+class RoundInfo:
+    name: str
+    kind: str | None
+    level: str  # county | city
+    topic: str | None = None
+    year: int | None = None
+
+
+_FULL_DATE = re.compile(r"(?:统计)?截[至止]?.{0,4}?\d{4}\s*[年./\-]\s*\d{1,2}(?:\s*[月./\-]\s*\d{1,2}\s*日?)?|\d{4}\s*[年./\-]\s*\d{1,2}\s*[月./\-]\s*\d{1,2}\s*日?|\d{4}年\d{1,2}月")
+
+
+def round_signature(text: str) -> dict:
+    t = _FULL_DATE.sub("", clean(text))
+    sig: dict = {}
+    m = _ORD.search(t)
+    if m:
+        sig["ordinal"] = cn_to_int(m.group(1))
+    m = _YEAR.search(t)
+    if m:
+        sig["year"] = int(m.group(1))
+    m = _TERM.search(t)
+    if m:
+        sig["term"] = cn_to_int(m.group(1))
+    if "市委" in t:
+        sig["level"] = "city"
+    elif "县委" in t or "区委" in t:
+        sig["level"] = "county"
+    for word, kind in (("回头看", "lookback"), ("专项", "special"), ("延伸", "extension"), ("机动", "mobile"),
+                       ("提级", "cross"), ("交叉", "cross")):
+        if word in t:
+            sig.setdefault("kind", kind)
+    return sig
+
+
+class RoundResolver:
+    def __init__(self, rounds: list[RoundInfo]):
+        self.rounds = {r.name: r for r in rounds}
+        self.exact = {clean(r.name): r.name for r in rounds}
+        self.sigs = {r.name: round_signature(r.name) for r in rounds}
+        for r in rounds:
+            if r.year and "year" not in self.sigs[r.name]:
+                self.sigs[r.name]["year"] = r.year
+            self.sigs[r.name].setdefault("level", r.level)
+            if r.kind:
+                self.sigs[r.name].setdefault("kind", r.kind)
+
+    def _by_signature(self, text: str) -> list[str]:
+        sig = round_signature(text)
+        if "ordinal" not in sig and "kind" not in sig:
+            return []
+        cands = []
+        for name, rs in self.sigs.items():
+            ok = True
+            for k in ("ordinal", "term", "year", "level"):
+                if k in sig and k in rs and sig[k] != rs[k]:
+                    ok = False
+                elif k == "ordinal" and k in sig and k not in rs:
+                    ok = False
+            if "ordinal" not in sig and sig.get("kind") != rs.get("kind"):
+                ok = False
+            if ok:
+                cands.append(name)
+        if len(cands) > 1 and "level" not in sig:
+            county = [c for c in cands if self.sigs[c].get("level") == "county"]
+            if county:
+                cands = county
+        if len(cands) > 1 and "ordinal" not in sig:
+            topic = [c for c in cands if self.rounds[c].topic and clean(self.rounds[c].topic) in clean(text)]
+            if topic:
+                cands = topic
+        return cands
+
+    def resolve(self, text: object) -> Resolution:
+        s = clean(text)
+        if not s:
+            return Resolution(None, None, reason="轮次为空")
+        if s in self.exact:
+            return Resolution(self.exact[s], "exact")
+        inside = [n for c, n in self.exact.items() if c and c in s]
+        if inside:
+            return Resolution(max(inside, key=len), "contained")
+        cands = self._by_signature(s)
+        if len(cands) == 1:
+            return Resolution(cands[0], "signature")
+        if cands:
+            return Resolution(None, None, sorted(cands)[:5], f"轮次「{s}」对应多个轮次，无法确定")
+        close = difflib.get_close_matches(s, list(self.rounds), n=3, cutoff=0.3)
+        return Resolution(None, None, close, f"轮次「{s}」不在巡察轮次登记表中")
+
+    def find_in_text(self, text: str) -> str | None:
+        """A round named in a title or folder name; None when absent or ambiguous."""
+        if not clean(text):
+            return None
+        r = self.resolve(text)
+        return r.value

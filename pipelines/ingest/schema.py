@@ -1,0 +1,221 @@
+"""Warehouse table shapes, and the rows that fill them, from resolved ingest items.
+
+Each table is (columns: list of (name, duckdb type), rows: list of tuples). The staging
+tables' columns follow the contract: vocab columns also keep `<col>_raw`, deadlines
+`<col>_text`, periods `<col>_start/_end`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from pipelines.contract import Contract
+
+PROV = [("src_file", "VARCHAR"), ("src_sha256", "VARCHAR"), ("src_sheet", "VARCHAR"), ("src_row", "INTEGER")]
+
+_TYPES = {"text": "VARCHAR", "id": "VARCHAR", "date": "DATE", "count": "BIGINT", "int": "BIGINT",
+          "number": "DOUBLE", "vocab": "VARCHAR"}
+
+
+def prov(it, letter: str | None = None) -> dict:
+    d = {"src_file": it.f.rel, "src_sha256": it.f.sha256, "src_sheet": it.sheet.name, "src_row": it.pr.row}
+    if letter is not None:
+        d["src_column"] = letter
+    return d
+
+
+def stg_columns(contract: Contract, kind: str) -> list[tuple[str, str]]:
+    cols: list[tuple[str, str]] = []
+    for name, spec in contract.kinds[kind].columns.items():
+        if spec.type == "deadline":
+            cols += [(name, "DATE"), (name + "_text", "VARCHAR")]
+        elif spec.type == "period":
+            cols += [(name, "VARCHAR"), (name + "_start", "DATE"), (name + "_end", "DATE")]
+        elif spec.type == "vocab":
+            cols += [(name, "VARCHAR"), (name + "_raw", "VARCHAR")]
+        elif name == "in_scope":
+            cols.append((name, "BOOLEAN"))
+        else:
+            cols.append((name, _TYPES.get(spec.type, "VARCHAR")))
+    if kind == "units":
+        cols = [(n, "BOOLEAN" if n == "in_scope" else t) for n, t in cols if n != "in_scope_raw"]
+    return cols + PROV + [("src_cells", "VARCHAR")]
+
+
+ASSESS_COLS = [("unit_name", "VARCHAR"), ("period", "VARCHAR"), ("period_start", "DATE"), ("period_end", "DATE"),
+               ("total_given", "DOUBLE"), ("total", "DOUBLE"), ("n_dimensions", "INTEGER"), ("grade", "VARCHAR"),
+               ("grade_raw", "VARCHAR"), ("grade_derived", "VARCHAR"), ("grade_final", "VARCHAR")] + PROV
+SCORE_COLS = [("unit_name", "VARCHAR"), ("period", "VARCHAR"), ("dimension", "VARCHAR"), ("score", "DOUBLE")] + PROV + [
+    ("src_column", "VARCHAR")]
+
+FILES_COLS = [("path", "VARCHAR"), ("sha256", "VARCHAR"), ("size_bytes", "BIGINT"), ("modified_at", "TIMESTAMP"),
+              ("status", "VARCHAR"), ("error", "VARCHAR"), ("duplicate_of", "VARCHAR"), ("n_sheets", "INTEGER"),
+              ("rows_read", "BIGINT"), ("rows_loaded", "BIGINT"), ("rows_quarantined", "BIGINT"),
+              ("rows_skipped", "BIGINT")]
+SHEETS_COLS = [("file", "VARCHAR"), ("sheet", "VARCHAR"), ("kind", "VARCHAR"), ("hidden", "BOOLEAN"),
+               ("header_row", "INTEGER"), ("header", "VARCHAR"), ("title", "VARCHAR"), ("stated_as_of", "DATE"),
+               ("rows_read", "BIGINT"), ("rows_blank", "BIGINT")]
+RAW_COLS = [("file", "VARCHAR"), ("sha256", "VARCHAR"), ("sheet", "VARCHAR"), ("row", "INTEGER"), ("kind", "VARCHAR"),
+            ("row_class", "VARCHAR"), ("outcome", "VARCHAR"), ("skip_class", "VARCHAR"), ("cells", "VARCHAR")]
+QUAR_COLS = [("kind", "VARCHAR"), ("file", "VARCHAR"), ("sha256", "VARCHAR"), ("sheet", "VARCHAR"), ("row", "INTEGER"),
+             ("reason_code", "VARCHAR"), ("reason", "VARCHAR"), ("suggestions", "VARCHAR"), ("cells", "VARCHAR")]
+FIND_COLS = [("code", "VARCHAR"), ("kind", "VARCHAR"), ("file", "VARCHAR"), ("sheet", "VARCHAR"), ("row", "INTEGER"),
+             ("column_letter", "VARCHAR"), ("field", "VARCHAR"), ("raw_value", "VARCHAR"), ("expected", "VARCHAR"),
+             ("message", "VARCHAR")]
+CONFLICT_COLS = [("kind", "VARCHAR"), ("record_key", "VARCHAR"), ("kept_file", "VARCHAR"), ("kept_sheet", "VARCHAR"),
+                 ("kept_row", "INTEGER"), ("dropped_file", "VARCHAR"), ("dropped_sheet", "VARCHAR"),
+                 ("dropped_row", "INTEGER"), ("fields", "VARCHAR")]
+
+
+def _cells_json(pr) -> str:
+    return json.dumps([list(c) for c in pr.raw], ensure_ascii=False) if pr.raw else "[]"
+
+
+def tables(files, res, contract: Contract) -> dict[str, tuple[list, list]]:
+    out: dict[str, tuple[list, list]] = {}
+    items = res["items"]
+    # --- staging tables
+    for kind in contract.kinds:
+        if kind == "assessments":
+            continue
+        cols = stg_columns(contract, kind)
+        names = [c for c, _ in cols]
+        rows = []
+        for it in items.get(kind, []):
+            if it.outcome != "loaded":
+                continue
+            d = {**it.values, **prov(it), "src_cells": _cells_json(it.pr)}
+            rows.append(tuple(d.get(n) for n in names))
+        out[f"stg_{kind}"] = (cols, rows)
+    heads, scores = _assessment_rows(items.get("assessments", []), contract)
+    out["stg_assessments"] = (ASSESS_COLS, [tuple(h.get(c) for c, _ in ASSESS_COLS) for h in heads])
+    out["stg_assessment_scores"] = (SCORE_COLS, [tuple(s.get(c) for c, _ in SCORE_COLS) for s in scores])
+
+    # --- raw rows, quarantine, findings, per-file counts
+    raw, quar, finds = [], [], []
+    for f in files:
+        f.counts = {"read": 0, "loaded": 0, "quarantined": 0, "skipped": 0}
+    for f, sh, pr, cls in res["skipped"]:
+        raw.append((f.rel, f.sha256, sh.name, pr.row, sh.kind, cls, "skipped", cls, _cells_json(pr)))
+        f.counts["read"] += 1
+        f.counts["skipped"] += 1
+    for kind, its in items.items():
+        for it in its:
+            f, pr = it.f, it.pr
+            f.counts["read"] += 1
+            f.counts[it.outcome] += 1
+            raw.append((f.rel, f.sha256, it.sheet.name, pr.row, kind, "data", it.outcome, it.skip_class,
+                        _cells_json(pr)))
+            if it.outcome == "quarantined":
+                quar.append((kind, f.rel, f.sha256, it.sheet.name, pr.row, it.reason_code, it.reason,
+                             "、".join(it.suggestions) or None, _cells_json(pr)))
+            if it.outcome != "skipped":
+                for fd in pr.findings:
+                    finds.append(("cell_unparsed", kind, f.rel, it.sheet.name, pr.row, fd.column, fd.field, fd.raw,
+                                  fd.expected, f"{f.rel}「{it.sheet.name}」{fd.column}{pr.row} 的值「{fd.raw}」"
+                                  f"无法识别，应为{fd.expected}；该字段已置空，整行照常入库"))
+    raw.sort(key=lambda r: (r[0], r[2], r[3]))
+    quar.sort(key=lambda r: (r[1], r[3], r[4]))
+    finds.sort(key=lambda r: (r[2], r[3], r[4], r[5]))
+    out["raw_rows"] = (RAW_COLS, raw)
+    out["quarantine"] = (QUAR_COLS, quar)
+    out["findings"] = (FIND_COLS, finds)
+    conf = []
+    for c in res["conflicts"]:
+        k, d = c["kept"], c["dropped"]
+        conf.append((c["kind"], c["key"], k.f.rel, k.sheet.name, k.pr.row, d.f.rel, d.sheet.name, d.pr.row,
+                     "、".join(c["fields"])))
+    out["conflicts"] = (CONFLICT_COLS, conf)
+
+    sheets = []
+    for f in files:
+        if f.status != "ingested":
+            continue
+        for sh in f.parsed.sheets:
+            n_read = len(sh.rows)
+            sheets.append((f.rel, sh.name, sh.kind, sh.hidden, sh.header_row, " | ".join(sh.header)[:1000],
+                           sh.title or None, sh.stated_as_of, n_read, sh.n_blank))
+    out["sheets"] = (SHEETS_COLS, sheets)
+    frows = []
+    for f in files:
+        frows.append((f.rel, f.sha256 or None, f.size, dt.datetime.fromtimestamp(f.mtime).replace(microsecond=0),
+                      f.status, f.error, f.duplicate_of,
+                      len(f.parsed.sheets) if f.parsed else 0, f.counts["read"], f.counts["loaded"],
+                      f.counts["quarantined"], f.counts["skipped"]))
+    out["files"] = (FILES_COLS, frows)
+    return out
+
+
+def _assessment_rows(items: list, contract: Contract) -> tuple[list[dict], list[dict]]:
+    """Wide and long assessment rows → (per unit-period rows, per dimension score rows)."""
+    th = contract.settings.get("grade_thresholds", {"good": 90, "fairly_good": 80, "average": 70})
+    heads: dict[tuple, dict] = {}
+    scores: list[dict] = []
+    for it in items:
+        if it.outcome != "loaded":
+            continue
+        v = it.values
+        key = (v["unit_name"], v.get("period"))
+        head = heads.get(key)
+        if head is None:
+            head = heads[key] = {**{k: v.get(k) for k in ("unit_name", "period", "period_start", "period_end")},
+                                 "total_given": None, "grade": None, "grade_raw": None, "_dims": {},
+                                 "_prov": it}
+        if v.get("total") is not None:
+            head["total_given"] = v["total"]
+        if v.get("grade_raw"):
+            head["grade"], head["grade_raw"] = v.get("grade"), v.get("grade_raw")
+        dims = list(it.pr.dims)
+        if v.get("dimension") and v.get("score") is not None:
+            dims.append((v["dimension"], v["score"], it.pr.cols.get("score", "")))
+        for name, score, letter in dims:
+            head["_dims"][name] = score
+            scores.append({"unit_name": v["unit_name"], "period": v.get("period"), "dimension": name,
+                           "score": score, **prov(it, letter)})
+    out = []
+    for head in heads.values():
+        dims = head.pop("_dims")
+        it = head.pop("_prov")
+        total = head["total_given"] if head["total_given"] is not None else (sum(dims.values()) if dims else None)
+        derived = None
+        if total is not None:
+            derived = ("good" if total >= th["good"] else "fairly_good" if total >= th["fairly_good"]
+                       else "average" if total >= th["average"] else "poor")
+        out.append({**head, "total": total, "n_dimensions": len(dims), "grade_derived": derived,
+                    "grade_final": head["grade"] or derived, **prov(it)})
+    return out, scores
+
+
+def summary(files, res, tables_) -> dict:
+    items = res["items"]
+    loaded_by_kind = {}
+    for kind, its in items.items():
+        n = sum(1 for it in its if it.outcome == "loaded")
+        if n:
+            loaded_by_kind[kind] = n
+    unclassified = []
+    for f in files:
+        if f.status != "ingested":
+            continue
+        for sh in f.parsed.sheets:
+            if sh.kind is None and sh.rows:
+                unclassified.append({"file": f.rel, "sheet": sh.name, "header": " | ".join(sh.header)})
+    reasons: dict[str, int] = {}
+    for row in tables_["quarantine"][1]:
+        reasons[row[5]] = reasons.get(row[5], 0) + 1
+    return {
+        "files_seen": len(files),
+        "files_ingested": sum(1 for f in files if f.status == "ingested"),
+        "files_duplicate": sum(1 for f in files if f.status == "duplicate"),
+        "files_failed": [{"file": f.rel, "error": f.error} for f in files if f.status == "failed"],
+        "sheets_unclassified": unclassified,
+        "rows_read": sum(f.counts["read"] for f in files),
+        "rows_loaded": sum(f.counts["loaded"] for f in files),
+        "rows_quarantined": sum(f.counts["quarantined"] for f in files),
+        "rows_skipped": sum(f.counts["skipped"] for f in files),
+        "loaded_by_kind": dict(sorted(loaded_by_kind.items())),
+        "quarantine_by_reason": reasons,
+        "conflicts": len(res["conflicts"]),
+        "cell_findings": len(tables_["findings"][1]),
+    }

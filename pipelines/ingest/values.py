@@ -1,0 +1,266 @@
+"""Pure value normalisers: cell → text, dates, deadlines, counts, numbers, periods.
+
+Each parser takes the raw cell value (what the reader gave: str, float, int, bool,
+date, datetime, time or None) and returns ``(value, problem)``: the typed value or
+None, and a short Chinese description of what was expected when the cell is not
+empty but does not parse. None of them raises on any input.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import math
+import re
+
+from pipelines.contract import nfkc
+
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+_EMPTY = {"", "—", "-", "--", "——", "/", "\\", "－", "–", "无", "暂无", "null", "none", "nan", "n/a"}
+_ZERO_WORDS = {"无", "暂无", "0"}
+
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def cn_to_int(s: str) -> int | None:
+    """Chinese numerals up to 99 (三 → 3, 十二 → 12, 二十一 → 21) or arabic digits."""
+    s = s.strip()
+    if s.isdigit():
+        return int(s)
+    if not s or any(ch not in _CN_DIGITS and ch != "十" for ch in s):
+        return None
+    if "十" in s:
+        tens, _, ones = s.partition("十")
+        t = _CN_DIGITS.get(tens, None) if tens else 1
+        o = _CN_DIGITS.get(ones, None) if ones else 0
+        if t is None or o is None:
+            return None
+        return t * 10 + o
+    if len(s) == 1:
+        return _CN_DIGITS[s]
+    return None
+
+
+def cell_text(v: object) -> str:
+    """The text a person sees in the cell: floats that are whole print without '.0', dates as ISO."""
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, float):
+        if math.isnan(v) or math.isinf(v):
+            return ""
+        if v.is_integer() and abs(v) < 1e15:
+            return str(int(v))
+        return repr(v)
+    if isinstance(v, dt.datetime):
+        if v.time() == dt.time(0):
+            return v.date().isoformat()
+        return v.isoformat(sep=" ")
+    if isinstance(v, (dt.date, dt.time)):
+        return v.isoformat()
+    if isinstance(v, dt.timedelta):
+        return str(v)
+    return str(v).replace("\r\n", "\n").strip()
+
+
+def is_blank(v: object) -> bool:
+    return cell_text(v) == ""
+
+
+def _safe_date(y: int, m: int, d: int) -> dt.date | None:
+    try:
+        if not (1900 <= y <= 2100):
+            return None
+        return dt.date(y, m, d)
+    except ValueError:
+        return None
+
+
+def _month_end(y: int, m: int) -> dt.date | None:
+    if not (1 <= m <= 12):
+        return None
+    return _safe_date(y, m, calendar.monthrange(y, m)[1]) if 1900 <= y <= 2100 else None
+
+
+_DATE_YMD = re.compile(r"^(\d{4})\s*[年./\-]\s*(\d{1,2})\s*[月./\-]\s*(\d{1,2})\s*[日号]?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$")
+_DATE_YM = re.compile(r"^(\d{4})\s*[年./\-]\s*(\d{1,2})\s*月?(?:份)?$")
+_DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_YEAR_END = re.compile(r"^(\d{4})\s*年?\s*(?:年底|底|年末|末|12月底)\s*(?:前|之前)?$")
+_MONTH_END = re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(?:底|末|中旬|上旬|下旬)?\s*(?:前|之前)?$")
+_YMD_BEFORE = re.compile(r"^(.+?)\s*(?:前|之前|以前)$")
+
+
+def parse_date(v: object, *, month_end: bool = False) -> tuple[dt.date | None, str | None]:
+    """Real dates, Excel serials, 2023年5月10日, 2023年5月, 2023.5.10, 2023/05/10, 2023-5-10, 20230510.
+
+    "2023年5月" (no day) gives the first of the month, or its last day with month_end=True.
+    """
+    expected = "日期（如 2023-05-10、2023年5月10日 或 Excel 日期）"
+    if v is None:
+        return None, None
+    if isinstance(v, dt.datetime):
+        return v.date(), None
+    if isinstance(v, dt.date):
+        return v, None
+    if isinstance(v, bool):
+        return None, expected
+    if isinstance(v, (int, float)):
+        if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
+            return None, None
+        if 1 <= v < 80000:
+            return EXCEL_EPOCH + dt.timedelta(days=int(v)), None
+        return None, expected
+    s = nfkc(str(v)).strip()
+    if s.lower() in _EMPTY:
+        return None, None
+    s = s.replace(" ", "")
+    m = _DATE_YMD.match(s)
+    if m:
+        d = _safe_date(int(m[1]), int(m[2]), int(m[3]))
+        return (d, None) if d else (None, expected)
+    m = _DATE_YM.match(s)
+    if m:
+        y, mo = int(m[1]), int(m[2])
+        d = _month_end(y, mo) if month_end else _safe_date(y, mo, 1) if 1 <= mo <= 12 else None
+        return (d, None) if d else (None, expected)
+    m = _DATE_COMPACT.match(s)
+    if m:
+        d = _safe_date(int(m[1]), int(m[2]), int(m[3]))
+        return (d, None) if d else (None, expected)
+    if re.fullmatch(r"\d+(\.\d+)?", s):
+        return parse_date(float(s))
+    return None, expected
+
+
+DEADLINE_WORDS = ("长期坚持", "立行立改", "持续整改", "长期", "常态化")
+
+
+def parse_deadline(v: object) -> tuple[dt.date | None, str | None, str | None]:
+    """A deadline: a date, or a text term. Returns (date, text_term, problem).
+
+    "2023年底前" → 2023-12-31; "2023年6月底前" → 2023-06-30; "长期坚持" / "立行立改" → text term.
+    """
+    if v is None:
+        return None, None, None
+    d, problem = parse_date(v, month_end=True)
+    if d or problem is None:
+        return d, None, None
+    s = nfkc(str(v)).strip().replace(" ", "")
+    for w in DEADLINE_WORDS:
+        if w in s:
+            return None, s, None
+    m = _YEAR_END.match(s)
+    if m:
+        return _safe_date(int(m[1]), 12, 31), s, None
+    m = _MONTH_END.match(s)
+    if m:
+        d = _month_end(int(m[1]), int(m[2]))
+        if d:
+            return d, s, None
+    m = _YMD_BEFORE.match(s)
+    if m:
+        d, p = parse_date(m[1], month_end=True)
+        if d:
+            return d, s, None
+    return None, s, "整改时限：日期，或“长期坚持”“立行立改”“2023年底前”等"
+
+
+_COUNT_UNIT = re.compile(r"(\d+(?:\.\d+)?)\s*([件人个条项次起名份]?)")
+
+
+def parse_count(v: object, *, unit: str | None = None) -> tuple[int | None, str | None]:
+    """A non-negative whole count: 3, "3", "3人", "2件3人" (→ the 件 figure, or `unit`'s), "无" → 0, "—" → None."""
+    expected = "非负整数（如 3 或“3人”）"
+    if v is None or isinstance(v, bool):
+        return None, None if v is None else expected
+    if isinstance(v, (int, float)):
+        if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
+            return None, None
+        if float(v).is_integer():
+            return int(v), None
+        return None, expected
+    s = nfkc(str(v)).strip().replace(",", "")
+    if s in _ZERO_WORDS:
+        return 0, None
+    if s.lower() in _EMPTY:
+        return None, None
+    parts = _COUNT_UNIT.findall(s)
+    rest = _COUNT_UNIT.sub("", s).strip()
+    if not parts or rest not in ("", "共", "计"):
+        return None, expected
+    if unit:
+        for num, u in parts:
+            if u == unit:
+                return (int(float(num)), None) if float(num).is_integer() else (None, expected)
+    num = parts[0][0]
+    if not float(num).is_integer():
+        return None, expected
+    return int(float(num)), None
+
+
+def parse_int(v: object) -> tuple[int | None, str | None]:
+    n, p = parse_count(v)
+    if p:
+        return None, "整数"
+    return n, None
+
+
+def parse_number(v: object) -> tuple[float | None, str | None]:
+    """A number: 92.5, "92.5", "92.5分"."""
+    expected = "数值（如 92.5）"
+    if v is None or isinstance(v, bool):
+        return None, None if v is None else expected
+    if isinstance(v, (int, float)):
+        if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
+            return None, None
+        return float(v), None
+    s = nfkc(str(v)).strip().replace(",", "")
+    if s.lower() in _EMPTY:
+        return None, None
+    m = re.fullmatch(r"(-?\d+(?:\.\d+)?)\s*分?", s)
+    if m:
+        return float(m[1]), None
+    return None, expected
+
+
+_PERIOD_Y = re.compile(r"^(\d{4})\s*年?度?$")
+_PERIOD_H = re.compile(r"^(\d{4})\s*年?度?\s*(上|下)半年$")
+_PERIOD_Q = re.compile(r"^(\d{4})\s*年?度?\s*第?([一二三四1-4])季度$")
+
+
+def parse_period(v: object) -> tuple[tuple[str, dt.date, dt.date] | None, str | None]:
+    """An assessment period → (label, start, end): 2019, "2019年度", "2020年上半年", "2020年第一季度", "2020年5月"."""
+    expected = "评价期间（如 2019、2019年度、2020年上半年）"
+    if v is None:
+        return None, None
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        if isinstance(v, float) and (math.isnan(v) or not v.is_integer()):
+            return None, expected
+        v = str(int(v))
+    if isinstance(v, (dt.date, dt.datetime)):
+        d = v if isinstance(v, dt.date) and not isinstance(v, dt.datetime) else v.date()
+        return (str(d.year), dt.date(d.year, 1, 1), dt.date(d.year, 12, 31)), None
+    s = nfkc(str(v)).strip().replace(" ", "")
+    if not s or s.lower() in _EMPTY:
+        return None, None
+    m = _PERIOD_Y.match(s)
+    if m and 1900 <= int(m[1]) <= 2100:
+        y = int(m[1])
+        return (str(y), dt.date(y, 1, 1), dt.date(y, 12, 31)), None
+    m = _PERIOD_H.match(s)
+    if m and 1900 <= int(m[1]) <= 2100:
+        y = int(m[1])
+        if m[2] == "上":
+            return (f"{y}H1", dt.date(y, 1, 1), dt.date(y, 6, 30)), None
+        return (f"{y}H2", dt.date(y, 7, 1), dt.date(y, 12, 31)), None
+    m = _PERIOD_Q.match(s)
+    if m and 1900 <= int(m[1]) <= 2100:
+        y, q = int(m[1]), cn_to_int(m[2])
+        start = dt.date(y, 3 * q - 2, 1)
+        return (f"{y}Q{q}", start, _month_end(y, 3 * q)), None
+    m = _DATE_YM.match(s)
+    if m and 1900 <= int(m[1]) <= 2100 and 1 <= int(m[2]) <= 12:
+        y, mo = int(m[1]), int(m[2])
+        return (f"{y}-{mo:02d}", dt.date(y, mo, 1), _month_end(y, mo)), None
+    return None, expected

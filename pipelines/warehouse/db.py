@@ -1,0 +1,177 @@
+"""The DuckDB warehouse: atomic builds and updates, read-only connections, SQL marts.
+
+Every write goes to a copy next to the warehouse that replaces it with os.replace
+only when complete, so a crash at any point leaves the previous warehouse intact and
+readers (an analyst's notebook, a report) are never blocked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import shutil
+import signal
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+SQL_DIR = Path(__file__).parent
+MARTS_DIR = SQL_DIR / "marts"
+
+# tables that outlive a rebuild: history the ledgers cannot reproduce
+HISTORY_DDL = {
+    "ingest_runs": """CREATE TABLE IF NOT EXISTS ingest_runs (run_id VARCHAR, started_at TIMESTAMP,
+        finished_at TIMESTAMP, seconds DOUBLE, files_parsed INTEGER, files_cached INTEGER, code_version VARCHAR,
+        contract_fingerprint VARCHAR, summary VARCHAR)""",
+    "validation_runs": """CREATE TABLE IF NOT EXISTS validation_runs (run_id VARCHAR, ran_at TIMESTAMP,
+        data_hash VARCHAR, status VARCHAR, n_errors INTEGER, n_warnings INTEGER, counts VARCHAR,
+        code_version VARCHAR)""",
+    "metric_history": """CREATE TABLE IF NOT EXISTS metric_history (period VARCHAR, as_of DATE,
+        recorded_at TIMESTAMP, data_hash VARCHAR, validation_status VARCHAR, metrics VARCHAR)""",
+}
+
+
+class WarehouseMissing(FileNotFoundError):
+    pass
+
+
+def connect_ro(db_path: Path) -> duckdb.DuckDBPyConnection:
+    db_path = Path(db_path)
+    if not db_path.exists():
+        raise WarehouseMissing(f"数据仓库不存在：{db_path}。请先运行 `xuncha ingest`（或 `xuncha demo`）")
+    return duckdb.connect(str(db_path), read_only=True)
+
+
+def _tmp_path(db_path: Path) -> Path:
+    return db_path.with_name(f".{db_path.name}.{os.getpid()}.building")
+
+
+def _cleanup(path: Path) -> None:
+    for p in (path, Path(str(path) + ".wal")):
+        with contextlib.suppress(FileNotFoundError):
+            p.unlink()
+
+
+def _insert(con: duckdb.DuckDBPyConnection, name: str, cols: list[tuple[str, str]], rows: list[tuple]) -> None:
+    ddl = ", ".join(f'"{c}" {t}' for c, t in cols)
+    con.execute(f'CREATE TABLE "{name}" ({ddl})')
+    if not rows:
+        return
+    df = pd.DataFrame.from_records(rows, columns=[c for c, _ in cols])
+    df = df.astype(object).where(pd.notna(df), None)
+    con.register("_incoming", df)
+    select = ", ".join(f'CAST("{c}" AS {t})' for c, t in cols)
+    con.execute(f'INSERT INTO "{name}" SELECT {select} FROM _incoming')
+    con.unregister("_incoming")
+
+
+def _maybe_crash(stage: str, crash_after: str | None) -> None:
+    """Test hook: simulate a kill at a named stage (tests prove the old warehouse survives)."""
+    if crash_after and crash_after == stage:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def apply_marts(con: duckdb.DuckDBPyConnection) -> None:
+    """(Re)create the staging views and mart macros from the SQL files, in name order."""
+    for path in sorted(MARTS_DIR.glob("*.sql")):
+        con.execute(path.read_text(encoding="utf-8"))
+
+
+def _carry_history(con: duckdb.DuckDBPyConnection, old: Path) -> None:
+    for ddl in HISTORY_DDL.values():
+        con.execute(ddl)
+    if not old.exists():
+        return
+    try:
+        con.execute(f"ATTACH '{_sql_str(old)}' AS old_wh (READ_ONLY)")
+    except duckdb.Error:
+        return  # an unreadable old warehouse has no history worth keeping
+    try:
+        main = con.execute("SELECT current_database()").fetchone()[0]
+        have = {r[0] for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'old_wh'").fetchall()}
+        for name in HISTORY_DDL:
+            if name in have:
+                cols = [r[0] for r in con.execute(
+                    "SELECT column_name FROM duckdb_columns() WHERE database_name=? AND table_name=?",
+                    [main, name]).fetchall()]
+                old_cols = {r[0] for r in con.execute(
+                    "SELECT column_name FROM duckdb_columns() WHERE database_name='old_wh' AND table_name=?",
+                    [name]).fetchall()}
+                sel = ", ".join(f'"{c}"' if c in old_cols else "NULL" for c in cols)
+                con.execute(f'INSERT INTO "{main}"."{name}" SELECT {sel} FROM old_wh."{name}"')
+    finally:
+        con.execute("DETACH old_wh")
+
+
+def _sql_str(p: Path) -> str:
+    return str(p).replace("'", "''")
+
+
+def write_warehouse(db_path: Path, tables: dict, run: dict, *, crash_after: str | None = None) -> None:
+    """Build a complete new warehouse next to db_path, then atomically replace it."""
+    crash_after = crash_after or os.environ.get("XUNCHA_TEST_CRASH_AFTER")
+    db_path = Path(db_path)
+    tmp = _tmp_path(db_path)
+    _cleanup(tmp)
+    con = duckdb.connect(str(tmp))
+    try:
+        for name, (cols, rows) in tables.items():
+            _insert(con, name, cols, rows)
+            _maybe_crash(name, crash_after)
+        _carry_history(con, db_path)
+        con.execute("INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [run[k] for k in ("run_id", "started_at", "finished_at", "seconds", "files_parsed",
+                                      "files_cached", "code_version", "contract_fingerprint", "summary")])
+        con.execute("""CREATE TABLE warehouse_meta AS SELECT
+            sha256(string_agg(coalesce(sha256, path) || ':' || status, ',' ORDER BY path)) AS data_hash,
+            ? AS built_at, ? AS code_version FROM files""", [run["finished_at"], run["code_version"]])
+        apply_marts(con)
+        _maybe_crash("marts", crash_after)
+        con.execute("CHECKPOINT")
+    except BaseException:
+        con.close()
+        _cleanup(tmp)
+        raise
+    con.close()
+    _maybe_crash("before_replace", crash_after)
+    os.replace(tmp, db_path)
+    with contextlib.suppress(FileNotFoundError):
+        Path(str(tmp) + ".wal").unlink()
+
+
+def update_warehouse(db_path: Path, fn) -> object:
+    """Copy-on-write update: fn(con) runs on a copy that replaces the warehouse when it succeeds."""
+    db_path = Path(db_path)
+    if not db_path.exists():
+        raise WarehouseMissing(f"数据仓库不存在：{db_path}。请先运行 `xuncha ingest`")
+    tmp = _tmp_path(db_path)
+    _cleanup(tmp)
+    shutil.copyfile(db_path, tmp)
+    con = duckdb.connect(str(tmp))
+    try:
+        for ddl in HISTORY_DDL.values():
+            con.execute(ddl)
+        result = fn(con)
+        con.execute("CHECKPOINT")
+    except BaseException:
+        con.close()
+        _cleanup(tmp)
+        raise
+    con.close()
+    os.replace(tmp, db_path)
+    return result
+
+
+def data_hash(con: duckdb.DuckDBPyConnection) -> str | None:
+    try:
+        row = con.execute("SELECT data_hash FROM warehouse_meta").fetchone()
+    except duckdb.Error:
+        return None
+    return row[0] if row else None
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now().replace(microsecond=0)
