@@ -1,0 +1,69 @@
+"""`xuncha demo` corpus generator: messy ledgers + expected.json (the ground truth).
+
+Also the test and benchmark tool: any number of counties, any number of problems per
+county, any seed, messiness on or off.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from pipelines.demo.corpus import Writer
+from pipelines.demo.world import build_world, expected_metrics, merge_worlds
+
+COUNTY_NAMES = ["山丹县", "民乐县", "临泽县", "高台县", "肃南县", "古浪县", "永昌县", "民勤县", "景泰县", "靖远县"]
+
+
+def county_name(i: int) -> str:
+    return COUNTY_NAMES[i] if i < len(COUNTY_NAMES) else f"第{i + 1}县"
+
+
+def generate(out_dir: Path, *, seed: int = 20200630, counties: int = 1, problems_per_county: int = 1000,
+             messy: bool = True, clean: bool = True) -> dict:
+    """Write the corpus into out_dir and return (and write) the ground truth as expected.json."""
+    out_dir = Path(out_dir)
+    if clean and out_dir.exists():
+        shutil.rmtree(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    worlds, truths = [], []
+    for i in range(counties):
+        name = county_name(i)
+        w = build_world(seed + i, county=name, problems_total=problems_per_county, qualify_rounds=counties > 1)
+        root = out_dir if counties == 1 else out_dir / name
+        writer = Writer(w, root, seed + i, messy=messy)
+        writer.exact_names = counties > 1
+        t = writer.write_all()
+        prefix = "" if counties == 1 else f"{name}/"
+        for b in t.bad_rows:
+            b["file"] = prefix + b["file"]
+        t.files = [prefix + f for f in t.files]
+        for d in t.duplicates:
+            d["file"], d["duplicate_of"] = prefix + d["file"], prefix + d["duplicate_of"]
+        for u in t.unclassified:
+            u["file"] = prefix + u["file"]
+        worlds.append(w)
+        truths.append(t)
+    world = merge_worlds(worlds)
+    rows: dict[str, int] = {}
+    for t in truths:
+        for k, n in t.rows_by_kind.items():
+            rows[k] = rows.get(k, 0) + n
+    expected = {
+        "county": worlds[0].county if counties == 1 else None,
+        "counties": [w.county for w in worlds],
+        "seed": seed,
+        "messy": messy,
+        "as_of": world.as_of.isoformat(),
+        "metrics": expected_metrics(world),
+        "rows_by_kind": dict(sorted(rows.items())),
+        "bad_rows": [b for t in truths for b in t.bad_rows],
+        "files": [f for t in truths for f in t.files],
+        "duplicates": [d for t in truths for d in t.duplicates],
+        "sheets_unclassified": [u for t in truths for u in t.unclassified],
+        "messiness": {k: v for t in truths for k, v in t.messiness.items()},
+        "personal_names": sorted({ld.subject for ld in world.leads}),
+    }
+    (out_dir / "expected.json").write_text(json.dumps(expected, ensure_ascii=False, indent=2), encoding="utf-8")
+    return expected
