@@ -160,6 +160,11 @@ def _quarantine(it: Item, code: str, reason: str, suggestions: list[str] | None 
     it.suggestions = suggestions or []
 
 
+def tidy(text: object) -> str:
+    """A register name as written, without stray whitespace (matching uses resolve.clean)."""
+    return re.sub(r"\s+", "", str(text or ""))
+
+
 def _build_units(items: list[Item], county_setting: str | None) -> tuple[list[UnitInfo], str | None]:
     raw_names = [it.values.get("unit_name") for it in items if it.values.get("unit_name")]
     county = county_setting or infer_county(raw_names)
@@ -171,18 +176,18 @@ def _build_units(items: list[Item], county_setting: str | None) -> tuple[list[Un
     units: dict[str, UnitInfo] = {}
     for it in items:
         v = it.values
-        name = clean(v.get("unit_name"))
-        if len(parents_by_name.get(name, ())) > 1 and v.get("parent"):
-            name = clean(v["parent"]) + name
+        name = tidy(v.get("unit_name"))
+        if len(parents_by_name.get(clean(name), ())) > 1 and v.get("parent"):
+            name = tidy(v["parent"]) + name
         v["unit_name"] = name
-        aliases = [clean(a) for a in _ALIAS_SPLIT.split(v.get("aliases") or "") if clean(a)]
+        aliases = [tidy(a) for a in _ALIAS_SPLIT.split(v.get("aliases") or "") if clean(a)]
         v["aliases"] = "、".join(aliases) or None
         in_scope = v.get("in_scope")
         if in_scope is None:
             in_scope = "no" if v.get("unit_type") in ("village", "community") else "yes"
         v["in_scope"] = in_scope == "yes"
         if name not in units:
-            units[name] = UnitInfo(name, v.get("unit_type"), clean(v.get("parent")) or None, v["in_scope"], aliases)
+            units[name] = UnitInfo(name, v.get("unit_type"), tidy(v.get("parent")) or None, v["in_scope"], aliases)
     return list(units.values()), county
 
 
@@ -190,7 +195,7 @@ def _build_rounds(items: list[Item]) -> list[RoundInfo]:
     rounds: dict[str, RoundInfo] = {}
     for it in items:
         v = it.values
-        v["round_name"] = clean(v.get("round_name"))
+        v["round_name"] = tidy(v.get("round_name"))
         if v.get("level") is None:
             v["level"] = "city" if "市委" in v["round_name"] else "county"
         year = None

@@ -54,7 +54,7 @@ def _cleanup(path: Path) -> None:
             p.unlink()
 
 
-def _insert(con: duckdb.DuckDBPyConnection, name: str, cols: list[tuple[str, str]], rows: list[tuple]) -> None:
+def create_table(con: duckdb.DuckDBPyConnection, name: str, cols: list[tuple[str, str]], rows: list[tuple]) -> None:
     ddl = ", ".join(f'"{c}" {t}' for c, t in cols)
     con.execute(f'CREATE TABLE "{name}" ({ddl})')
     if not rows:
@@ -119,7 +119,7 @@ def write_warehouse(db_path: Path, tables: dict, run: dict, *, crash_after: str 
     con = duckdb.connect(str(tmp))
     try:
         for name, (cols, rows) in tables.items():
-            _insert(con, name, cols, rows)
+            create_table(con, name, cols, rows)
             _maybe_crash(name, crash_after)
         _carry_history(con, db_path)
         con.execute("INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -1,0 +1,33 @@
+-- Intermediate layer: one row per register entry (first occurrence wins; duplicates are
+-- reported by validation), and inspections with the round's dates as defaults.
+CREATE OR REPLACE VIEW int_units AS
+WITH units AS (SELECT * FROM stg_units),
+final AS (
+    SELECT unit_name, unit_type, parent, in_scope, aliases, src_file, src_sheet, src_row
+    FROM units
+    QUALIFY row_number() OVER (PARTITION BY unit_name ORDER BY src_file, src_sheet, src_row) = 1
+)
+SELECT * FROM final;
+
+CREATE OR REPLACE VIEW int_rounds AS
+WITH rounds AS (SELECT * FROM stg_rounds),
+final AS (
+    SELECT round_name, round_kind, coalesce(level, 'county') AS level, topic, start_date, end_date, feedback_date,
+           src_file, src_sheet, src_row
+    FROM rounds
+    QUALIFY row_number() OVER (PARTITION BY round_name ORDER BY src_file, src_sheet, src_row) = 1
+)
+SELECT * FROM final;
+
+CREATE OR REPLACE VIEW int_inspections AS
+WITH inspections AS (SELECT * FROM stg_inspections),
+rounds AS (SELECT * FROM int_rounds),
+final AS (
+    SELECT i.round_name, i.unit_name, i."group",
+           coalesce(i.start_date, r.start_date) AS start_date,
+           coalesce(i.end_date, r.end_date) AS end_date,
+           coalesce(i.feedback_date, r.feedback_date) AS feedback_date,
+           i.src_file, i.src_sheet, i.src_row
+    FROM inspections i LEFT JOIN rounds r USING (round_name)
+)
+SELECT * FROM final;
