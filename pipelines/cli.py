@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None, pretty_exceptions_show_locals=False,
                   help="xuncha：县委巡察办台账入库、校验与离线报告。\n\n示例：xuncha demo")
 
 RAW = Path("data_raw")
@@ -186,7 +186,7 @@ def demo(dir: Annotated[Path, typer.Option("--dir", help="演示台账写入的�
 
     summary = run_ingest(dir, db)
     _print_ingest(summary, db)
-    result = run_validate(db, out, raw_root=dir)
+    result = run_validate(db, out)
     typer.echo(f"校验：{result['status']}（错误 {result['n_errors']} 条，均来自演示中故意放入的坏行；警告 "
                f"{result['n_warnings']} 条）")
     as_of = dt.date.fromisoformat(exp["as_of"])

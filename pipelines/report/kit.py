@@ -1,0 +1,212 @@
+"""Drawing kit for the report notebooks: connection, labels, escaped HTML tiles and tables,
+plotly figures with exactly one inline plotly.js per page, banner and run manifest.
+
+No business logic: metrics come from the SQL marts; this only presents them.
+Everything that comes from a spreadsheet is HTML-escaped before it reaches the page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+
+import duckdb
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+from IPython.display import HTML, display
+
+from pipelines import __version__
+
+FONT = "Noto Sans CJK SC, Noto Sans SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, SimHei, sans-serif"
+COLORS = ["#9f1239", "#1d4ed8", "#15803d", "#b45309", "#6d28d9", "#0f766e", "#be185d", "#4b5563"]
+
+LABELS = {
+    "regular": "常规巡察", "special": "专项巡察", "lookback": "回头看", "extension": "延伸巡察", "mobile": "机动巡察",
+    "cross": "提级/交叉巡察",
+    "township": "乡镇", "department": "县直部门", "soe": "国有企业", "institution": "事业单位", "village": "村",
+    "community": "社区",
+    "rectified": "已整改", "in_progress": "整改中", "long_term": "长期坚持", "not_started": "未整改",
+    "decisions": "重大决策部署", "duty": "全面从严治党“两个责任”", "party_building": "党的建设和组织路线",
+    "rectification": "巡视巡察及审计整改", "other": "其他",
+    "discipline": "纪委监委", "organization": "组织部", "propaganda": "宣传部", "finance": "财政局", "audit": "审计局",
+    "talk_inquiry": "谈话函询", "preliminary_verification": "初步核实", "shelved": "暂存待查", "concluded": "予以了结",
+    "case_review": "立案审查", "closed": "已办结", "open": "办理中",
+    "good": "好", "fairly_good": "较好", "average": "一般", "poor": "较差",
+    "leading_group": "领导小组会议", "secretary": "书记专题会议",
+    "county": "县委", "city": "市委",
+}
+
+_state = {"plotly_js_done": False, "figures": 0}
+
+
+def label(code) -> str:
+    if code is None or (isinstance(code, float) and pd.isna(code)):
+        return "未填"
+    return LABELS.get(str(code), str(code))
+
+
+def connect(db: str) -> duckdb.DuckDBPyConnection:
+    """Read-only: reports never block the ingest or an analyst's own connection."""
+    return duckdb.connect(str(db), read_only=True)
+
+
+def as_date(as_of) -> dt.date:
+    if isinstance(as_of, dt.date):
+        return as_of
+    return dt.date.fromisoformat(str(as_of))
+
+
+def pct(x, digits: int = 1) -> str:
+    if x is None or (isinstance(x, float) and pd.isna(x)):
+        return "—"
+    return f"{x * 100:.{digits}f}%"
+
+
+def esc(x) -> str:
+    return html.escape("" if x is None else str(x), quote=True)
+
+
+def h(text: str) -> None:
+    display(HTML(f"<h2>{esc(text)}</h2>"))
+
+
+def note(text: str) -> None:
+    display(HTML(f'<p class="muted">{esc(text)}</p>'))
+
+
+def para(text: str) -> None:
+    display(HTML(f"<p>{esc(text)}</p>"))
+
+
+def tiles(items: list[tuple]) -> None:
+    """Headline tiles: (label, value, sub-line or None)."""
+    parts = []
+    for it in items:
+        lab, val = it[0], it[1]
+        sub = it[2] if len(it) > 2 else None
+        parts.append(f'<div class="tile"><div class="v">{esc(val)}</div><div class="l">{esc(lab)}</div>'
+                     + (f'<div class="d">{esc(sub)}</div>' if sub else "") + "</div>")
+    display(HTML('<div class="tiles">' + "".join(parts) + "</div>"))
+
+
+def table(df: pd.DataFrame, columns: dict | None = None, pct_cols: tuple = (), max_rows: int = 200,
+          caption: str | None = None) -> None:
+    """An escaped HTML table; `columns` renames (and selects) columns for display."""
+    if caption:
+        display(HTML(f"<h3>{esc(caption)}</h3>"))
+    if df is None or df.empty:
+        note("（无）")
+        return
+    d = df.copy()
+    if columns:
+        d = d[[c for c in columns if c in d.columns]].rename(columns=columns)
+        pct_cols = tuple(columns.get(c, c) for c in pct_cols)
+    for c in pct_cols:
+        d[c] = d[c].map(pct)
+    more = len(d) - max_rows
+    d = d.head(max_rows)
+    out = d.to_html(index=False, escape=True, na_rep="—", border=0)
+    display(HTML(out + (f'<p class="muted">另有 {more} 行未显示。</p>' if more > 0 else "")))
+
+
+def style(fig: go.Figure, title: str | None = None, height: int = 380) -> go.Figure:
+    fig.update_layout(font=dict(family=FONT, size=13), title=dict(text=esc(title) if title else None, x=0),
+                      colorway=COLORS, height=height, margin=dict(l=60, r=20, t=50 if title else 20, b=50),
+                      plot_bgcolor="#fff", paper_bgcolor="#fff", separators=".,",
+                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), hoverlabel=dict(font_family=FONT),
+                      autosize=True)
+    fig.update_xaxes(gridcolor="#eee", automargin=True)
+    fig.update_yaxes(gridcolor="#eee")
+    return fig
+
+
+def show(fig: go.Figure, title: str | None = None, height: int = 380) -> None:
+    """Display a figure; the first one on the page carries plotly.js inline (offline), the rest reuse it."""
+    style(fig, title, height)
+    first = not _state["plotly_js_done"]
+    _state["plotly_js_done"] = True
+    _state["figures"] += 1
+    html_str = pio.to_html(fig, full_html=False, include_plotlyjs=True if first else False,
+                           config={"displaylogo": False, "responsive": True,
+                                   "modeBarButtonsToRemove": ["sendDataToCloud"], "locale": "zh-CN"},
+                           default_width="100%")
+    display(HTML(html_str))
+
+
+def bar(df: pd.DataFrame, x: str, y: str | list, title: str, xlabel: str, ylabel: str, horizontal: bool = False,
+        text: str | None = None, barmode: str = "group", names: dict | None = None, height: int = 380) -> None:
+    ys = [y] if isinstance(y, str) else y
+    fig = go.Figure()
+    for col in ys:
+        kw = dict(name=(names or {}).get(col, col))
+        if text:
+            kw["text"] = df[text] if len(ys) == 1 else df[col]
+            kw["textposition"] = "auto"
+        if horizontal:
+            fig.add_bar(x=df[col], y=df[x], orientation="h", **kw)
+        elif df[x].astype(str).str.len().max() > 8:
+            fig.add_bar(x=df[x].astype(str).map(_wrap), y=df[col], **kw)
+        else:
+            fig.add_bar(x=df[x], y=df[col], **kw)
+    fig.update_layout(barmode=barmode)
+    if horizontal:
+        fig.update_layout(xaxis_title=ylabel, yaxis_title=xlabel, yaxis=dict(autorange="reversed"))
+    else:
+        fig.update_layout(xaxis_title=xlabel, yaxis_title=ylabel)
+    show(fig, title, height)
+
+
+def _wrap(s: str, width: int = 8) -> str:
+    """Break a long axis label (round names) into lines of `width` characters."""
+    return "<br>".join(s[i:i + width] for i in range(0, len(s), width))
+
+
+def validation_status(con: duckdb.DuckDBPyConnection) -> dict:
+    """The latest validation run of the data this warehouse holds (None when never validated)."""
+    try:
+        row = con.execute("""SELECT v.status, v.n_errors, v.n_warnings, v.ran_at FROM validation_runs v, warehouse_meta m
+                             WHERE v.data_hash = m.data_hash ORDER BY v.ran_at DESC LIMIT 1""").fetchone()
+    except duckdb.Error:
+        row = None
+    if not row:
+        return {"status": None, "n_errors": None, "n_warnings": None, "ran_at": None}
+    return {"status": row[0], "n_errors": row[1], "n_warnings": row[2], "ran_at": row[3]}
+
+
+def header(con: duckdb.DuckDBPyConnection, title: str, as_of, subtitle: str | None = None) -> None:
+    """Page title, data date and a banner when the data did not pass validation."""
+    d = as_date(as_of)
+    v = validation_status(con)
+    parts = [f"<h1>{esc(title)}</h1>",
+             f'<p class="muted">数据截至 {d.year}年{d.month}月{d.day}日' + (f" · {esc(subtitle)}" if subtitle else "") + "</p>"]
+    if v["status"] == "fail":
+        parts.append(f'<div class="banner fail">注意：本报告所用数据未通过校验（{v["n_errors"]} 条错误），'
+                     f"数字可能不准确，请先处理数据质量页中的问题。</div>")
+    elif v["status"] is None:
+        parts.append('<div class="banner warn">注意：本报告所用数据尚未运行校验（xuncha validate）。</div>')
+    display(HTML("\n".join(parts)))
+
+
+def manifest(con: duckdb.DuckDBPyConnection, params: dict) -> None:
+    """Run manifest at the end of every page: data date, input hashes, code version, parameters, validation."""
+    v = validation_status(con)
+    files = con.execute("SELECT path, sha256, status FROM files ORDER BY path").fetchall()
+    built = con.execute("SELECT built_at, data_hash FROM warehouse_meta").fetchone()
+    status_text = {"pass": "通过", "warn": "通过（有警告）", "fail": "未通过", None: "未校验"}[v["status"]]
+    rows = "".join(f"<tr><td>{esc(p)}</td><td><code>{esc((s or '')[:16])}</code></td><td>{esc(st)}</td></tr>"
+                   for p, s, st in files)
+    shown = {k: v2 for k, v2 in params.items() if k != "db"}
+    display(HTML(
+        '<div class="manifest"><b>运行清单</b><table>'
+        f"<tr><th>数据截至</th><td>{esc(params.get('as_of'))}</td></tr>"
+        f"<tr><th>数据仓库生成</th><td>{esc(built[0] if built else '')} · 指纹 {esc((built[1] if built else '')[:16])}</td></tr>"
+        f"<tr><th>校验状态</th><td>{esc(status_text)}" + (f"（错误 {v['n_errors']}，警告 {v['n_warnings']}）" if v["status"] else "")
+        + "</td></tr>"
+        f"<tr><th>程序版本</th><td>xuncha {esc(__version__)}</td></tr>"
+        f"<tr><th>参数</th><td><code>{esc(json.dumps(shown, ensure_ascii=False, default=str))}</code></td></tr>"
+        "</table>"
+        f"<details><summary>输入文件（{len(files)} 个）及 SHA-256</summary><table>"
+        "<tr><th>文件</th><th>SHA-256（前16位）</th><th>状态</th></tr>" + rows + "</table></details></div>"))
+

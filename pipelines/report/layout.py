@@ -1,0 +1,44 @@
+"""Where the report notebooks and templates live, and the index page that links every period."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from pipelines import __version__
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+NOTEBOOK_DIR = Path(os.environ.get("XUNCHA_NOTEBOOKS", Path(__file__).resolve().parents[2] / "notebooks"))
+NOTEBOOKS = [
+    ("monthly_brief", "月度简报"),
+    ("coverage", "巡察覆盖"),
+    ("rectification", "问题整改"),
+    ("leads", "线索办理"),
+    ("ecology", "政治生态"),
+    ("quality", "数据质量"),
+]
+
+
+def write_index(out_dir: Path) -> Path:
+    """reports/index.html: every period folder with its pages, newest first, and the quality page."""
+    out_dir = Path(out_dir)
+    periods = []
+    for d in sorted((p for p in out_dir.iterdir() if p.is_dir() and re.fullmatch(r"\d{4}-\d{2}", p.name)),
+                    reverse=True):
+        pages = [(f"{d.name}/{n}.html", label) for n, label in NOTEBOOKS if (d / f"{n}.html").exists()]
+        if pages:
+            periods.append((d.name, pages))
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html", "j2"]))
+    html = env.get_template("index.html.j2").render(
+        periods=periods, quality=(out_dir / "quality" / "index.html").exists(),
+        css=(TEMPLATES / "base.css").read_text(encoding="utf-8"),
+        generated=dt.datetime.now().strftime("%Y-%m-%d %H:%M"), version=__version__)
+    path = out_dir / "index.html"
+    tmp = out_dir / f".index.html.{os.getpid()}.tmp"
+    tmp.write_text(html, encoding="utf-8")
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,137 @@
+"""Render the report set: papermill runs each notebook in the project's kernel, nbconvert turns
+it into a single offline HTML page (inputs hidden, no CDN), and an index links every period."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import sys
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from pipelines.report.layout import NOTEBOOKS, NOTEBOOK_DIR, TEMPLATES, write_index
+
+KERNEL = "xuncha"
+_REMOTE_SCRIPT = re.compile(r"<script\b[^>]*\bsrc\s*=\s*['\"]?(?:https?:)?//[^>]*>\s*</script>", re.I)
+_REMOTE_LINK = re.compile(r"<link\b[^>]*\bhref\s*=\s*['\"]?(?:https?:)?//[^>]*>", re.I)
+
+
+class ReportError(RuntimeError):
+    pass
+
+
+def ensure_kernel() -> None:
+    """A kernelspec named 'xuncha' that runs this very interpreter (the project's venv)."""
+    kdir = Path(sys.prefix) / "share" / "jupyter" / "kernels" / KERNEL
+    spec = {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            "display_name": "xuncha (Python)", "language": "python", "metadata": {"debugger": False}}
+    path = kdir / "kernel.json"
+    try:
+        if path.exists() and json.loads(path.read_text(encoding="utf-8")).get("argv") == spec["argv"]:
+            return
+        kdir.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(spec, indent=1), encoding="utf-8")
+    except OSError as exc:
+        raise ReportError(f"无法注册 Jupyter 内核（{exc}）：请运行 `python -m ipykernel install --sys-prefix --name xuncha`") from exc
+
+
+def strip_remote(html: str) -> str:
+    """Belt and braces: no <script src> or stylesheet link may point off the page."""
+    return _REMOTE_LINK.sub("", _REMOTE_SCRIPT.sub("", html))
+
+
+def _exporter():
+    from nbconvert import HTMLExporter
+    from traitlets.config import Config
+
+    c = Config()
+    c.TagRemovePreprocessor.enabled = True
+    c.TagRemovePreprocessor.remove_cell_tags = {"injected-parameters", "parameters"}
+    c.HTMLExporter.preprocessors = ["nbconvert.preprocessors.TagRemovePreprocessor"]
+    c.HTMLExporter.exclude_input = True
+    c.HTMLExporter.exclude_input_prompt = True
+    c.HTMLExporter.exclude_output_prompt = True
+    c.HTMLExporter.exclude_markdown = True
+    return HTMLExporter(config=c, template_name="xuncha", extra_template_basedirs=[str(TEMPLATES)])
+
+
+def render_one(name: str, params: dict, out_html: str) -> str:
+    """Execute one notebook with papermill and export it as offline HTML. Returns the output path."""
+    import nbformat
+    import papermill as pm
+
+    src = NOTEBOOK_DIR / f"{name}.ipynb"
+    if not src.exists():
+        raise ReportError(f"找不到报告笔记本 {src}")
+    with tempfile.TemporaryDirectory(prefix="xuncha-nb-") as tmp:
+        executed = Path(tmp) / f"{name}.ipynb"
+        try:
+            pm.execute_notebook(str(src), str(executed), parameters=params, kernel_name=KERNEL, progress_bar=False,
+                                log_output=False, cwd=str(NOTEBOOK_DIR), request_save_on_cell_execute=False)
+        except pm.PapermillExecutionError as exc:
+            raise ReportError(f"报告「{name}」运行出错（第 {exc.exec_count} 个单元格）：{exc.ename}: {exc.evalue}") from None
+        nb = nbformat.read(str(executed), as_version=4)
+    nb.metadata["title"] = f"{nb.metadata.get('title', name)}（{params['as_of']}）"
+    css = (TEMPLATES / "base.css").read_text(encoding="utf-8")
+    body, _ = _exporter().from_notebook_node(nb, resources={"xuncha_css": css})
+    body = strip_remote(body)
+    out = Path(out_html)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp_out = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    tmp_out.write_text(body, encoding="utf-8")
+    os.replace(tmp_out, out)
+    return str(out)
+
+
+def _safe_out(out_dir: Path, period: str) -> Path:
+    if not re.fullmatch(r"\d{4}-\d{2}", period):
+        raise ReportError(f"期间「{period}」格式不对：应为 YYYY-MM")
+    target = (out_dir / period).resolve()
+    if out_dir.resolve() not in target.parents:
+        raise ReportError(f"输出路径不在报告文件夹内：{target}")
+    return target
+
+
+def render_set(db_path: Path, out_dir: Path, *, as_of: dt.date | None = None, redact: bool = True,
+               round_filter: str = "", unit_type_filter: str = "", notebooks: list[str] | None = None,
+               workers: int | None = None, record_history: bool = True) -> dict:
+    from pipelines import history
+    from pipelines.metrics import compute, default_as_of
+    from pipelines.report.kit import validation_status
+    from pipelines.warehouse.db import connect_ro
+
+    db_path, out_dir = Path(db_path).resolve(), Path(out_dir)
+    with connect_ro(db_path) as con:
+        as_of = as_of or default_as_of(con)
+        m = compute(con, as_of)
+        v = validation_status(con)
+    period = as_of.strftime("%Y-%m")
+    target = _safe_out(out_dir, period)
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        probe = target / f".write-test-{os.getpid()}"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as exc:
+        raise ReportError(f"报告文件夹 {target} 不可写（{exc.strerror}）：请检查磁盘空间和文件夹权限，或用 --out 指定其他位置") from None
+    if record_history:
+        history.record(db_path, period, as_of, m, v["status"])
+    ensure_kernel()
+    names = notebooks or [n for n, _ in NOTEBOOKS]
+    params = {"db": str(db_path), "as_of": as_of.isoformat(), "period": "", "round_filter": round_filter,
+              "unit_type_filter": unit_type_filter, "redact": bool(redact)}
+    jobs = [(n, params, str(target / f"{n}.html")) for n in names]
+    workers = workers or min(2, os.cpu_count() or 1, len(jobs))
+    files: list[str] = []
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as ex:
+            futures = [ex.submit(render_one, *j) for j in jobs]
+            files = [f.result() for f in futures]
+    else:
+        files = [render_one(*j) for j in jobs]
+    index = write_index(out_dir)
+    return {"files": files, "index": str(index), "period": period, "as_of": as_of.isoformat(),
+            "validation_status": v["status"]}
