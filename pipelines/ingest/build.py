@@ -358,8 +358,6 @@ def ingest(raw_dir: Path, db_path: Path, *, contract: Contract | None = None, wo
     cache_dir = cache_dir or db_path.parent / ".cache" / "parse" / parser_fingerprint(contract)
     files = discover(raw_dir)
 
-    primary_by_sha: dict[str, FileRec] = {}
-    todo: list[FileRec] = []
     for f in files:
         st = f.path.stat()
         f.size, f.mtime = st.st_size, st.st_mtime
@@ -371,11 +369,18 @@ def ingest(raw_dir: Path, db_path: Path, *, contract: Contract | None = None, wo
             f.sha256 = sha256_file(f.path)
         except OSError as exc:
             f.status, f.error = "failed", f"无法读取文件（{exc.strerror}）：请检查文件权限"
-            continue
+    # byte-identical files: the oldest (then shortest-named) is read, the others are duplicates
+    primary_by_sha: dict[str, FileRec] = {}
+    for f in sorted((f for f in files if f.sha256 and f.status == "pending"),
+                    key=lambda f: (f.mtime, len(f.rel), f.rel)):
         if f.sha256 in primary_by_sha:
             f.status, f.duplicate_of = "duplicate", primary_by_sha[f.sha256].rel
+        else:
+            primary_by_sha[f.sha256] = f
+    todo: list[FileRec] = []
+    for f in files:
+        if f.status != "pending":
             continue
-        primary_by_sha[f.sha256] = f
         cached = cache_dir / f"{f.sha256}.pkl"
         if cached.exists():
             try:
@@ -386,7 +391,7 @@ def ingest(raw_dir: Path, db_path: Path, *, contract: Contract | None = None, wo
                     progress(f.rel)
                 continue
             except Exception:
-                pass
+                f.parsed = None
         todo.append(f)
     _parse_all(todo, contract, workers, progress)
     cache_dir.mkdir(parents=True, exist_ok=True)

@@ -192,15 +192,13 @@ def parse_sheet(sheet: Sheet, contract: Contract, known_headers: set[str]) -> Pa
 def _qualify_restarting_numbers(ps: ParsedSheet, no_col: str, contract: Contract) -> None:
     """序号 that restarts under each "一、…" sub-heading is qualified by it ("二-3"), so keys stay unique."""
     data = [pr for pr in ps.rows if pr.cls == "data" and pr.values.get(no_col)]
-    seen: set[tuple] = set()
+    first_section: dict[str, str | None] = {}
     restarts = False
     for pr in data:
-        k = (pr.raw_values.get("unit_name"), pr.values[no_col], pr.subheading)
-        k0 = (pr.raw_values.get("unit_name"), pr.values[no_col])
-        if k0 in {(a, b) for a, b, _ in seen} and k not in seen:
+        sec = first_section.setdefault(pr.values[no_col], pr.subheading)
+        if sec != pr.subheading:
             restarts = True
             break
-        seen.add(k)
     if not restarts:
         return
     for pr in data:

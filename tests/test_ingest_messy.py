@@ -1,0 +1,250 @@
+"""Small real xlsx/csv fixtures, one per messiness item of DATA_CONTRACT section 3 and per failure mode."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import os
+import zipfile
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.ingest.build import ingest
+from tests.conftest import write_xlsx
+
+D = dt.date
+PROBLEM_HEAD = ["序号", "被巡察单位", "问题描述", "整改措施", "整改时限", "整改情况", "完成时间"]
+
+
+def q(db: Path, sql: str, params=None):
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def run(raw: Path, tmp_path: Path, **kw) -> tuple[Path, dict]:
+    db = tmp_path / "wh.duckdb"
+    return db, ingest(raw, db, **kw)
+
+
+def assert_balanced(db: Path, summary: dict) -> None:
+    assert summary["rows_read"] == summary["rows_loaded"] + summary["rows_quarantined"] + summary["rows_skipped"]
+    for path, read, loaded, quar, skipped in q(db, "SELECT path, rows_read, rows_loaded, rows_quarantined, "
+                                                   "rows_skipped FROM files"):
+        assert read == loaded + quar + skipped, path
+
+
+def test_title_rows_header_far_down_subheadings_blank_and_footer_rows(registers, tmp_path):
+    rows = [["中共山丹县委第一轮巡察反馈问题整改台账"], ["填报单位：县委巡察办（盖章）"]] + [[]] * 10 + [
+        PROBLEM_HEAD,
+        ["一、贯彻落实党的路线方针政策和重大决策部署方面"],
+        [1, "县财政局", "传达学习不及时", "专题学习", D(2019, 8, 1), "已完成", D(2019, 7, 1)],
+        [],
+        [2, "清泉镇党委", "项目推进慢", "加快推进", "长期坚持", "整改中", None],
+        ["二、党的建设方面"],
+        [1, "中共山丹县财政局党组", "三会一课不规范", "规范记录", "2019年底前", "正在推进", None],
+        ["合计", None, "3个问题"],
+        ["填表人：张三", None, None, "审核人：李四"],
+        ["注：本表一式两份"],
+    ]
+    write_xlsx(registers / "第一轮" / "台账.xlsx", {"台账": rows})
+    db, s = run(registers, tmp_path)
+    assert_balanced(db, s)
+    got = q(db, "SELECT src_row, unit_name, category, problem_no, deadline, deadline_text, status FROM stg_problems "
+                "ORDER BY src_row")
+    assert got == [
+        (15, "山丹县财政局", "decisions", "一-1", D(2019, 8, 1), None, "rectified"),
+        (17, "清泉镇", "decisions", "一-2", None, "长期坚持", "in_progress"),
+        (19, "山丹县财政局", "party_building", "二-1", D(2019, 12, 31), "2019年底前", "in_progress"),
+    ]
+    classes = dict(q(db, "SELECT row, row_class FROM raw_rows WHERE file = '第一轮/台账.xlsx' AND outcome='skipped'"))
+    assert classes == {1: "title", 2: "title", 13: "header", 14: "subheading", 18: "subheading", 20: "total",
+                       21: "footer", 22: "footer"}
+    assert q(db, "SELECT stated_as_of IS NULL, title FROM sheets WHERE sheet='台账'")[0][1].startswith("中共山丹县委第一轮")
+
+
+def test_two_row_header_under_merged_group_cell_and_header_variants(registers, tmp_path):
+    rows = [
+        ["十四届县委第二轮巡察反馈问题整改台账"],
+        ["序 号", "被巡察\n单位", "问题\n描述", "整改落实情况", None, None, "责任人（签字）"],
+        [None, None, None, "整改措施", "整改情况", "完成时间", None],
+        [1, "山丹县教育局", "违规收费", "清退", "已整改", 43800, "王五"],
+    ]
+    write_xlsx(registers / "r2.xlsx", {"S": rows}, {"S": ["D2:F2", "A2:A3", "B2:B3", "C2:C3", "G2:G3", "A1:G1"]})
+    db, s = run(registers, tmp_path)
+    assert s["loaded_by_kind"]["problems"] == 1
+    assert q(db, "SELECT round_name, unit_name, measures, status, rectified_date, responsible_person FROM stg_problems") == [
+        ("十四届县委第二轮巡察", "山丹县教育局", "清退", "rectified", D(2019, 12, 1), "王五")]
+
+
+def test_vertically_merged_unit_cells_mean_same_as_above(registers, tmp_path):
+    rows = [["轮次", *PROBLEM_HEAD],
+            ["第一轮", 1, "山丹县财政局", "问题甲", "措施", "2019-08-01", "已完成", "2019-07-01"],
+            [None, 2, None, "问题乙", "措施", "2019-08-01", "整改中", None],
+            [None, 3, None, "问题丙", "措施", "2019-08-01", "未整改", None]]
+    write_xlsx(registers / "m.xlsx", {"S": rows}, {"S": ["A2:A4", "C2:C4"]})
+    db, s = run(registers, tmp_path)
+    assert q(db, "SELECT DISTINCT round_name, unit_name FROM stg_problems") == [("十四届县委第一轮巡察", "山丹县财政局")]
+    assert s["loaded_by_kind"]["problems"] == 3
+
+
+def test_unit_from_title_round_from_folder(registers, tmp_path):
+    rows = [["县财政局巡察反馈问题整改台账"], ["序号", "问题表现", "整改情况"], [1, "问题甲", "已销号"]]
+    write_xlsx(registers / "第二轮巡察（2019年）" / "各单位.xlsx", {"财政局": rows})
+    db, s = run(registers, tmp_path)
+    assert q(db, "SELECT round_name, unit_name, status FROM stg_problems") == [
+        ("十四届县委第二轮巡察", "山丹县财政局", "rectified")]
+
+
+def test_unit_name_variants_resolve_and_unknown_is_quarantined_with_suggestions(registers, tmp_path):
+    rows = [["轮次", "单位", "问题描述", "整改情况"]] + [
+        ["十四届县委第一轮巡察", name, f"问题{i}", "已完成"] for i, name in enumerate(
+            ["县财政局", "山丹县财政局", "中共山丹县财政局党组", "财政局", "山丹县 财政局", "县财政厅"])]
+    write_xlsx(registers / "v.xlsx", {"S": rows})
+    db, s = run(registers, tmp_path)
+    assert q(db, "SELECT DISTINCT unit_name FROM stg_problems") == [("山丹县财政局",)]
+    (file, sheet, row, reason, sugg), = q(db, "SELECT file, sheet, row, reason, suggestions FROM quarantine")
+    assert (file, sheet, row) == ("v.xlsx", "S", 7)
+    assert "县财政厅" in reason and "山丹县财政局" in sugg
+    assert_balanced(db, s)
+
+
+def test_leading_zero_ids_survive_xlsx_and_csv(registers, tmp_path):
+    write_xlsx(registers / "ids.xlsx", {"S": [["问题编号", "轮次", "单位", "问题描述", "整改情况"],
+                                             ["0012", "第一轮", "清泉镇", "甲", "已完成"]]})
+    (registers / "ids.csv").write_text("问题编号,轮次,单位,问题描述,整改情况\n0013,第一轮,位奇镇,乙,已完成\n", encoding="utf-8")
+    db, _ = run(registers, tmp_path)
+    assert sorted(r[0] for r in q(db, "SELECT problem_no FROM stg_problems")) == ["0012", "0013"]
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "gb18030", "utf-8-sig", "utf-8"])
+def test_csv_encodings(registers, tmp_path, encoding):
+    text = "会议时间,会议名称,议题\n2019年3月5日,巡察工作领导小组会议,研究部署\n2019-4-1,书记专题会议,听取汇报\n"
+    (registers / "会议.csv").write_bytes(text.encode(encoding))
+    db, s = run(registers, tmp_path)
+    assert q(db, "SELECT meeting_date, meeting_type FROM stg_meetings ORDER BY 1") == [
+        (D(2019, 3, 5), "leading_group"), (D(2019, 4, 1), "secretary")]
+    assert s["files_failed"] == []
+
+
+def test_numbers_as_text_in_counts(registers, tmp_path):
+    head = ["线索编号", "轮次", "被巡察单位", "移交单位", "办理情况", "党纪政务处分（人）", "组织处理（人）"]
+    rows = [head, ["001", "第一轮", "清泉镇", "县纪委监委", "已办结", "1人", "—"],
+            ["002", "第一轮", "清泉镇", "县委组织部", "已办结", "无", "2人"]]
+    stats = [["轮次", "移交线索（件）", "已办结（件）"], ["第一轮", "2件3人", "2件"]]
+    write_xlsx(registers / "线索.xlsx", {"线索": rows, "统计": stats})
+    db, _ = run(registers, tmp_path)
+    assert q(db, "SELECT lead_no, transferred_to, n_disciplined, n_org_handled FROM stg_leads ORDER BY 1") == [
+        ("001", "discipline", 1, None), ("002", "organization", 0, 2)]
+    assert q(db, "SELECT leads_transferred, leads_closed FROM stg_round_stats") == [(2, 2)]
+
+
+def test_unparseable_optional_value_is_a_cell_finding_not_a_lost_row(registers, tmp_path):
+    write_xlsx(registers / "f.xlsx", {"S": [["轮次", "单位", "问题描述", "整改情况", "完成时间"],
+                                           ["第一轮", "清泉镇", "甲", "已完成", "2019年13月1日"]]})
+    db, s = run(registers, tmp_path)
+    assert s["loaded_by_kind"]["problems"] == 1
+    assert q(db, "SELECT rectified_date FROM stg_problems") == [(None,)]
+    assert q(db, "SELECT file, sheet, row, column_letter, raw_value FROM findings") == [
+        ("f.xlsx", "S", 2, "E", "2019年13月1日")]
+
+
+def test_unclassified_sheet_is_reported_with_its_header(registers, tmp_path):
+    write_xlsx(registers / "x.xlsx", {"备忘": [["事项", "负责人", "备注"], ["打印材料", "某某", ""]]})
+    db, s = run(registers, tmp_path)
+    assert s["sheets_unclassified"] == [{"file": "x.xlsx", "sheet": "备忘", "header": "事项 | 负责人 | 备注"}]
+    assert_balanced(db, s)
+
+
+def test_byte_identical_copy_is_ingested_once(registers, tmp_path):
+    src = write_xlsx(registers / "a.xlsx", {"S": [["轮次", "单位", "问题描述", "整改情况"], ["第一轮", "清泉镇", "甲", "已完成"]]})
+    (registers / "a - 副本.xlsx").write_bytes(src.read_bytes())
+    db, s = run(registers, tmp_path)
+    assert s["files_duplicate"] == 1 and s["loaded_by_kind"]["problems"] == 1
+    assert q(db, "SELECT path, duplicate_of FROM files WHERE status = 'duplicate'") == [("a - 副本.xlsx", "a.xlsx")]
+
+
+def test_same_record_in_two_files_identical_collapses_and_conflict_keeps_newer(registers, tmp_path):
+    head = ["问题编号", "轮次", "单位", "问题描述", "整改情况"]
+    old = write_xlsx(registers / "old.xlsx", {"S": [head, ["P1", "第一轮", "清泉镇", "甲", "整改中"],
+                                                   ["P2", "第一轮", "清泉镇", "乙", "已完成"]]})
+    new = write_xlsx(registers / "new.xlsx", {"S": [["统计截至2020年6月30日"], head, ["P1", "第一轮", "清泉镇", "甲", "已完成"],
+                                                   ["P2", "第一轮", "清泉镇", "乙", "已完成"]]})
+    os.utime(old, (1_500_000_000, 1_500_000_000))  # 2017
+    os.utime(new, (1_400_000_000, 1_400_000_000))  # 2014 mtime, but its title states 2020-06-30
+    db, s = run(registers, tmp_path)
+    assert q(db, "SELECT problem_no, status, src_file FROM stg_problems ORDER BY 1") == [
+        ("P1", "rectified", "new.xlsx"), ("P2", "rectified", "new.xlsx")]
+    assert q(db, "SELECT kind, kept_file, dropped_file, dropped_row FROM conflicts") == [
+        ("problems", "new.xlsx", "old.xlsx", 2)]
+    assert_balanced(db, s)
+
+
+def test_xls_file_is_read(registers, tmp_path):
+    xlwt = pytest.importorskip("xlwt")  # dev dependency, always installed by `make test`
+    wb = xlwt.Workbook()
+    ws = wb.add_sheet("会议")
+    for r, row in enumerate([["会议时间", "会议名称"], ["2019-03-05", "书记专题会议"]]):
+        for c, v in enumerate(row):
+            ws.write(r, c, v)
+    wb.save(str(registers / "old.xls"))
+    db, s = run(registers, tmp_path)
+    assert s["files_failed"] == [] and q(db, "SELECT meeting_type FROM stg_meetings") == [("secretary",)]
+
+
+def _encrypted_like(path: Path) -> None:
+    """An OLE2 container holding an EncryptedPackage stream, as Excel writes password-protected xlsx."""
+    header = bytes.fromhex("d0cf11e0a1b11ae1") + b"\x00" * 504
+    path.write_bytes(header + "EncryptedPackage".encode("utf-16-le") + b"\x00" * 2048)
+
+
+@pytest.mark.parametrize("name,make,needle", [
+    ("empty.xlsx", lambda p: p.write_bytes(b""), "为空"),
+    ("truncated.xlsx", lambda p: p.write_bytes(b"PK\x03\x04" + b"\x00" * 40), "损坏"),
+    ("locked.xlsx", _encrypted_like, "密码"),
+    ("really_csv.xlsx", lambda p: p.write_text("a,b\n1,2\n", encoding="utf-8"), "CSV"),
+    ("really_html.xlsx", lambda p: p.write_text("<html><table><tr><td>1</td></tr></table></html>"), "HTML"),
+    ("notes.pdf", lambda p: p.write_bytes(b"%PDF-1.4"), "不是电子表格"),
+])
+def test_bad_files_are_listed_and_never_block_the_others(registers, tmp_path, name, make, needle):
+    make(registers / name)
+    write_xlsx(registers / "good.xlsx", {"S": [["轮次", "单位", "问题描述", "整改情况"], ["第一轮", "清泉镇", "甲", "已完成"]]})
+    db, s = run(registers, tmp_path)
+    (failed,) = s["files_failed"]
+    assert failed["file"] == name and needle in failed["error"]
+    assert s["loaded_by_kind"]["problems"] == 1
+
+
+def test_empty_workbook_is_reported(registers, tmp_path):
+    write_xlsx(registers / "blank.xlsx", {"Sheet1": []})
+    _, s = run(registers, tmp_path)
+    assert [f["file"] for f in s["files_failed"]] == ["blank.xlsx"]
+
+
+def test_long_format_assessments_and_derived_grade(registers, tmp_path):
+    wide = [["单位名称", "评价年度", "政治建设", "思想建设", "总分", "评价等次", "序号"],
+            ["清泉镇", "2019年度", 45, 46, None, None, 1],
+            ["位奇镇", "2019年度", 30, 30, 60, "好", 2]]
+    long = [["单位", "年度", "评价维度", "得分"], ["山丹县教育局", 2019, "政治建设", 40], [None, 2019, "思想建设", 41]]
+    write_xlsx(registers / "eco.xlsx", {"宽": wide, "长": long}, {"长": ["A2:A3"]})
+    db, s = run(registers, tmp_path)
+    assert s["loaded_by_kind"]["assessments"] == 4
+    assert q(db, "SELECT unit_name, total, grade, grade_derived, n_dimensions FROM stg_assessments ORDER BY 1") == [
+        ("位奇镇", 60.0, "good", "poor", 2), ("山丹县教育局", 81.0, None, "fairly_good", 2),
+        ("清泉镇", 91.0, None, "good", 2)]
+    assert q(db, "SELECT count(*) FROM stg_assessment_scores WHERE dimension = '序号'") == [(0,)]
+
+
+def test_reingest_reuses_parse_cache_and_gives_identical_tables(demo_dir, tmp_path):
+    db = tmp_path / "wh.duckdb"
+    first = ingest(demo_dir, db)
+    tables = ["stg_problems", "stg_leads", "stg_units", "quarantine", "raw_rows", "files", "findings",
+              "stg_assessments", "stg_assessment_scores", "sheets"]
+    snap = {t: q(db, f"SELECT * FROM {t} ORDER BY ALL") for t in tables}
+    second = ingest(demo_dir, db)
+    assert first == second
+    assert {t: q(db, f"SELECT * FROM {t} ORDER BY ALL") for t in tables} == snap
+    runs = q(db, "SELECT files_parsed, files_cached FROM ingest_runs ORDER BY started_at")
+    assert runs[-1] == (0, first["files_ingested"])

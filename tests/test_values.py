@@ -1,0 +1,88 @@
+import datetime as dt
+
+import pytest
+
+from pipelines.ingest import values as V
+
+D = dt.date
+
+
+@pytest.mark.parametrize("raw,expected", [
+    (D(2023, 5, 10), D(2023, 5, 10)),
+    (dt.datetime(2023, 5, 10, 8, 30), D(2023, 5, 10)),
+    (45056.0, D(2023, 5, 10)),
+    (45056, D(2023, 5, 10)),
+    ("45056", D(2023, 5, 10)),
+    ("2023年5月10日", D(2023, 5, 10)),
+    ("2023 年 5 月 10 日", D(2023, 5, 10)),
+    ("2023年5月", D(2023, 5, 1)),
+    ("2023.5.10", D(2023, 5, 10)),
+    ("2023/05/10", D(2023, 5, 10)),
+    ("2023-5-10", D(2023, 5, 10)),
+    ("２０２３－０５－１０", D(2023, 5, 10)),
+    ("20230510", D(2023, 5, 10)),
+])
+def test_dates_in_every_form(raw, expected):
+    assert V.parse_date(raw) == (expected, None)
+
+
+@pytest.mark.parametrize("raw", ["2023年13月5日", "2023-02-30", "明年", "abc", True])
+def test_bad_dates_say_what_was_expected(raw):
+    d, problem = V.parse_date(raw)
+    assert d is None and "日期" in problem
+
+
+@pytest.mark.parametrize("raw", [None, "", "—", "/", "无"])
+def test_empty_dates_are_not_findings(raw):
+    assert V.parse_date(raw) == (None, None)
+
+
+@pytest.mark.parametrize("raw,date,term", [
+    ("长期坚持", None, "长期坚持"),
+    ("立行立改", None, "立行立改"),
+    ("2023年底前", D(2023, 12, 31), "2023年底前"),
+    ("2023年6月底前", D(2023, 6, 30), "2023年6月底前"),
+    ("2023年6月", D(2023, 6, 30), None),
+    (D(2023, 1, 5), D(2023, 1, 5), None),
+])
+def test_deadlines(raw, date, term):
+    d, t, problem = V.parse_deadline(raw)
+    assert (d, t, problem) == (date, term, None)
+
+
+def test_deadline_garbage_is_a_finding():
+    d, t, problem = V.parse_deadline("看情况")
+    assert d is None and problem
+
+
+@pytest.mark.parametrize("raw,unit,expected", [
+    (3, None, 3), (3.0, None, 3), ("3", None, 3), ("3人", None, 3), ("2件3人", "件", 2), ("2件3人", "人", 3),
+    ("无", None, 0), ("—", None, None), ("/", None, None), ("12个", None, 12), ("1,200", None, 1200),
+])
+def test_counts(raw, unit, expected):
+    assert V.parse_count(raw, unit=unit) == (expected, None)
+
+
+@pytest.mark.parametrize("raw", ["三人", "2.5", "很多", "-3x"])
+def test_bad_counts(raw):
+    n, problem = V.parse_count(raw)
+    assert n is None and problem
+
+
+def test_cell_text_keeps_text_ids_and_prints_whole_floats():
+    assert V.cell_text("0123") == "0123"
+    assert V.cell_text(3.0) == "3"
+    assert V.cell_text(2.5) == "2.5"
+    assert V.cell_text(D(2020, 1, 2)) == "2020-01-02"
+
+
+@pytest.mark.parametrize("raw,label", [
+    (2019, "2019"), ("2019年度", "2019"), ("2020年上半年", "2020H1"), ("2020年第一季度", "2020Q1"), ("2020年5月", "2020-05"),
+])
+def test_periods(raw, label):
+    p, problem = V.parse_period(raw)
+    assert problem is None and p[0] == label and p[1] <= p[2]
+
+
+def test_chinese_numerals():
+    assert [V.cn_to_int(s) for s in ["三", "十", "十二", "二十一", "7"]] == [3, 10, 12, 21, 7]
