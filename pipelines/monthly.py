@@ -1,0 +1,149 @@
+"""`xuncha monthly`: ingest → validate → report → index for one period, for a scheduler.
+
+Idempotent (the same period again replaces that period's reports and history row), one run at
+a time (a lock file), a log file per run (the newest 24 kept), a clear last line, and exit codes:
+  0  reports written, data passed validation (warnings allowed)
+  1  reports written but marked: validation found errors, or some files could not be read
+  2  bad usage (period)
+  3  the run failed (the message says why); the previous reports and warehouse are untouched
+  75 another monthly run is in progress (try later)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from pipelines.metrics import BadDate, period_end
+
+KEEP_LOGS = 24
+EXIT_OK, EXIT_MARKED, EXIT_USAGE, EXIT_FAILED, EXIT_LOCKED = 0, 1, 2, 3, 75
+
+
+class Locked(RuntimeError):
+    pass
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+@contextmanager
+def run_lock(path: Path):
+    """An exclusive lock file holding the owner's pid; a lock left by a dead process is taken over."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for _ in range(2):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            try:
+                pid_text, _, since = path.read_text(encoding="utf-8").partition(" ")
+                pid = int(pid_text)
+            except (OSError, ValueError):
+                pid, since = -1, ""
+            if pid > 0 and _pid_alive(pid):
+                raise Locked(f"另一个 monthly 任务正在运行（进程 {pid}，开始于 {since.strip()}）：本次不重复运行") from None
+            path.unlink(missing_ok=True)  # stale: its owner is gone
+            continue
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(f"{os.getpid()} {dt.datetime.now().isoformat(timespec='seconds')}")
+        try:
+            yield
+        finally:
+            path.unlink(missing_ok=True)
+        return
+    raise Locked(f"无法获得运行锁 {path}")
+
+
+def previous_month(today: dt.date | None = None) -> str:
+    today = today or dt.date.today()
+    first = today.replace(day=1)
+    return (first - dt.timedelta(days=1)).strftime("%Y-%m")
+
+
+def _logger(log_dir: Path, period: str) -> tuple[logging.Logger, Path]:
+    log_dir.mkdir(parents=True, exist_ok=True)
+    path = log_dir / f"monthly-{period}-{dt.datetime.now().strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.log"
+    logger = logging.getLogger(f"xuncha.monthly.{path.stem}")
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logger.addHandler(handler)
+    logs = sorted(log_dir.glob("monthly-*.log"), key=lambda p: p.stat().st_mtime)
+    for old in logs[:-KEEP_LOGS]:
+        old.unlink(missing_ok=True)
+    return logger, path
+
+
+def run_monthly(raw: Path, db: Path, out: Path, period: str | None = None) -> tuple[int, str]:
+    """Returns (exit code, the last line to print)."""
+    period = period or previous_month()
+    try:
+        as_of = period_end(period)
+    except BadDate as exc:
+        return EXIT_USAGE, f"monthly 参数错误：{exc}"
+    raw, db, out = Path(raw), Path(db), Path(out)
+    try:
+        with run_lock(db.parent / ".monthly.lock"):
+            log, log_path = _logger(db.parent / "logs", period)
+            try:
+                return _run(raw, db, out, period, as_of, log, log_path)
+            except Exception as exc:  # the scheduler needs one clear line, the log keeps the detail
+                log.exception("monthly failed")
+                return EXIT_FAILED, f"monthly {period} 失败：{exc}（详见日志 {log_path}）"
+            finally:
+                for h in list(log.handlers):
+                    h.close()
+                    log.removeHandler(h)
+    except Locked as exc:
+        return EXIT_LOCKED, f"monthly {period} 未运行：{exc}"
+
+
+def _run(raw: Path, db: Path, out: Path, period: str, as_of: dt.date, log: logging.Logger,
+         log_path: Path) -> tuple[int, str]:
+    from pipelines.ingest.build import ingest
+    from pipelines.report.layout import NOTEBOOKS
+    from pipelines.report.render import render_set
+    from pipelines.validate.run import validate
+
+    t0 = time.perf_counter()
+    log.info("period %s (as of %s), raw=%s db=%s out=%s", period, as_of, raw, db, out)
+    summary = ingest(raw, db)
+    log.info("ingest: %s files, %s loaded, %s quarantined, failed=%s", summary["files_seen"], summary["rows_loaded"],
+             summary["rows_quarantined"], summary["files_failed"])
+    result = validate(db, out)
+    log.info("validate: %s (%s errors, %s warnings)", result["status"], result["n_errors"], result["n_warnings"])
+    res = render_set(db, out, as_of=as_of)
+    keep = {f"{n}.html" for n, _ in NOTEBOOKS}
+    for stale in (out / period).glob("*.html"):
+        if stale.name not in keep:
+            stale.unlink()
+    log.info("report: %s files in %s", len(res["files"]), out / period)
+    failed = summary["files_failed"]
+    parts = [f"monthly {period}：已生成 {len(res['files'])} 个报告 → {out / period}"]
+    if result["status"] == "fail":
+        parts.append(f"校验未通过（{result['n_errors']} 条错误，报告已标注），问题清单 {result['page']}")
+    elif result["status"] == "warn":
+        parts.append(f"校验通过（{result['n_warnings']} 条警告）")
+    else:
+        parts.append("校验通过")
+    if failed:
+        parts.append(f"{len(failed)} 个文件读取失败：" + "；".join(f"{f['file']}（{f['error']}）" for f in failed[:3]))
+    parts.append(f"用时 {time.perf_counter() - t0:.0f} 秒，日志 {log_path}")
+    line = "；".join(parts)
+    log.info(line)
+    code = EXIT_MARKED if (result["status"] == "fail" or failed) else EXIT_OK
+    return code, line
