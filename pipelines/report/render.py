@@ -7,6 +7,8 @@ import datetime as dt
 import json
 import os
 import re
+import shutil
+import subprocess
 import sys
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
@@ -21,6 +23,37 @@ _REMOTE_LINK = re.compile(r"<link\b[^>]*\bhref\s*=\s*['\"]?(?:https?:)?//[^>]*>"
 
 class ReportError(RuntimeError):
     pass
+
+
+try:
+    from jupyter_client.manager import AsyncKernelManager
+except ImportError:  # pragma: no cover - jupyter_client comes with papermill
+    AsyncKernelManager = object
+
+
+class IPCKernelManager(AsyncKernelManager):
+    """Kernels talk over Unix sockets in a private temp folder on POSIX: no TCP port races when two
+    notebooks start at once, and no plain-text TCP traffic. Windows keeps the default TCP transport."""
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        if os.name == "posix":
+            self.transport = "ipc"
+            self.ip = str(_ipc_dir() / "k")
+
+    async def start_kernel(self, **kw):
+        # the kernel's own console chatter (shutdown notices) is not the report's business
+        kw.setdefault("stderr", subprocess.DEVNULL)
+        return await super().start_kernel(**kw)
+
+
+def _ipc_dir() -> Path:
+    d = Path(tempfile.gettempdir()) / f"xuncha-ipc-{os.getpid()}"
+    d.mkdir(mode=0o700, exist_ok=True)
+    return d
+
+
+KM_CLASS = f"{__name__}.IPCKernelManager"
 
 
 def ensure_kernel() -> None:
@@ -68,12 +101,19 @@ def render_one(name: str, params: dict, out_html: str) -> str:
         raise ReportError(f"找不到报告笔记本 {src}")
     with tempfile.TemporaryDirectory(prefix="xuncha-nb-") as tmp:
         executed = Path(tmp) / f"{name}.ipynb"
-        try:
-            pm.execute_notebook(str(src), str(executed), parameters=params, kernel_name=KERNEL, progress_bar=False,
-                                log_output=False, cwd=str(NOTEBOOK_DIR), request_save_on_cell_execute=False)
-        except pm.PapermillExecutionError as exc:
-            raise ReportError(f"报告「{name}」运行出错（第 {exc.exec_count} 个单元格）：{exc.ename}: {exc.evalue}") from None
+        for attempt in range(3):
+            try:
+                pm.execute_notebook(str(src), str(executed), parameters=params, kernel_name=KERNEL,
+                                    progress_bar=False, log_output=False, cwd=str(NOTEBOOK_DIR),
+                                    request_save_on_cell_execute=False, kernel_manager_class=KM_CLASS)
+                break
+            except pm.PapermillExecutionError as exc:
+                raise ReportError(f"报告「{name}」运行出错（第 {exc.exec_count} 个单元格）：{exc.ename}: {exc.evalue}") from None
+            except RuntimeError as exc:  # the kernel died while starting (e.g. a port taken meanwhile): retry
+                if attempt == 2:
+                    raise ReportError(f"报告「{name}」的 Jupyter 内核无法启动：{exc}") from None
         nb = nbformat.read(str(executed), as_version=4)
+    shutil.rmtree(Path(tempfile.gettempdir()) / f"xuncha-ipc-{os.getpid()}", ignore_errors=True)
     nb.metadata["title"] = f"{nb.metadata.get('title', name)}（{params['as_of']}）"
     css = (TEMPLATES / "base.css").read_text(encoding="utf-8")
     body, _ = _exporter().from_notebook_node(nb, resources={"xuncha_css": css})
