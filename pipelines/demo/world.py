@@ -172,6 +172,8 @@ def build_world(seed: int = 20200630, *, county: str = "山丹县", as_of: D = D
         units.append(Unit(q + t, "乡镇", "township", t))
     for d in DEPARTMENTS:
         full = ("中共" + county + d[1:]) if d.startswith("县委") else (county + d[1:] if d.startswith("县") else d)
+        if q and county not in full:
+            full = county + full  # 团县委 → 民乐县团县委: unique across counties
         units.append(Unit(full, "县直部门", "department", d))
     for s in SOES:
         units.append(Unit(county + s[1:], "国有企业", "soe", s))
@@ -354,19 +356,19 @@ def build_world(seed: int = 20200630, *, county: str = "山丹县", as_of: D = D
     for focus, k in CHECKLIST_FOCUS:
         for j in range(k):
             n += 1
-            checklist.append((n, focus, f"{focus[2:]}：重点检查事项第{j + 1}项"))
-    assert n == 69
+            checklist.append((f"{q}{n}" if q else n, focus, f"{q}{focus[2:]}：重点检查事项第{j + 1}项"))
+    assert len(checklist) == 69
 
     meetings = []
     lg_dates = [D(2017, 3, 20), D(2017, 8, 25), D(2018, 3, 10), D(2018, 8, 28), D(2019, 3, 8), D(2019, 8, 26),
                 D(2019, 12, 20), D(2020, 3, 5)]
     for d in lg_dates:
-        meetings.append((d, "巡察工作领导小组会议", "研究部署本轮巡察工作，听取巡察情况汇报"))
+        meetings.append((d, "巡察工作领导小组会议", f"{q}研究部署本轮巡察工作，听取巡察情况汇报"))
     for d in [D(2017, 7, 10), D(2018, 1, 15), D(2018, 12, 10), D(2019, 7, 5), D(2020, 6, 10)]:
-        meetings.append((d, "书记专题会议", "听取巡察综合情况汇报，研究问题整改"))
+        meetings.append((d, "书记专题会议", f"{q}听取巡察综合情况汇报，研究问题整改"))
     for d in [D(2017, 4, 8), D(2019, 3, 15)]:
-        meetings.append((d, "巡察工作动员部署会", "动员部署"))
-    meetings.append((D(2020, 8, 20), "巡察工作领导小组会议", "部署第七轮巡察"))  # after the as-of date
+        meetings.append((d, "巡察工作动员部署会", f"{q}动员部署"))
+    meetings.append((D(2020, 8, 20), "巡察工作领导小组会议", f"{q}部署第七轮巡察"))  # after the as-of date
     meetings.sort()
 
     return World(county=county, as_of=as_of, units=units, rounds=rounds, inspections=inspections,

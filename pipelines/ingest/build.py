@@ -209,14 +209,16 @@ def _build_rounds(items: list[Item]) -> list[RoundInfo]:
 
 
 def _resolve_context(it: Item, col: str, resolver, contract: Contract) -> None:
-    """Resolve round_name / unit_name from the column, else the title rows, else the folder names."""
+    """Resolve round_name / unit_name from the column, else the title rows, else the folder names.
+    An ambiguous name is narrowed by the folder names and title (e.g. a county's folder)."""
     spec = contract.kinds[it.kind].columns.get(col)
     if spec is None:
         return
     text = it.values.get(col)
     what = "轮次" if col == "round_name" else "单位"
+    context = [*it.f.folder_parts, it.sheet.title or "", it.sheet.name]
     if text:
-        r = resolver.resolve(text)
+        r = resolver.resolve(text).narrowed(context)
         if r.value:
             it.values[col] = r.value
             return
@@ -229,14 +231,16 @@ def _resolve_context(it: Item, col: str, resolver, contract: Contract) -> None:
         if spec.required:
             _quarantine(it, "missing_required", f"缺少必填项「{_label(contract, it.kind, col)}」：请在原表补全")
         return
-    found = resolver.find_in_text(it.sheet.title) if it.sheet.title else None
-    if found is None and col == "round_name":
+    if col == "round_name":
+        found = resolver.find_in_text(it.sheet.title, context) if it.sheet.title else None
         for part in it.f.folder_parts:
-            found = resolver.find_in_text(part)
             if found:
                 break
-    if found is None and col == "round_name" and it.kind != "round_stats":
-        found = resolver.find_in_text(Path(it.f.rel).stem)
+            found = resolver.find_in_text(part, context)
+        if found is None and it.kind != "round_stats":
+            found = resolver.find_in_text(Path(it.f.rel).stem, context)
+    else:
+        found = resolver.find_in_text(it.sheet.title) if it.sheet.title else None
     if found:
         it.values[col] = found
     elif spec.required:

@@ -74,6 +74,21 @@ class Resolution:
     how: str | None  # exact | alias | normalised | title | folder | column
     suggestions: list[str] = field(default_factory=list)
     reason: str | None = None
+    candidates: list[str] = field(default_factory=list)  # when ambiguous: every matching register name
+
+    def narrowed(self, context: list[str]) -> "Resolution":
+        """An ambiguous match made unique by context (folder names, title): the one candidate whose
+        register name contains a context token, e.g. the county folder "临泽县"."""
+        if self.value or len(self.candidates) < 2:
+            return self
+        for token in context:
+            t = clean(token)
+            if len(t) < 2:
+                continue
+            hits = [c for c in self.candidates if t in clean(c)]
+            if len(hits) == 1:
+                return Resolution(hits[0], "context")
+        return self
 
 
 class UnitResolver:
@@ -106,7 +121,8 @@ class UnitResolver:
         if hits and len(hits) == 1:
             return Resolution(next(iter(hits)), "normalised")
         if hits:
-            return Resolution(None, None, sorted(hits)[:5], f"单位名称「{s}」对应名册中多个单位，无法确定")
+            return Resolution(None, None, sorted(hits)[:5], f"单位名称「{s}」对应名册中多个单位，无法确定",
+                              sorted(hits))
         sugg = self.suggest(s)
         return Resolution(None, None, sugg, f"单位「{s}」不在党组织名册中")
 
@@ -219,13 +235,12 @@ class RoundResolver:
         if len(cands) == 1:
             return Resolution(cands[0], "signature")
         if cands:
-            return Resolution(None, None, sorted(cands)[:5], f"轮次「{s}」对应多个轮次，无法确定")
+            return Resolution(None, None, sorted(cands)[:5], f"轮次「{s}」对应多个轮次，无法确定", sorted(cands))
         close = difflib.get_close_matches(s, list(self.rounds), n=3, cutoff=0.3)
         return Resolution(None, None, close, f"轮次「{s}」不在巡察轮次登记表中")
 
-    def find_in_text(self, text: str) -> str | None:
-        """A round named in a title or folder name; None when absent or ambiguous."""
+    def find_in_text(self, text: str, context: list[str] | None = None) -> str | None:
+        """A round named in a title or folder name; None when absent or still ambiguous after context."""
         if not clean(text):
             return None
-        r = self.resolve(text)
-        return r.value
+        return self.resolve(text).narrowed(context or []).value
