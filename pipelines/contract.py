@@ -76,6 +76,8 @@ class Kind:
     dimensions: bool = False
     # normalised header → column name (exact synonyms)
     exact: dict[str, str] = field(default_factory=dict)
+    # (synonym, column) for synonyms of ≥3 characters, longest first (for "header contains synonym")
+    fuzzy: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -112,14 +114,16 @@ class Contract:
     subheading: re.Pattern
     settings: dict
     fingerprint: str
+    all_exact: frozenset = frozenset()
 
     def kind(self, name: str) -> Kind:
         return self.kinds[name]
 
 
 def _load_yaml(path: Path) -> dict:
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with open(path, encoding="utf-8") as fh:
-        return yaml.safe_load(fh) or {}
+        return yaml.load(fh, Loader=loader) or {}
 
 
 def load_contract(contract_path: Path | None = None, settings_path: Path | None = None) -> Contract:
@@ -155,6 +159,8 @@ def load_contract(contract_path: Path | None = None, settings_path: Path | None 
         for c in cols.values():
             for s in c.synonyms:
                 kind.exact.setdefault(s, c.name)
+        kind.fuzzy = sorted(((s, c.name) for c in cols.values() for s in c.synonyms if len(s) >= 3),
+                            key=lambda x: -len(x[0]))
         kinds[kname] = kind
     vocabs = {}
     for vname, vd in raw["vocabularies"].items():
@@ -172,6 +178,7 @@ def load_contract(contract_path: Path | None = None, settings_path: Path | None 
         subheading=re.compile(rc.get("subheading_pattern", r"^[一二三四五六七八九十]+、")),
         settings=settings,
         fingerprint=fp,
+        all_exact=frozenset(h for k in kinds.values() for h in k.exact),
     )
 
 

@@ -8,6 +8,7 @@ raw_rows table records which, with provenance, so nothing is lost.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
@@ -54,8 +55,9 @@ class FileRec:
     cached: bool = False
     counts: dict = field(default_factory=lambda: {"read": 0, "loaded": 0, "quarantined": 0, "skipped": 0})
 
-    @property
+    @functools.cached_property
     def folder_parts(self) -> list[str]:
+        """Folder names from the nearest up (used to find the round, and to narrow ambiguous names)."""
         return list(Path(self.rel).parent.parts)[::-1]
 
 
@@ -240,7 +242,7 @@ def _resolve_context(it: Item, col: str, resolver, contract: Contract) -> None:
         if found is None and it.kind != "round_stats":
             found = resolver.find_in_text(Path(it.f.rel).stem, context)
     else:
-        found = resolver.find_in_text(it.sheet.title) if it.sheet.title else None
+        found = resolver.find_in_text(it.sheet.title, it.f.folder_parts) if it.sheet.title else None
     if found:
         it.values[col] = found
     elif spec.required:

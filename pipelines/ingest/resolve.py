@@ -106,8 +106,25 @@ class UnitResolver:
                 if key:
                     self.normal.setdefault(key, set()).add(u.name)
         self._choices = sorted(self.units)
+        self._pool = {norm_unit(u, county): u for u in self._choices}
+        # every written form that may appear inside a title → its unit (None when two units share it)
+        self._needles: dict[str, set[str]] = {}
+        for u in units:
+            for cand in {u.name, *u.aliases, norm_unit(u.name, county)}:
+                c = clean(cand)
+                if len(c) >= 2:
+                    self._needles.setdefault(c, set()).add(u.name)
+        self._max_needle = max((len(k) for k in self._needles), default=0)
+        self._memo: dict[str, Resolution] = {}
+        self._title_memo: dict[tuple, str | None] = {}
 
     def resolve(self, text: object) -> Resolution:
+        key = str(text or "")
+        if key not in self._memo:
+            self._memo[key] = self._resolve(text)
+        return self._memo[key]
+
+    def _resolve(self, text: object) -> Resolution:
         s = clean(text)
         if not s:
             return Resolution(None, None, reason="单位为空")
@@ -128,20 +145,27 @@ class UnitResolver:
 
     def suggest(self, s: str, n: int = 3) -> list[str]:
         key = norm_unit(s, self.county)
-        pool = {norm_unit(u, self.county): u for u in self._choices}
-        close = difflib.get_close_matches(key, list(pool), n=n, cutoff=0.4)
-        return [pool[c] for c in close]
+        close = difflib.get_close_matches(key, list(self._pool), n=n, cutoff=0.4)
+        return [self._pool[c] for c in close]
 
-    def find_in_text(self, text: str) -> str | None:
-        """A register unit named inside a title (longest match of name, alias or normalised name)."""
+    def find_in_text(self, text: str, context: list[str] | None = None) -> str | None:
+        """A register unit named inside a title: the longest name, alias or normalised name it contains
+        (narrowed by context when several units share that form)."""
         t = clean(text)
-        best, best_len = None, 0
-        for u in self.units.values():
-            for cand in {u.name, *u.aliases, norm_unit(u.name, self.county)}:
-                c = clean(cand)
-                if len(c) >= 2 and c in t and len(c) > best_len:
-                    best, best_len = u.name, len(c)
-        return best
+        key = (t, tuple(context or ()))
+        if key in self._title_memo:
+            return self._title_memo[key]
+        found = None
+        for length in range(min(len(t), self._max_needle), 1, -1):
+            hits: set[str] = set()
+            for i in range(len(t) - length + 1):
+                hits |= self._needles.get(t[i:i + length], set())
+            if hits:
+                r = Resolution(next(iter(hits)) if len(hits) == 1 else None, "title", candidates=sorted(hits))
+                found = r.narrowed(context or []).value
+                break
+        self._title_memo[key] = found
+        return found
 
 
 _ORD = re.compile(r"第([一二三四五六七八九十\d]{1,3})轮")
@@ -195,6 +219,7 @@ class RoundResolver:
             self.sigs[r.name].setdefault("level", r.level)
             if r.kind:
                 self.sigs[r.name].setdefault("kind", r.kind)
+        self._memo: dict[str, Resolution] = {}
 
     def _by_signature(self, text: str) -> list[str]:
         sig = round_signature(text)
@@ -223,6 +248,12 @@ class RoundResolver:
         return cands
 
     def resolve(self, text: object) -> Resolution:
+        key = str(text or "")
+        if key not in self._memo:
+            self._memo[key] = self._resolve(text)
+        return self._memo[key]
+
+    def _resolve(self, text: object) -> Resolution:
         s = clean(text)
         if not s:
             return Resolution(None, None, reason="轮次为空")

@@ -42,18 +42,13 @@ def match_columns(kind: Kind, headers: list[str]) -> tuple[dict[int, str], list[
             mapping[i] = c
             used.add(c)
     for i, h in enumerate(headers):
-        if not h or i in mapping:
+        if not h or i in mapping or len(h) < MIN_SUBSTRING_SYNONYM:
             continue
-        best, best_len = None, 0
-        for col in kind.columns.values():
-            if col.name in used:
-                continue
-            for s in col.synonyms:
-                if len(s) >= MIN_SUBSTRING_SYNONYM and s in h and len(s) > best_len:
-                    best, best_len = col.name, len(s)
-        if best:
-            mapping[i] = best
-            used.add(best)
+        for syn, col in kind.fuzzy:
+            if col not in used and syn in h:
+                mapping[i] = col
+                used.add(col)
+                break
     unmatched = [i for i, h in enumerate(headers) if h and i not in mapping]
     return mapping, unmatched
 
@@ -118,52 +113,68 @@ def _score(kind: Kind, mapping: dict[int, str], unmatched: list[int], headers: l
     return s
 
 
+MAX_HEADER_CELL = 40
+
+
+def _norm_cells(texts: list[str]) -> list[str]:
+    """Normalised header candidates; long cells (data, not headers) become a non-matching marker."""
+    return [norm_header(t) if len(t) <= MAX_HEADER_CELL else ("\x00" if t else "") for t in texts]
+
+
 def find_header(sheet: Sheet, contract: Contract) -> HeaderGuess | None:
     scan = int(contract.settings.get("header_scan_rows", 20))
     limit = min(scan, len(sheet.rows))
     hfill = horizontal_fill(sheet, limit + 1)
     best: HeaderGuess | None = None
+    texts_cache: dict[int, tuple[list[str], list[str]]] = {}
+
+    def row(r: int) -> tuple[list[str], list[str]]:
+        if r not in texts_cache:
+            raw = _row_texts(sheet, r, hfill)
+            texts_cache[r] = (raw, _norm_cells(raw))
+        return texts_cache[r]
+
     for r in range(limit):
-        top = _row_texts(sheet, r, hfill)
+        top, ntop = row(r)
         if sum(1 for t in top if t) < 2:
             continue
-        candidates = [(r, 1, top)]
+        candidates = []
+        if any(n in contract.all_exact for n in ntop):
+            candidates.append((r, 1, top, None))
         if r + 1 < len(sheet.rows):
-            sub = _row_texts(sheet, r + 1, hfill)
-            if sum(1 for t in sub if t) >= 1:
+            sub, nsub = row(r + 1)
+            if any(t for t in sub) and (any(n in contract.all_exact for n in nsub) or candidates):
                 width = max(len(top), len(sub))
-                combined = []
+                pair = []
                 for c in range(width):
                     g = top[c] if c < len(top) else ""
-                    s = sub[c] if c < len(sub) else ""
-                    if g and s and g != s:
-                        combined.append(f"{g}\x1f{s}")
+                    s_ = sub[c] if c < len(sub) else ""
+                    ng = ntop[c] if c < len(ntop) else ""
+                    ns = nsub[c] if c < len(nsub) else ""
+                    if g and s_ and g != s_:
+                        pair.append((f"{g}/{s_}", ng, ns, norm_header(g + s_)))
                     else:
-                        combined.append(s or g)
-                candidates.append((r + 1, 2, combined))
-        for hr, n, texts in candidates:
+                        pair.append((s_ or g, "", ns or ng, ""))
+                candidates.append((r + 1, 2, [p[0] for p in pair], pair))
+        for hr, n, raw_texts, pair in candidates:
             for kind in contract.kinds.values():
-                norm = _normalise_pair(kind, texts)
+                norm = ntop if pair is None else _pick_pair(kind, pair)
                 mapping, unmatched = match_columns(kind, norm)
                 sc = _score(kind, mapping, unmatched, norm) - (0.01 if n == 2 else 0)
                 if sc <= 0:
                     continue
                 if best is None or sc > best.score + 1e-9:
-                    best = HeaderGuess(kind.name, hr, n, norm, [t.replace("\x1f", "/") for t in texts],
-                                       mapping, unmatched, sc)
+                    best = HeaderGuess(kind.name, hr, n, norm, raw_texts, mapping, unmatched, sc)
     return best
 
 
-def _normalise_pair(kind: Kind, texts: list[str]) -> list[str]:
+def _pick_pair(kind: Kind, pair: list[tuple[str, str, str, str]]) -> list[str]:
     """For a two-row header pick, per column, the sub header if it is a known synonym, else group+sub."""
     out = []
-    for t in texts:
-        if "\x1f" not in t:
-            out.append(norm_header(t))
-            continue
-        g, s = t.split("\x1f", 1)
-        ns, ng, both = norm_header(s), norm_header(g), norm_header(g + s)
-        if ns in kind.exact:
+    for _raw, ng, ns, both in pair:
+        if not both:
+            out.append(ns)
+        elif ns in kind.exact:
             out.append(ns)
         elif both in kind.exact:
             out.append(both)
