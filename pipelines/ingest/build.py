@@ -220,7 +220,7 @@ def _resolve_context(it: Item, col: str, resolver, contract: Contract) -> None:
     what = "轮次" if col == "round_name" else "单位"
     context = [*it.f.folder_parts, it.sheet.title or "", it.sheet.name]
     if text:
-        r = resolver.resolve(text).narrowed(context)
+        r = resolver.resolve_in(text, context)
         if r.value:
             it.values[col] = r.value
             return

@@ -91,7 +91,18 @@ class Resolution:
         return self
 
 
-class UnitResolver:
+class _Narrowing:
+    """resolve(text) narrowed by context, memoised (a ledger repeats the same names thousands of times)."""
+
+    def resolve_in(self, text: object, context: list[str]) -> Resolution:
+        memo = self.__dict__.setdefault("_ctx_memo", {})
+        key = (str(text or ""), tuple(context))
+        if key not in memo:
+            memo[key] = self.resolve(text).narrowed(context)
+        return memo[key]
+
+
+class UnitResolver(_Narrowing):
     def __init__(self, units: list[UnitInfo], county: str | None):
         self.units = {u.name: u for u in units}
         self.county = county
@@ -208,7 +219,7 @@ def round_signature(text: str) -> dict:
     return sig
 
 
-class RoundResolver:
+class RoundResolver(_Narrowing):
     def __init__(self, rounds: list[RoundInfo]):
         self.rounds = {r.name: r for r in rounds}
         self.exact = {clean(r.name): r.name for r in rounds}
@@ -272,6 +283,6 @@ class RoundResolver:
 
     def find_in_text(self, text: str, context: list[str] | None = None) -> str | None:
         """A round named in a title or folder name; None when absent or still ambiguous after context."""
-        if not clean(text):
+        if not text or not clean(text):
             return None
-        return self.resolve(text).narrowed(context or []).value
+        return self.resolve_in(text, context or []).value
