@@ -81,10 +81,14 @@ def ingest(raw: RawOpt = RAW, db: DbOpt = DB, json_: JsonOpt = False,
 
         def progress(name: str) -> None:
             bar.update(task, advance=1, description=f"读取 {name[-40:]}")
+    from pipelines.warehouse.db import WarehouseUnwritable
+
     try:
         summary = run(raw, db, workers=workers, progress=progress)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, WarehouseUnwritable) as exc:
         _fail(str(exc))
+    except OSError as exc:  # e.g. the disk filled up while the new warehouse was written
+        _fail(f"写入数据仓库 {db} 失败（{exc.strerror or exc}）：原仓库未改动。请检查磁盘空间和权限后重试", 1)
     finally:
         if bar:
             bar.stop()

@@ -36,13 +36,13 @@ def norm_header(text: object) -> str:
     """
     if text is None:
         return ""
-    s = nfkc(str(text))
-    s = _SPACE.sub("", s)
-    prev = None
-    while prev != s:
-        prev, s = s, _BRACKETED.sub("", s)
-    s = _PUNCT.sub("", s)
-    return s.strip()
+    s, prev = str(text), None
+    while prev != s:  # to a fixed point: removing characters can make new NFKC compositions
+        prev = s
+        s = _SPACE.sub("", nfkc(s))
+        s = _BRACKETED.sub("", s)
+        s = _PUNCT.sub("", s).strip()
+    return s
 
 
 def norm_value(text: object) -> str:

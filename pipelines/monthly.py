@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from pipelines.metrics import BadDate, period_end
+from pipelines.warehouse.db import pid_alive
 
 KEEP_LOGS = 24
 EXIT_OK, EXIT_MARKED, EXIT_USAGE, EXIT_FAILED, EXIT_LOCKED = 0, 1, 2, 3, 75
@@ -26,18 +27,6 @@ EXIT_OK, EXIT_MARKED, EXIT_USAGE, EXIT_FAILED, EXIT_LOCKED = 0, 1, 2, 3, 75
 
 class Locked(RuntimeError):
     pass
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except OSError:
-        return False
-    return True
 
 
 @contextmanager
@@ -53,7 +42,7 @@ def run_lock(path: Path):
                 pid = int(pid_text)
             except (OSError, ValueError):
                 pid, since = -1, ""
-            if pid > 0 and _pid_alive(pid):
+            if pid > 0 and pid_alive(pid):
                 raise Locked(f"另一个 monthly 任务正在运行（进程 {pid}，开始于 {since.strip()}）：本次不重复运行") from None
             path.unlink(missing_ok=True)  # stale: its owner is gone
             continue

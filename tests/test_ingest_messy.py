@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
-import json
 import os
-import zipfile
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from pipelines.ingest.build import ingest
+from pipelines.contract import default_contract
+from pipelines.ingest.build import ingest, parser_fingerprint
 from tests.conftest import write_xlsx
+
+
+def _fp() -> str:
+    return parser_fingerprint(default_contract())
 
 D = dt.date
 PROBLEM_HEAD = ["序号", "被巡察单位", "问题描述", "整改措施", "整改时限", "整改情况", "完成时间"]
@@ -243,8 +245,22 @@ def test_reingest_reuses_parse_cache_and_gives_identical_tables(demo_dir, tmp_pa
     tables = ["stg_problems", "stg_leads", "stg_units", "quarantine", "raw_rows", "files", "findings",
               "stg_assessments", "stg_assessment_scores", "sheets"]
     snap = {t: q(db, f"SELECT * FROM {t} ORDER BY ALL") for t in tables}
-    second = ingest(demo_dir, db)
+    second = ingest(demo_dir, db)  # nothing changed: no rebuild at all
     assert first == second
     assert {t: q(db, f"SELECT * FROM {t} ORDER BY ALL") for t in tables} == snap
-    runs = q(db, "SELECT files_parsed, files_cached FROM ingest_runs ORDER BY started_at")
-    assert runs[-1] == (0, first["files_ingested"])
+    assert len(q(db, "SELECT * FROM ingest_runs")) == 1
+    # a rebuild (here forced by a new, unrelated file) reuses every unchanged file's parse
+    (demo_dir.parent / "more").mkdir(exist_ok=True)
+    raw2 = demo_dir.parent / "more"
+    import shutil
+
+    shutil.copytree(demo_dir, raw2, dirs_exist_ok=True)
+    db2 = tmp_path / "wh2.duckdb"
+    ingest(raw2, db2, cache_dir=db.parent / ".cache" / "parse" / _fp())
+    (raw2 / "备注.csv").write_text("会议时间,会议名称\n2019-01-01,书记专题会议\n", encoding="utf-8")
+    ingest(raw2, db2, cache_dir=db.parent / ".cache" / "parse" / _fp())
+    runs = q(db2, "SELECT files_parsed, files_cached FROM ingest_runs ORDER BY started_at")
+    assert runs[-1] == (1, first["files_ingested"])
+    same = {t: q(db2, f"SELECT * FROM {t} WHERE {'file' if t in ('raw_rows', 'sheets', 'quarantine', 'findings') else 'path' if t == 'files' else 'src_file'} <> '备注.csv' ORDER BY ALL")
+            for t in tables}
+    assert same == snap

@@ -351,6 +351,29 @@ def resolve_all(files: list[FileRec], contract: Contract) -> dict:
 # ---------------------------------------------------------------- entry point
 
 
+def _input_fingerprint(files: list[FileRec], contract: Contract) -> str:
+    """Everything the warehouse depends on: each file's path, bytes, size and time, the contract and code."""
+    h = hashlib.sha256(parser_fingerprint(contract).encode())
+    for f in sorted(files, key=lambda f: f.rel):
+        h.update(json.dumps([f.rel, f.sha256, f.size, int(f.mtime), f.status, f.error], ensure_ascii=False).encode())
+    return h.hexdigest()
+
+
+def _previous_summary_if_unchanged(db_path: Path, input_fp: str) -> dict | None:
+    """Nothing changed since the warehouse was built: its stored summary is the answer, no rebuild."""
+    if not db_path.exists():
+        return None
+    try:
+        with W.connect_ro(db_path) as con:
+            row = con.execute("""SELECT r.summary FROM warehouse_meta m, ingest_runs r
+                                 WHERE m.input_fingerprint = ? ORDER BY r.finished_at DESC LIMIT 1""",
+                              [input_fp]).fetchone()
+    except Exception:  # an old or damaged warehouse is simply rebuilt
+        return None
+    return json.loads(row[0]) if row else None
+
+
+
 def ingest(raw_dir: Path, db_path: Path, *, contract: Contract | None = None, workers: int | None = None,
            progress=None, cache_dir: Path | None = None, crash_after: str | None = None) -> dict:
     """Build the warehouse from every file under raw_dir. Returns the ingest summary (ARCHITECTURE.md)."""
@@ -360,7 +383,11 @@ def ingest(raw_dir: Path, db_path: Path, *, contract: Contract | None = None, wo
     raw_dir, db_path = Path(raw_dir), Path(db_path)
     if not raw_dir.is_dir():
         raise FileNotFoundError(f"原始数据文件夹不存在：{raw_dir}（请用 --raw 指定，或先运行 xuncha demo）")
-    db_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise W.WarehouseUnwritable(f"无法在 {db_path.parent} 建立数据仓库（{exc.strerror}）："
+                                    "请检查路径是否被同名文件占用、磁盘空间和文件夹权限，或用 --db 指定其他位置") from None
     cache_dir = cache_dir or db_path.parent / ".cache" / "parse" / parser_fingerprint(contract)
     files = discover(raw_dir)
 
@@ -383,6 +410,10 @@ def ingest(raw_dir: Path, db_path: Path, *, contract: Contract | None = None, wo
             f.status, f.duplicate_of = "duplicate", primary_by_sha[f.sha256].rel
         else:
             primary_by_sha[f.sha256] = f
+    input_fp = _input_fingerprint(files, contract)
+    unchanged = _previous_summary_if_unchanged(db_path, input_fp)
+    if unchanged is not None:
+        return unchanged
     todo: list[FileRec] = []
     for f in files:
         if f.status != "pending":
@@ -422,6 +453,7 @@ def ingest(raw_dir: Path, db_path: Path, *, contract: Contract | None = None, wo
         "code_version": __version__,
         "contract_fingerprint": contract.fingerprint,
         "summary": json.dumps(summary, ensure_ascii=False, default=str),
+        "input_fingerprint": input_fp,
     }
     W.write_warehouse(db_path, tables, run, crash_after=crash_after)
     return summary

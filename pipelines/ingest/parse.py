@@ -15,7 +15,6 @@ from pipelines.contract import Contract, Kind, nfkc, norm_header
 from pipelines.ingest import values as V
 from pipelines.ingest.read import Sheet, read_file
 from pipelines.ingest.structure import (
-    HeaderGuess,
     classify_rows,
     col_letter,
     describe_header,
@@ -27,7 +26,7 @@ _AS_OF = re.compile(r"(?:统计)?截[至止](?:时间|日期)?[:：]?\s*(\d{4}\s
 SEQ_HEADERS = {"序号"}
 
 
-@dataclass
+@dataclass(slots=True)
 class Finding:
     column: str  # Excel column letter
     field: str
@@ -35,7 +34,7 @@ class Finding:
     expected: str
 
 
-@dataclass
+@dataclass(slots=True)
 class ParsedRow:
     row: int  # 1-based, as Excel shows it
     cls: str
@@ -211,7 +210,8 @@ def _qualify_restarting_numbers(ps: ParsedSheet, no_col: str, contract: Contract
 def parse_file(path: Path, contract: Contract) -> ParsedFile:
     """Parse every sheet of one file. Raises ReadError when the file cannot be read at all."""
     known = known_headers(contract)
-    return ParsedFile(sheets=[parse_sheet(s, contract, known) for s in read_file(path)])
+    max_rows = int(contract.settings.get("max_rows_per_sheet") or 500_000)
+    return ParsedFile(sheets=[parse_sheet(s, contract, known) for s in read_file(path, max_rows)])
 
 
 def known_headers(contract: Contract) -> set[str]:

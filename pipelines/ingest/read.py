@@ -46,14 +46,37 @@ def decode_text(data: bytes) -> tuple[str, str]:
     raise ReadError("无法识别文本编码（既不是 UTF-8 也不是 GBK/GB18030）：请在 Excel 中另存为 .xlsx 或 UTF-8 CSV")
 
 
-def read_csv(path: Path, data: bytes | None = None) -> list[Sheet]:
+DEFAULT_MAX_ROWS = 500_000
+
+
+def _too_many(name: str, limit: int) -> ReadError:
+    return ReadError(f"工作表「{name}」超过 {limit:,} 行数据：请按轮次或单位拆分成多个文件后再放入"
+                     f"（上限可在 settings.yaml 的 max_rows_per_sheet 调整）")
+
+
+def _is_blank_row(row) -> bool:
+    return all(v is None or v == "" for v in row)
+
+
+def read_csv(path: Path, data: bytes | None = None, max_rows: int = DEFAULT_MAX_ROWS) -> list[Sheet]:
     data = path.read_bytes() if data is None else data
     text, _enc = decode_text(data)
     if "\x00" in text:
         raise ReadError("文件包含二进制内容，不是文本 CSV：请确认文件类型")
     sample = text[:4096]
     delim = "\t" if path.suffix.lower() == ".tsv" or (sample.count("\t") > sample.count(",")) else ","
-    rows = [list(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=delim)]
+    rows: list[list[object]] = []
+    n = 0
+    for r in csv.reader(io.StringIO(text, newline=""), delimiter=delim):
+        if _is_blank_row(r):
+            rows.append([])
+            continue
+        n += 1
+        if n > max_rows:
+            raise _too_many(path.stem, max_rows)
+        rows.append(r)
+    while rows and not rows[-1]:
+        rows.pop()
     return [Sheet(name=path.stem, rows=rows, merged=[], has_merge_info=False)]
 
 
@@ -79,7 +102,7 @@ def _sniff_mismatch(path: Path, head: bytes) -> str | None:
     return f"扩展名是 {path.suffix}，但文件不是 Excel 格式（文件头无法识别）：请确认文件未损坏"
 
 
-def read_excel(path: Path) -> list[Sheet]:
+def read_excel(path: Path, max_rows: int = DEFAULT_MAX_ROWS) -> list[Sheet]:
     size = path.stat().st_size
     if size == 0:
         raise ReadError("文件为空（0 字节）：请重新导出或从原始来源复制")
@@ -118,8 +141,17 @@ def read_excel(path: Path) -> list[Sheet]:
             start_row, start_col = sh.start if sh.start else (0, 0)
             rows: list[list[object]] = [[] for _ in range(start_row)]
             pad = [None] * start_col
+            n = 0
             for r in sh.iter_rows():
+                if _is_blank_row(r):
+                    rows.append([])  # formatting-only rows cost nothing
+                    continue
+                n += 1
+                if n > max_rows:
+                    raise _too_many(name, max_rows)
                 rows.append(pad + list(r) if start_col else list(r))
+            while rows and not rows[-1]:
+                rows.pop()
             merged = []
             try:
                 for (r0, c0), (r1, c1) in sh.merged_cell_ranges or []:
@@ -136,15 +168,15 @@ def read_excel(path: Path) -> list[Sheet]:
     return sheets
 
 
-def read_file(path: Path) -> list[Sheet]:
+def read_file(path: Path, max_rows: int = DEFAULT_MAX_ROWS) -> list[Sheet]:
     suffix = path.suffix.lower()
     if suffix in EXCEL_SUFFIXES:
-        return read_excel(path)
+        return read_excel(path, max_rows)
     if suffix in CSV_SUFFIXES:
         data = path.read_bytes()
         if not data.strip():
             raise ReadError("文件为空：请重新导出")
         if data.startswith(ZIP_MAGIC) or data.startswith(OLE2_MAGIC):
             raise ReadError(f"扩展名是 {suffix}，但内容是 Excel 工作簿：请把扩展名改为 .xlsx")
-        return read_csv(path, data)
+        return read_csv(path, data, max_rows)
     raise ReadError(f"不支持的文件类型 {suffix}：请存为 .xlsx、.xls 或 .csv")

@@ -121,4 +121,19 @@ def write_quality(out: Path, findings: list[dict], counts: dict, status: str, qu
     tmp.replace(page)
     xlsx = out / "findings.xlsx"
     write_xlsx(xlsx, findings, quarantine)
+    write_csv(out / "findings.csv", findings)
     return page, xlsx
+
+
+def write_csv(path: Path, findings: list[dict]) -> None:
+    """The fix list as CSV (UTF-8 with BOM so Excel on Chinese Windows opens it); formulas neutralised."""
+    import csv
+
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["严重程度", "规则", "说明", "文件", "工作表", "行", "值"])
+        for f in findings:
+            w.writerow([csv_safe(x) for x in ["错误" if f["severity"] == "error" else "警告", rule_title(f["rule"]),
+                                              f["message"], f["file"], f["sheet"], f["row"], f["value"]]])
+    tmp.replace(path)

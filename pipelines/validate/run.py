@@ -29,17 +29,18 @@ def load_rules() -> list[dict]:
 
 def _ingest_findings(con) -> list[dict]:
     out = []
-    for kind, file, sheet, row, code, reason in con.execute(
-            "SELECT kind, file, sheet, row, reason_code, reason FROM quarantine ORDER BY file, sheet, row").fetchall():
+    for file, sheet, row, code, reason in con.execute(
+            "SELECT file, sheet, row, reason_code, reason FROM quarantine ORDER BY file, sheet, row").fetchall():
         out.append({"rule": "quarantined", "severity": "error", "message": reason, "file": file, "sheet": sheet,
                     "row": row, "value": code})
-    for file, sheet, row, col, raw, msg in con.execute(
-            "SELECT file, sheet, row, column_letter, raw_value, message FROM findings ORDER BY file, sheet, row"
+    for file, sheet, row, raw, msg in con.execute(
+            "SELECT file, sheet, row, raw_value, message FROM findings ORDER BY file, sheet, row"
     ).fetchall():
         out.append({"rule": "cell_unparsed", "severity": "warning", "message": msg, "file": file, "sheet": sheet,
                     "row": row, "value": raw})
-    for kind, key, kf, ks, kr, df, ds, dr, fields in con.execute(
-            "SELECT * FROM conflicts ORDER BY dropped_file, dropped_row").fetchall():
+    for key, kf, ks, kr, df, ds, dr, fields in con.execute(
+            "SELECT record_key, kept_file, kept_sheet, kept_row, dropped_file, dropped_sheet, dropped_row, fields "
+            "FROM conflicts ORDER BY dropped_file, dropped_row").fetchall():
         out.append({"rule": "record_conflict", "severity": "warning",
                     "message": f"同一记录（{key}）在 {kf}「{ks}」第{kr}行中内容不同（{fields}），已采用较新文件的内容",
                     "file": df, "sheet": ds, "row": dr, "value": key})

@@ -37,6 +37,10 @@ class WarehouseMissing(FileNotFoundError):
     pass
 
 
+class WarehouseUnwritable(OSError):
+    pass
+
+
 def connect_ro(db_path: Path) -> duckdb.DuckDBPyConnection:
     db_path = Path(db_path)
     if not db_path.exists():
@@ -46,6 +50,29 @@ def connect_ro(db_path: Path) -> duckdb.DuckDBPyConnection:
 
 def _tmp_path(db_path: Path) -> Path:
     return db_path.with_name(f".{db_path.name}.{os.getpid()}.building")
+
+
+def _remove_stale_builds(db_path: Path) -> None:
+    """Half-built copies left by killed runs (their pid is gone) are deleted."""
+    for p in db_path.parent.glob(f".{db_path.name}.*.building*"):
+        try:
+            pid = int(p.name[len(db_path.name) + 2:].split(".")[0])
+        except ValueError:
+            continue
+        if pid != os.getpid() and not pid_alive(pid):
+            with contextlib.suppress(OSError):
+                p.unlink()
+
+
+def pid_alive(pid: int) -> bool:
+    """True while a process with this pid exists."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def _cleanup(path: Path) -> None:
@@ -59,8 +86,7 @@ def create_table(con: duckdb.DuckDBPyConnection, name: str, cols: list[tuple[str
     con.execute(f'CREATE TABLE "{name}" ({ddl})')
     if not rows:
         return
-    df = pd.DataFrame.from_records(rows, columns=[c for c, _ in cols])
-    df = df.astype(object).where(pd.notna(df), None)
+    df = pd.DataFrame(rows, columns=[c for c, _ in cols], dtype=object)  # None stays None, no inference
     con.register("_incoming", df)
     select = ", ".join(f'CAST("{c}" AS {t})' for c, t in cols)
     con.execute(f'INSERT INTO "{name}" SELECT {select} FROM _incoming')
@@ -114,6 +140,7 @@ def write_warehouse(db_path: Path, tables: dict, run: dict, *, crash_after: str 
     """Build a complete new warehouse next to db_path, then atomically replace it."""
     crash_after = crash_after or os.environ.get("XUNCHA_TEST_CRASH_AFTER")
     db_path = Path(db_path)
+    _remove_stale_builds(db_path)
     tmp = _tmp_path(db_path)
     _cleanup(tmp)
     con = duckdb.connect(str(tmp))
@@ -127,7 +154,8 @@ def write_warehouse(db_path: Path, tables: dict, run: dict, *, crash_after: str 
                                       "files_cached", "code_version", "contract_fingerprint", "summary")])
         con.execute("""CREATE TABLE warehouse_meta AS SELECT
             sha256(string_agg(coalesce(sha256, path) || ':' || status, ',' ORDER BY path)) AS data_hash,
-            ? AS built_at, ? AS code_version FROM files""", [run["finished_at"], run["code_version"]])
+            ? AS built_at, ? AS code_version, ? AS input_fingerprint FROM files""",
+                    [run["finished_at"], run["code_version"], run.get("input_fingerprint")])
         apply_marts(con)
         _maybe_crash("marts", crash_after)
         con.execute("CHECKPOINT")
@@ -147,6 +175,7 @@ def update_warehouse(db_path: Path, fn) -> object:
     db_path = Path(db_path)
     if not db_path.exists():
         raise WarehouseMissing(f"数据仓库不存在：{db_path}。请先运行 `xuncha ingest`")
+    _remove_stale_builds(db_path)
     tmp = _tmp_path(db_path)
     _cleanup(tmp)
     shutil.copyfile(db_path, tmp)
