@@ -45,12 +45,15 @@ def norm_header(text: object) -> str:
     return s
 
 
+_VALUE_NOISE = re.compile(r"[()\[\]【】]")
+
+
 def norm_value(text: object) -> str:
-    """Normalise a vocabulary value: NFKC, no spaces, no quotes/punctuation."""
+    """Normalise a vocabulary value: NFKC, no spaces, quotes, punctuation or brackets ("乡（镇）" → "乡镇")."""
     if text is None:
         return ""
     s = _SPACE.sub("", nfkc(str(text)))
-    return _PUNCT.sub("", s)
+    return _VALUE_NOISE.sub("", _PUNCT.sub("", s))
 
 
 @dataclass(frozen=True)

@@ -98,7 +98,15 @@ class _Narrowing:
         memo = self.__dict__.setdefault("_ctx_memo", {})
         key = (str(text or ""), tuple(context))
         if key not in memo:
-            memo[key] = self.resolve(text).narrowed(context)
+            r = self.resolve(text).narrowed(context)
+            if r.value is None and len(r.candidates) > 1:
+                # a context token that itself names one of the candidates ("第一轮（2022）" as a folder)
+                for token in context:
+                    own = self.resolve(token) if token else None
+                    if own is not None and own.value in r.candidates:
+                        r = Resolution(own.value, "context")
+                        break
+            memo[key] = r
         return memo[key]
 
 
