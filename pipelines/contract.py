@@ -118,6 +118,8 @@ class Contract:
     settings: dict
     fingerprint: str
     all_exact: frozenset = frozenset()
+    kinds_by_header: dict = field(default_factory=dict)  # normalised header → kinds that know it exactly
+    fuzzy_all: tuple = ()  # (synonym of ≥3 characters, kinds) for headers that only contain a synonym
 
     def kind(self, name: str) -> Kind:
         return self.kinds[name]
@@ -182,7 +184,25 @@ def load_contract(contract_path: Path | None = None, settings_path: Path | None 
         settings=settings,
         fingerprint=fp,
         all_exact=frozenset(h for k in kinds.values() for h in k.exact),
+        kinds_by_header=_kinds_by_header(kinds),
+        fuzzy_all=tuple((syn, tuple(ks)) for syn, ks in _fuzzy_all(kinds).items()),
     )
+
+
+def _fuzzy_all(kinds: dict[str, Kind]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for k in kinds.values():
+        for syn, _col in k.fuzzy:
+            out.setdefault(syn, []).append(k.name)
+    return out
+
+
+def _kinds_by_header(kinds: dict[str, Kind]) -> dict[str, tuple[str, ...]]:
+    out: dict[str, list[str]] = {}
+    for k in kinds.values():
+        for h in k.exact:
+            out.setdefault(h, []).append(k.name)
+    return {h: tuple(v) for h, v in out.items()}
 
 
 @lru_cache(maxsize=1)

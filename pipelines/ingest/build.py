@@ -252,9 +252,9 @@ def _resolve_context(it: Item, col: str, resolver, contract: Contract) -> None:
                     f"请在表中加一列「{_label(contract, it.kind, col)}」或在标题中写明{what}")
 
 
-def _content_key(values: dict) -> str:
-    return json.dumps({k: v for k, v in sorted(values.items()) if not k.startswith("_")}, default=str,
-                      ensure_ascii=False)
+def _content_key(values: dict) -> tuple:
+    """A hashable image of a record's content (every value is a str, number, date or None)."""
+    return tuple(sorted((k, v) for k, v in values.items() if not k.startswith("_")))
 
 
 def _newer(a: Item, b: Item) -> bool:

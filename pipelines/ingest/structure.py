@@ -157,7 +157,12 @@ def find_header(sheet: Sheet, contract: Contract) -> HeaderGuess | None:
                         pair.append((s_ or g, "", ns or ng, ""))
                 candidates.append((r + 1, 2, [p[0] for p in pair], pair))
         for hr, n, raw_texts, pair in candidates:
-            for kind in contract.kinds.values():
+            names = ntop if pair is None else [x for p_ in pair for x in p_[1:]]
+            plausible = {k for h in names for k in contract.kinds_by_header.get(h, ())}
+            for h in names:
+                if h and h not in contract.kinds_by_header and len(h) >= 3:
+                    plausible.update(k for syn, ks in contract.fuzzy_all if syn in h for k in ks)
+            for kind in (k for k in contract.kinds.values() if k.name in plausible):
                 norm = ntop if pair is None else _pick_pair(kind, pair)
                 mapping, unmatched = match_columns(kind, norm)
                 sc = _score(kind, mapping, unmatched, norm) - (0.01 if n == 2 else 0)
@@ -201,6 +206,7 @@ def classify_rows(sheet: Sheet, header: HeaderGuess | None, contract: Contract) 
     out: list[RowInfo] = []
     first_data = header.row + 1 if header else len(sheet.rows)
     header_norm = set(t for t in header.texts if t) if header else set()
+    header_raw = {t for t in (header.raw_texts if header else []) if t}
     in_footer = False
     current_sub: str | None = None
     for r, row in enumerate(sheet.rows):
@@ -220,8 +226,8 @@ def classify_rows(sheet: Sheet, header: HeaderGuess | None, contract: Contract) 
             in_footer = True
             out.append(RowInfo(r, "footer", texts))
             continue
-        normset = {norm_header(t) for t in nonempty}
-        if len(normset & header_norm) >= max(2, len(header_norm) // 2):
+        if header_raw.intersection(nonempty[:3]) and \
+                len({norm_header(t) for t in nonempty} & header_norm) >= max(2, len(header_norm) // 2):
             out.append(RowInfo(r, "header", texts))
             continue
         distinct = list(dict.fromkeys(nonempty))

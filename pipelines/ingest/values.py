@@ -43,6 +43,8 @@ def cn_to_int(s: str) -> int | None:
 
 def cell_text(v: object) -> str:
     """The text a person sees in the cell: floats that are whole print without '.0', dates as ISO."""
+    if v.__class__ is str:
+        return v.replace("\r\n", "\n").strip() if "\r" in v else v.strip()
     if v is None:
         return ""
     if isinstance(v, bool):

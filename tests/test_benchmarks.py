@@ -1,0 +1,22 @@
+"""The benchmark harness runs end to end at a small scale (the harness, not the timings, is tested)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+KEYS = {"files", "rows", "parse_s", "ingest_s", "ingest_over_parse", "reingest_s", "reingest_over_ingest",
+        "one_file_changed_s", "validate_s", "metrics_s", "report_s", "kernel_baseline_s", "peak_rss_mb",
+        "report_html_mb"}
+
+
+def test_harness_small_scale(tmp_path):
+    p = subprocess.run([sys.executable, "-m", "benchmarks", "--scale", "2", "--problems", "120", "--json",
+                        "--keep", str(tmp_path / "work")], capture_output=True, text=True, timeout=900)
+    assert p.returncode == 0, p.stderr[-2000:]
+    res = json.loads(p.stdout.strip().splitlines()[-1])
+    assert KEYS <= set(res)
+    assert res["files"] == 56 and res["rows_loaded"] > 0
+    assert all(isinstance(res[k], (int, float)) and res[k] >= 0 for k in KEYS)
+    assert res["n_notebooks"] == 6
