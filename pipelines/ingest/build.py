@@ -443,6 +443,9 @@ def ingest(raw_dir: Path, db_path: Path, *, contract: Contract | None = None, wo
     tables = S.tables(files, res, contract)
     summary = S.summary(files, res, tables)
     summary["county"] = res["county"]
+    del res  # the parsed rows are in `tables` now: free them before the warehouse is written
+    for f in files:
+        f.parsed = None
     run = {
         "run_id": started.strftime("%Y%m%dT%H%M%S%f"),
         "started_at": started,

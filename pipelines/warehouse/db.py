@@ -145,8 +145,10 @@ def write_warehouse(db_path: Path, tables: dict, run: dict, *, crash_after: str 
     _cleanup(tmp)
     con = duckdb.connect(str(tmp))
     try:
-        for name, (cols, rows) in tables.items():
+        for name in list(tables):
+            cols, rows = tables.pop(name)  # each table's rows are released once written
             create_table(con, name, cols, rows)
+            del rows
             _maybe_crash(name, crash_after)
         _carry_history(con, db_path)
         con.execute("INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
