@@ -30,6 +30,7 @@ class Check:
     value_col: str  # which frame column is the offending value
     where: str = "TRUE"  # SQL filter for the frame
     extra_select: str = ""
+    columns: tuple = ()  # the table columns the check reads (with provenance; nothing else is loaded)
 
 
 def _label(contract: Contract, kind: str, col: str) -> str:
@@ -60,7 +61,7 @@ def build_checks(contract: Contract, gx) -> list[Check]:
                         f"或在 contract.yaml 的词表 {spec.vocab} 中补充该写法",
                 table=table,
                 expectation=E.ExpectColumnValuesToBeInSet(column="_check", value_set=codes),
-                value_col=f"{col}_raw",
+                value_col=f"{col}_raw", columns=(f"{col}_raw",),
                 extra_select=f"CASE WHEN {col} IS NULL AND {col}_raw IS NOT NULL THEN '?' || {col}_raw "
                              f"ELSE {col} END AS _check"))
     for kind in ("problems", "leads", "inspections", "rounds", "checklist", "team"):
@@ -73,7 +74,7 @@ def build_checks(contract: Contract, gx) -> list[Check]:
             table=f"stg_{kind}",
             expectation=(E.ExpectCompoundColumnsToBeUnique(column_list=key) if len(key) > 1
                          else E.ExpectColumnValuesToBeUnique(column=key[0])),
-            value_col="_key", where=not_null,
+            value_col="_key", where=not_null, columns=tuple(key),
             extra_select="concat_ws(' / ', " + ", ".join(f'"{k}"' for k in key) + ") AS _key"))
     for table, cols in (("stg_round_stats", ["problems_found", "problems_rectified", "leads_transferred",
                                              "leads_closed", "n_disciplined", "n_org_handled"]),
@@ -82,19 +83,19 @@ def build_checks(contract: Contract, gx) -> list[Check]:
             checks.append(Check(rule="negative_count", severity="error",
                                 message=f"人数或件数不能为负数：{col} = {{value}}",
                                 table=table, expectation=E.ExpectColumnValuesToBeBetween(column=col, min_value=0),
-                                value_col=col))
+                                value_col=col, columns=(col,)))
     smax = float(contract.settings.get("score_max", 100))
     tmax = float(contract.settings.get("total_max", 100))
     checks.append(Check(rule="score_out_of_range", severity="error",
                         message=f"评价维度得分 {{value}} 超出范围 0–{smax:g}",
                         table="stg_assessment_scores",
                         expectation=E.ExpectColumnValuesToBeBetween(column="score", min_value=0, max_value=smax),
-                        value_col="score"))
+                        value_col="score", columns=("score",)))
     checks.append(Check(rule="score_out_of_range", severity="error",
                         message=f"评价总分 {{value}} 超出范围 0–{tmax:g}",
                         table="stg_assessments",
                         expectation=E.ExpectColumnValuesToBeBetween(column="total", min_value=0, max_value=tmax),
-                        value_col="total"))
+                        value_col="total", columns=("total",)))
     return checks
 
 
@@ -111,7 +112,8 @@ def run_checks(con: duckdb.DuckDBPyConnection, contract: Contract) -> list[dict]
     source = context.data_sources.add_pandas("warehouse")
     findings: list[dict] = []
     for i, chk in enumerate(build_checks(contract, gx)):
-        sel = "*" + (f", {chk.extra_select}" if chk.extra_select else "")
+        cols = ", ".join(f'"{c}"' for c in ("src_file", "src_sheet", "src_row", *chk.columns))
+        sel = cols + (f", {chk.extra_select}" if chk.extra_select else "")
         df: pd.DataFrame = con.execute(f"SELECT {sel} FROM {chk.table} WHERE {chk.where}").df()
         if df.empty:
             continue
