@@ -46,6 +46,7 @@ class ParsedRow:
     missing: list[str] = field(default_factory=list)
     subheading: str | None = None
     dims: list[tuple[str, float, str]] = field(default_factory=list)  # (dimension, score, column)
+    cells_json: str | None = None  # filled once when the warehouse tables are built
 
 
 @dataclass

@@ -170,10 +170,10 @@ class UnitResolver(_Narrowing):
     def find_in_text(self, text: str, context: list[str] | None = None) -> str | None:
         """A register unit named inside a title: the longest name, alias or normalised name it contains
         (narrowed by context when several units share that form)."""
-        t = clean(text)
-        key = (t, tuple(context or ()))
+        key = (text, tuple(context or ()))
         if key in self._title_memo:
             return self._title_memo[key]
+        t = clean(text)
         found = None
         for length in range(min(len(t), self._max_needle), 1, -1):
             hits: set[str] = set()
@@ -291,6 +291,6 @@ class RoundResolver(_Narrowing):
 
     def find_in_text(self, text: str, context: list[str] | None = None) -> str | None:
         """A round named in a title or folder name; None when absent or still ambiguous after context."""
-        if not text or not clean(text):
+        if not text:
             return None
         return self.resolve_in(text, context or []).value

@@ -69,7 +69,10 @@ CONFLICT_COLS = [("kind", "VARCHAR"), ("record_key", "VARCHAR"), ("kept_file", "
 
 
 def _cells_json(pr) -> str:
-    return json.dumps([list(c) for c in pr.raw], ensure_ascii=False) if pr.raw else "[]"
+    """The row's raw cells as JSON (computed once per row: raw_rows, staging and quarantine share it)."""
+    if pr.cells_json is None:
+        pr.cells_json = json.dumps([list(c) for c in pr.raw], ensure_ascii=False) if pr.raw else "[]"
+    return pr.cells_json
 
 
 def tables(files, res, contract: Contract) -> dict[str, tuple[list, list]]:
