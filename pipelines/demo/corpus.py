@@ -94,6 +94,14 @@ class Sheet:
                 self.ws.cell(r, col).value = None
             self.ws.merge_cells(start_row=first, start_column=col, end_row=last, end_column=col)
 
+    def merge_runs(self, col: int, first: int, keys: list) -> None:
+        """Vertically merge column `col` over each run of equal keys, the rows written from `first` on."""
+        start = 0
+        for i in range(1, len(keys) + 1):
+            if i == len(keys) or keys[i] != keys[start]:
+                self.merge_down(col, first + start, first + i - 1)
+                start = i
+
     def merge_across(self, row: int, c0: int, c1: int) -> None:
         self.ws.merge_cells(start_row=row, start_column=c0, end_row=row, end_column=c1)
 
@@ -205,18 +213,14 @@ class Writer:
         sh2.row(["序号", "所属乡镇", "党组织名称", "类别"])
         n = 0
         vill = sorted([u for u in self.w.units if u.code in ("village", "community")], key=lambda u: u.parent)
-        start = None
-        for i, u in enumerate(vill):
+        first = sh2.r + 1
+        for u in vill:
             n += 1
-            r = sh2.row([n, u.parent, u.name, u.unit_type])
+            sh2.row([n, u.parent, u.name, u.unit_type])
             self.t.add("units")
-            if start is None:
-                start = r
-            if i + 1 == len(vill) or vill[i + 1].parent != u.parent:
-                if self.messy:
-                    sh2.merge_down(2, start, r)
-                    self.t.mess("merged_cells", f"{rel}「村（社区）」")
-                start = None
+        if self.messy:
+            sh2.merge_runs(2, first, [u.parent for u in vill])
+            self.t.mess("merged_cells", f"{rel}「村（社区）」")
         if self.messy:
             ws3 = wb.create_sheet("填报说明")
             ws3["A1"] = "填报说明"
@@ -246,16 +250,12 @@ class Writer:
         sh = Sheet(ws, 3)
         self._title(sh, f"{self.county}“四个紧盯”“三个聚焦”监督重点细化清单", rel)
         sh.row(["序号", "类别", "监督重点"])
-        start, prev = None, None
+        first = sh.r + 1
         for no, focus, content in self.w.checklist:
-            r = sh.row([no, focus, content])
+            sh.row([no, focus, content])
             self.t.add("checklist")
-            if focus != prev:
-                if start is not None and self.messy:
-                    sh.merge_down(2, start, r - 1)
-                start, prev = r, focus
         if self.messy:
-            sh.merge_down(2, start, sh.r)
+            sh.merge_runs(2, first, [focus for _, focus, _ in self.w.checklist])
         self._footer(sh, rel)
         self._save(wb, rel)
 
@@ -286,17 +286,13 @@ class Writer:
             sh.title(f"{r.name}被巡察单位名单")  # the round comes from this title
             sh.row(["序号", "巡察组", "被巡察单位", "进驻时间", "反馈时间"])
             rows = sorted(by_round.get(r.name, []), key=lambda x: x[1])
-            start = None
+            first = sh.r + 1
             for i, (un, g) in enumerate(rows):
-                rr = sh.row([i + 1, g, self.variant(un), _date_forms(r.start, "excel", self.rng),
-                             _date_forms(r.feedback, "excel", self.rng)])
+                sh.row([i + 1, g, self.variant(un), _date_forms(r.start, "excel", self.rng),
+                        _date_forms(r.feedback, "excel", self.rng)])
                 self.t.add("inspections")
-                if start is None:
-                    start = rr
-                if i + 1 == len(rows) or rows[i + 1][1] != g:
-                    if self.messy:
-                        sh.merge_down(2, start, rr)
-                    start = None
+            if self.messy:
+                sh.merge_runs(2, first, [g for _, g in rows])
             if r.ordinal == 4 and self.messy:
                 rr = sh.row([len(rows) + 1, "第三巡察组", "县旅游局", None, None])
                 self._bad(rel, "名单", rr, "unknown_unit: 县旅游局 is not in the unit register", "inspections")
@@ -379,17 +375,14 @@ class Writer:
                 continue
             sh.row([f"{CN_NUM[ci]}、{CATEGORY_HEADINGS[cat]}"])
             sh.merge_across(sh.r, 1, 10)
-            start = None
+            first = sh.r + 1
             for i, p in enumerate(rows):
                 v = self._problem_row_values(p, "excel")
-                rr = sh.row([i + 1, self.variant(p.unit) if start is None else self.units[p.unit].name, p.description,
-                             p.measures, p.leader, p.person, v["deadline"], v["status"], v["rect"], p.transferred_to])
+                unit = self.variant(p.unit) if i == 0 or rows[i - 1].unit != p.unit else self.units[p.unit].name
+                sh.row([i + 1, unit, p.description, p.measures, p.leader, p.person, v["deadline"], v["status"],
+                        v["rect"], p.transferred_to])
                 self.t.add("problems")
-                if start is None:
-                    start = rr
-                if i + 1 == len(rows) or rows[i + 1].unit != p.unit:
-                    sh.merge_down(2, start, rr)
-                    start = None
+            sh.merge_runs(2, first, [p.unit for p in rows])
         if r.ordinal == 1:
             rr = sh.row([999, "县粮食局", "粮食储备管理不规范", "加强管理", None, None, "2017年12月31日", "整改中", None,
                          None])
@@ -489,18 +482,14 @@ class Writer:
         sh.row(["序号", "被巡察单位", "问题类别", "清单编号", "问题描述", "整改措施", "整改时限", "整改情况", "完成时间",
                 "移交部门"])
         rows = sorted(ps, key=lambda p: p.unit)
-        start = None
+        first = sh.r + 1
         for i, p in enumerate(rows):
             v = self._problem_row_values(p, "mixed")
-            rr = sh.row([i + 1, self.variant(p.unit) if start is None else None, CATEGORY_WORDS[p.category],
-                         p.checklist_item, p.description, p.measures, v["deadline"], v["status"], v["rect"],
-                         p.transferred_to])
+            unit = self.variant(p.unit) if i == 0 or rows[i - 1].unit != p.unit else None
+            sh.row([i + 1, unit, CATEGORY_WORDS[p.category], p.checklist_item, p.description, p.measures,
+                    v["deadline"], v["status"], v["rect"], p.transferred_to])
             self.t.add("problems")
-            if start is None:
-                start = rr
-            if i + 1 == len(rows) or rows[i + 1].unit != p.unit:
-                sh.merge_down(2, start, rr)
-                start = None
+        sh.merge_runs(2, first, [p.unit for p in rows])
         self._footer(sh, rel)
         self._save(wb, rel)
 
@@ -514,24 +503,19 @@ class Writer:
         sh.row(["线索编号", "轮次", "被巡察单位", "被反映人", "职务", "问题摘要", "移交单位", "移交时间", "处置方式", "办理情况",
                 "办结时间", "处理结果", "党纪政务处分（人）", "组织处理（人）"])
         leads = sorted(self.w.leads, key=lambda ld: (ld.round, ld.no))
-        start = None
-        for i, ld in enumerate(leads):
+        first = sh.r + 1
+        for ld in leads:
             st = "已办结" if ld.status == "closed" else self.rng.choice(["正在办理", "办理中"])
             nd = (f"{ld.n_disciplined}人" if ld.n_disciplined else self.rng.choice(["—", "无", 0])) if self.messy \
                 else ld.n_disciplined
             no = (f"{ld.n_org_handled}人" if ld.n_org_handled and self.rng.random() < 0.5 else ld.n_org_handled) \
                 if self.messy else ld.n_org_handled
-            rr = sh.row([ld.no, ld.round, self.variant(ld.unit), ld.subject, ld.rank, ld.summary, ld.transferred_to,
-                         _date_forms(ld.transfer_date, "mixed" if self.messy else "excel", self.rng), ld.disposal, st,
-                         _date_forms(ld.closed_date, "excel", self.rng), ld.outcome or None, nd, no])
+            sh.row([ld.no, ld.round, self.variant(ld.unit), ld.subject, ld.rank, ld.summary, ld.transferred_to,
+                    _date_forms(ld.transfer_date, "mixed" if self.messy else "excel", self.rng), ld.disposal, st,
+                    _date_forms(ld.closed_date, "excel", self.rng), ld.outcome or None, nd, no])
             self.t.add("leads")
-            if start is None:
-                start = rr
-            if i + 1 == len(leads) or leads[i + 1].round != ld.round:
-                if self.messy:
-                    sh.merge_down(2, start, rr)
-                start = None
         if self.messy:
+            sh.merge_runs(2, first, [ld.round for ld in leads])
             rr = sh.row(["XS2021-900", "第九轮", self.units[leads[0].unit].name, "赵某", "干部", "违规发放补贴",
                          "县纪委监委", "2020-03-01", "初步核实", "办理中", None, None, None, None])
             self._bad(rel, "线索台账", rr, "unknown_round: 第九轮 is not in the round register", "leads")
@@ -589,14 +573,13 @@ class Writer:
         ws = wb.create_sheet("2018年度（长表）")
         sh = Sheet(ws, 4)
         sh.row(["单位", "年度", "评价维度", "得分"])
-        for a in [a for a in self.w.assessments if a["period"] == "2018年度"]:
-            start = None
-            for d in dims:
-                rr = sh.row([self.units[a["unit"]].name if start is None else None, 2018, d, a["scores"][d]])
+        long_rows = [a for a in self.w.assessments if a["period"] == "2018年度"]
+        first = sh.r + 1
+        for a in long_rows:
+            for j, d in enumerate(dims):
+                sh.row([self.units[a["unit"]].name if j == 0 else None, 2018, d, a["scores"][d]])
                 self.t.add("assessments")
-                if start is None:
-                    start = rr
-            sh.merge_down(1, start, sh.r)
+        sh.merge_runs(1, first, [a["unit"] for a in long_rows for _ in dims])
         self._save(wb, rel)
 
     # ---------------------------------------------------------------- team
@@ -608,21 +591,13 @@ class Writer:
         self._title(sh, "县委巡察组人员名单", rel)
         sh.row(["轮次", "巡察组", "姓名", "组内职务", "抽调单位类别", "人员类别"])
         rows = self.w.team
-        rstart = gstart = None
-        for i, t in enumerate(rows):
-            rr = sh.row([t["round"], t["group"], t["name"], t["role"], t["specialty"], t["pool"]])
+        first = sh.r + 1
+        for t in rows:
+            sh.row([t["round"], t["group"], t["name"], t["role"], t["specialty"], t["pool"]])
             self.t.add("team")
-            rstart = rr if rstart is None else rstart
-            gstart = rr if gstart is None else gstart
-            last = i + 1 == len(rows)
-            if last or rows[i + 1]["group"] != t["group"] or rows[i + 1]["round"] != t["round"]:
-                if self.messy:
-                    sh.merge_down(2, gstart, rr)
-                gstart = None
-            if last or rows[i + 1]["round"] != t["round"]:
-                if self.messy:
-                    sh.merge_down(1, rstart, rr)
-                rstart = None
+        if self.messy:
+            sh.merge_runs(2, first, [(t["round"], t["group"]) for t in rows])
+            sh.merge_runs(1, first, [t["round"] for t in rows])
         if self.messy:
             rr = sh.row([rows[0]["round"], "第一巡察组", None, "组员", "审计", "专业干部"])
             self._bad(rel, "人员名单", rr, "missing_required: 姓名 is empty", "team")
