@@ -34,7 +34,7 @@ test: $(STAMP) sysdeps
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check pipelines tests benchmarks
+	$(VENV)/bin/ruff check pipelines tests benchmarks scripts
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks

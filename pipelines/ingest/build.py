@@ -352,8 +352,13 @@ def resolve_all(files: list[FileRec], contract: Contract) -> dict:
 
 
 def _input_fingerprint(files: list[FileRec], contract: Contract) -> str:
-    """Everything the warehouse depends on: each file's path, bytes, size and time, the contract and code."""
+    """Everything the warehouse depends on: each file's path, bytes, size and time, the contract and code
+    (the ingest modules and the mart SQL, so an upgrade rebuilds the warehouse on the next run)."""
     h = hashlib.sha256(parser_fingerprint(contract).encode())
+    for sql in sorted(W.MARTS_DIR.glob("*.sql")):
+        h.update(sql.read_bytes())
+    for name in ("build.py", "schema.py", "resolve.py"):
+        h.update((Path(__file__).parent / name).read_bytes())
     for f in sorted(files, key=lambda f: f.rel):
         h.update(json.dumps([f.rel, f.sha256, f.size, int(f.mtime), f.status, f.error], ensure_ascii=False).encode())
     return h.hexdigest()

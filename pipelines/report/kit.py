@@ -113,9 +113,9 @@ def table(df: pd.DataFrame, columns: dict | None = None, pct_cols: tuple = (), m
 
 def style(fig: go.Figure, title: str | None = None, height: int = 380) -> go.Figure:
     fig.update_layout(font=dict(family=FONT, size=13), title=dict(text=esc(title) if title else None, x=0),
-                      colorway=COLORS, height=height, margin=dict(l=60, r=20, t=50 if title else 20, b=50),
+                      colorway=COLORS, height=height, margin=dict(l=60, r=20, t=70 if title else 30, b=50),
                       plot_bgcolor="#fff", paper_bgcolor="#fff", separators=".,",
-                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), hoverlabel=dict(font_family=FONT),
+                      legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1), hoverlabel=dict(font_family=FONT),
                       autosize=True)
     fig.update_xaxes(gridcolor="#eee", automargin=True)
     fig.update_yaxes(gridcolor="#eee")

@@ -2,10 +2,10 @@
 -- explicitly non-redacted view only.
 CREATE OR REPLACE MACRO mart_leads(as_of) AS TABLE
 WITH leads AS (SELECT * FROM stg_leads),
-rounds AS (SELECT round_name, round_kind, level FROM int_rounds),
+rounds AS (SELECT round_name, round_kind, level, start_date AS round_start FROM int_rounds),
 units AS (SELECT unit_name, unit_type FROM int_units),
 final AS (
-    SELECT l.lead_no, l.round_name, r.round_kind, r.level, l.unit_name, u.unit_type, l.transferred_to,
+    SELECT l.lead_no, l.round_name, r.round_kind, r.level, r.round_start, l.unit_name, u.unit_type, l.transferred_to,
            l.transfer_date, l.disposal, l.status, l.closed_date, coalesce(l.n_disciplined, 0) AS n_disciplined,
            coalesce(l.n_org_handled, 0) AS n_org_handled,
            (l.transfer_date IS NULL OR l.transfer_date <= as_of) AS counted,
