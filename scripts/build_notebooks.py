@@ -166,30 +166,26 @@ kit.tiles([("反馈问题", f"{n} 个"), ("已整改", f"{r} 个"), ("整改率"
 ''',
 '''
 kit.h("按轮次")
-g = p.groupby("round_name", sort=False).agg(total=("rectified", "size"), rectified=("rectified", "sum"),
-                                            start=("round_start", "min")).reset_index().sort_values("start")
-g["rate"] = g["rectified"] / g["total"]
-kit.bar(g, "round_name", ["total", "rectified"], "各轮次问题整改", "轮次", "问题数（个）",
+B = con.execute("SELECT * FROM mart_rectification_breakdown(?, round_filter := ?, unit_type_filter := ?)",
+                [D, rf, uf]).df()
+g = B[B["dimension"] == "round"]
+kit.bar(g, "key", ["total", "rectified"], "各轮次问题整改", "轮次", "问题数（个）",
         names={"total": "反馈问题", "rectified": "已整改"})
-kit.table(g, {"round_name": "轮次", "total": "反馈问题", "rectified": "已整改", "rate": "整改率"}, pct_cols=("rate",))
+kit.table(g, {"key": "轮次", "total": "反馈问题", "rectified": "已整改", "rate": "整改率"}, pct_cols=("rate",))
 ''',
 '''
 kit.h("按问题类别（“四个紧盯”）")
-c = p.groupby("category").agg(total=("rectified", "size"), rectified=("rectified", "sum")).reset_index()
-c["rate"] = c["rectified"] / c["total"]
-c["类别"] = c["category"].map(kit.label)
-c = c.sort_values("total", ascending=False)
+c = B[B["dimension"] == "category"].copy()
+c["类别"] = c["key"].map(kit.label)
 kit.bar(c, "类别", ["total", "rectified"], "各类别问题整改", "问题类别", "问题数（个）",
         names={"total": "反馈问题", "rectified": "已整改"})
 ''',
 '''
 kit.h("按单位（整改率最低的 20 个）")
-u = p.groupby(["unit_name", "unit_type"]).agg(total=("rectified", "size"), rectified=("rectified", "sum"),
-                                              overdue=("overdue", "sum")).reset_index()
-u["rate"] = u["rectified"] / u["total"]
-u["unit_type"] = u["unit_type"].map(kit.label)
+u = B[B["dimension"] == "unit"].copy()
+u["unit_type_of_key"] = u["unit_type_of_key"].map(kit.label)
 kit.table(u.sort_values(["rate", "total"], ascending=[True, False]).head(20),
-          {"unit_name": "单位", "unit_type": "类别", "total": "反馈问题", "rectified": "已整改", "overdue": "逾期",
+          {"key": "单位", "unit_type_of_key": "类别", "total": "反馈问题", "rectified": "已整改", "overdue": "逾期",
            "rate": "整改率"}, pct_cols=("rate",))
 ''',
 '''
@@ -217,9 +213,9 @@ kit.table(op, {"round_name": "轮次", "unit_name": "单位", "description": "�
 ''',
 '''
 kit.h("问题移交（按接收部门）")
-tr = p[p["transferred_to"].notna()].groupby("transferred_to").size().reset_index(name="n")
-tr["部门"] = tr["transferred_to"].map(kit.label)
-kit.bar(tr.sort_values("n", ascending=False), "部门", "n", "移交问题数", "接收部门", "问题数（个）", text="n")
+tr = B[B["dimension"] == "transferred_to"].copy()
+tr["部门"] = tr["key"].map(kit.label)
+kit.bar(tr, "部门", "total", "移交问题数", "接收部门", "问题数（个）", text="total")
 ''',
 ])
 
@@ -236,23 +232,20 @@ kit.tiles([("移交线索", f"{n} 件"), ("已办结", f"{c} 件"), ("办结率"
 ''',
 '''
 kit.h("各轮次移交与办结")
-g = L.groupby("round_name").agg(transferred=("closed", "size"), closed=("closed", "sum"),
-                                disc=("n_disciplined", "sum"), org=("n_org_handled", "sum"),
-                                start=("round_start", "min")).reset_index().sort_values("start")
-kit.bar(g, "round_name", ["transferred", "closed"], "各轮次线索移交与办结", "轮次", "线索（件）",
+LB = con.execute("SELECT * FROM mart_leads_breakdown(?, round_filter := ?, unit_type_filter := ?)", [D, rf, uf]).df()
+g = LB[LB["dimension"] == "round"]
+kit.bar(g, "key", ["transferred", "closed"], "各轮次线索移交与办结", "轮次", "线索（件）",
         names={"transferred": "移交", "closed": "办结"})
-kit.bar(g, "round_name", ["disc", "org"], "处理结果：党纪政纪处分与组织处理", "轮次", "人数",
-        names={"disc": "党纪政纪处分", "org": "组织处理"}, barmode="stack")
+kit.bar(g, "key", ["n_disciplined", "n_org_handled"], "处理结果：党纪政纪处分与组织处理", "轮次", "人数",
+        names={"n_disciplined": "党纪政纪处分", "n_org_handled": "组织处理"}, barmode="stack")
 ''',
 '''
 kit.h("处置方式与接收单位")
-d = L.groupby("disposal", dropna=False).size().reset_index(name="n")
-d["方式"] = d["disposal"].map(kit.label)
-fig = go.Figure(go.Pie(labels=d["方式"], values=d["n"], hole=0.45, textinfo="label+value"))
+d = LB[LB["dimension"] == "disposal"]
+fig = go.Figure(go.Pie(labels=d["key"].map(kit.label), values=d["transferred"], hole=0.45, textinfo="label+value"))
 kit.show(fig, "处置方式")
-t = L.groupby("transferred_to", dropna=False).size().reset_index(name="n")
-t["接收单位"] = t["transferred_to"].map(kit.label)
-kit.table(t, {"接收单位": "接收单位", "n": "线索（件）"})
+t = LB[LB["dimension"] == "transferred_to"].assign(接收单位=lambda x: x["key"].map(kit.label))
+kit.table(t, {"接收单位": "接收单位", "transferred": "线索（件）", "closed": "已办结"})
 ''',
 '''
 kit.h("办结用时")
