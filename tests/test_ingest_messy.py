@@ -264,3 +264,17 @@ def test_reingest_reuses_parse_cache_and_gives_identical_tables(demo_dir, tmp_pa
     same = {t: q(db2, f"SELECT * FROM {t} WHERE {'file' if t in ('raw_rows', 'sheets', 'quarantine', 'findings') else 'path' if t == 'files' else 'src_file'} <> '备注.csv' ORDER BY ALL")
             for t in tables}
     assert same == snap
+
+
+def test_header_words_from_other_counties(registers, tmp_path):
+    """Headers seen in other offices' ledgers: 整改落实情况, 问题具体表现, 进展情况, 线索内容, 办结情况."""
+    write_xlsx(registers / "p.xlsx", {"S": [["序号", "巡察轮次", "被巡察单位（党组织）", "问题具体表现", "整改落实情况"],
+                                           [1, "第一轮", "清泉镇", "甲", "已整改到位"],
+                                           [2, "第一轮", "位奇镇", "乙", "正在落实"]]})
+    write_xlsx(registers / "l.xlsx", {"S": [["序号", "巡察轮次", "被巡察单位", "线索内容", "接收单位", "办结情况"],
+                                           [1, "第一轮", "清泉镇", "丙", "纪检监察机关", "正在核查"]]})
+    db = tmp_path / "wh.duckdb"
+    s = ingest(registers, db)
+    assert s["rows_quarantined"] == 0 and s["loaded_by_kind"]["problems"] == 2 and s["loaded_by_kind"]["leads"] == 1
+    assert q(db, "SELECT status FROM stg_problems ORDER BY src_row") == [("rectified",), ("in_progress",)]
+    assert q(db, "SELECT transferred_to, status FROM stg_leads") == [("discipline", "open")]
