@@ -4,7 +4,7 @@
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || need+=(chromium)
-if ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then need+=(fonts-noto-cjk); fi
+if ! fc-list 2>/dev/null | grep -i "Noto Sans CJK" >/dev/null; then need+=(fonts-noto-cjk); fi  # no -q: with pipefail, an early grep exit would SIGPIPE fc-list
 command -v fc-list >/dev/null 2>&1 || need+=(fontconfig)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
