@@ -85,8 +85,10 @@ def ingest(raw: RawOpt = RAW, db: DbOpt = DB, json_: JsonOpt = False,
 
     try:
         summary = run(raw, db, workers=workers, progress=progress)
-    except (FileNotFoundError, WarehouseUnwritable) as exc:
+    except FileNotFoundError as exc:
         _fail(str(exc))
+    except WarehouseUnwritable as exc:
+        _fail(str(exc), 2 if "建立" in str(exc) else 1)
     except OSError as exc:  # e.g. the disk filled up while the new warehouse was written
         _fail(f"写入数据仓库 {db} 失败（{exc.strerror or exc}）：原仓库未改动。请检查磁盘空间和权限后重试", 1)
     finally:
@@ -109,6 +111,8 @@ def validate(db: DbOpt = DB, out: OutOpt = OUT, json_: JsonOpt = False) -> None:
         result = run(db, out)
     except WarehouseMissing as exc:
         _fail(str(exc))
+    except OSError as exc:  # the quality page or the warehouse could not be written
+        _fail(f"{exc}：请检查磁盘空间和 {out} 的写权限" if not str(exc).startswith(("无法", "写入")) else str(exc), 1)
     if json_:
         _echo_json({k: result[k] for k in ("status", "counts", "findings")})
     else:

@@ -229,3 +229,27 @@ def test_user_values_are_bound_parameters(demo_db, tmp_path):
     html = Path(res["files"][0]).read_text(encoding="utf-8")
     assert "0 个" in html  # nothing matches the hostile filter, and nothing broke
     assert q(demo_db, "SELECT count(*) FROM stg_problems") == [(1000,)]
+
+
+@pytest.fixture()
+def tiny_disk(tmp_path):
+    """A real 1 MiB filesystem (tmpfs, mounted as root like CI), to fill up."""
+    mnt = tmp_path / "tiny"
+    mnt.mkdir()
+    p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)], capture_output=True, text=True)
+    assert p.returncode == 0, f"cannot mount a tmpfs for the disk-full test: {p.stderr}"
+    yield mnt
+    subprocess.run(["umount", str(mnt)], check=False)
+
+
+def test_disk_full_gives_a_clear_error_and_keeps_what_was_there(demo_dir, demo_db, tiny_disk):
+    from typer.testing import CliRunner
+
+    from pipelines.cli import app
+
+    res = CliRunner().invoke(app, ["ingest", "--raw", str(demo_dir), "--db", str(tiny_disk / "wh.duckdb")])
+    assert res.exit_code == 1 and "磁盘" in res.output and "Traceback" not in res.output
+    assert [p.name for p in tiny_disk.iterdir() if p.name != ".cache"] == []  # no half-written warehouse
+    res = CliRunner().invoke(app, ["report", "--db", str(demo_db), "--out", str(tiny_disk), "--period", "2020-06"])
+    assert res.exit_code == 1 and "磁盘" in res.output and "Traceback" not in res.output
+    assert not any(p.suffix == ".html" for p in (tiny_disk / "2020-06").iterdir())

@@ -351,6 +351,25 @@ def resolve_all(files: list[FileRec], contract: Contract) -> dict:
 # ---------------------------------------------------------------- entry point
 
 
+def _write_cache(cache_dir: Path, parsed: list[FileRec]) -> None:
+    """Best effort: a parse cache that cannot be written (disk full) only makes the next run slower."""
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        for f in parsed:
+            if f.status != "ingested":
+                continue
+            tmp = cache_dir / f".{f.sha256}.{os.getpid()}.tmp"
+            try:
+                with open(tmp, "wb") as fh:
+                    pickle.dump(f.parsed, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                os.replace(tmp, cache_dir / f"{f.sha256}.pkl")
+            except OSError:
+                tmp.unlink(missing_ok=True)
+                raise
+    except OSError:
+        return
+
+
 def _input_fingerprint(files: list[FileRec], contract: Contract) -> str:
     """Everything the warehouse depends on: each file's path, bytes, size and time, the contract and code
     (the ingest modules and the mart SQL, so an upgrade rebuilds the warehouse on the next run)."""
@@ -436,13 +455,7 @@ def ingest(raw_dir: Path, db_path: Path, *, contract: Contract | None = None, wo
                 f.parsed = None
         todo.append(f)
     _parse_all(todo, contract, workers, progress)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    for f in todo:
-        if f.status == "ingested":
-            tmp = cache_dir / f".{f.sha256}.{os.getpid()}.tmp"
-            with open(tmp, "wb") as fh:
-                pickle.dump(f.parsed, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, cache_dir / f"{f.sha256}.pkl")
+    _write_cache(cache_dir, todo)
 
     res = resolve_all(files, contract)
     tables = S.tables(files, res, contract)

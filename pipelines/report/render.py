@@ -119,10 +119,15 @@ def render_one(name: str, params: dict, out_html: str) -> str:
     body, _ = _exporter().from_notebook_node(nb, resources={"xuncha_css": css})
     body = strip_remote(body)
     out = Path(out_html)
-    out.parent.mkdir(parents=True, exist_ok=True)
     tmp_out = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    tmp_out.write_text(body, encoding="utf-8")
-    os.replace(tmp_out, out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp_out.write_text(body, encoding="utf-8")
+        os.replace(tmp_out, out)
+    except OSError as exc:
+        tmp_out.unlink(missing_ok=True)
+        raise ReportError(f"写入报告 {out} 失败（{exc.strerror}）：请检查磁盘空间和文件夹权限，或用 --out 指定其他位置"
+                          "；已有的报告未被改动") from None
     return str(out)
 
 
@@ -158,7 +163,10 @@ def render_set(db_path: Path, out_dir: Path, *, as_of: dt.date | None = None, re
     except OSError as exc:
         raise ReportError(f"报告文件夹 {target} 不可写（{exc.strerror}）：请检查磁盘空间和文件夹权限，或用 --out 指定其他位置") from None
     if record_history:
-        history.record(db_path, period, as_of, m, v["status"])
+        try:
+            history.record(db_path, period, as_of, m, v["status"])
+        except OSError as exc:
+            raise ReportError(str(exc)) from None
     ensure_kernel()
     names = notebooks or [n for n, _ in NOTEBOOKS]
     params = {"db": str(db_path), "as_of": as_of.isoformat(), "period": "", "round_filter": round_filter,

@@ -75,6 +75,14 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
+_IO_WORDS = ("No space left", "Could not write", "Permission denied", "Read-only file system", "Disk quota")
+
+
+def _is_io_failure(exc: BaseException) -> bool:
+    """A storage failure (disk full, no permission), as opposed to a bug in our SQL."""
+    return isinstance(exc, (OSError, duckdb.IOException)) or any(w in str(exc) for w in _IO_WORDS)
+
+
 def _cleanup(path: Path) -> None:
     for p in (path, Path(str(path) + ".wal")):
         with contextlib.suppress(FileNotFoundError):
@@ -161,6 +169,13 @@ def write_warehouse(db_path: Path, tables: dict, run: dict, *, crash_after: str 
         apply_marts(con)
         _maybe_crash("marts", crash_after)
         con.execute("CHECKPOINT")
+    except (duckdb.Error, OSError) as exc:
+        con.close()
+        _cleanup(tmp)
+        if not _is_io_failure(exc):
+            raise
+        raise WarehouseUnwritable(f"写入数据仓库失败（{str(exc)[:160]}）：原仓库未改动。"
+                                  f"请检查 {db_path.parent} 所在磁盘的剩余空间和写权限后重试") from None
     except BaseException:
         con.close()
         _cleanup(tmp)
@@ -180,13 +195,23 @@ def update_warehouse(db_path: Path, fn) -> object:
     _remove_stale_builds(db_path)
     tmp = _tmp_path(db_path)
     _cleanup(tmp)
-    shutil.copyfile(db_path, tmp)
+    try:
+        shutil.copyfile(db_path, tmp)
+    except OSError as exc:
+        _cleanup(tmp)
+        raise WarehouseUnwritable(f"无法更新数据仓库（{exc.strerror}）：原仓库未改动。请检查磁盘空间和写权限") from None
     con = duckdb.connect(str(tmp))
     try:
         for ddl in HISTORY_DDL.values():
             con.execute(ddl)
         result = fn(con)
         con.execute("CHECKPOINT")
+    except (duckdb.Error, OSError) as exc:
+        con.close()
+        _cleanup(tmp)
+        if not _is_io_failure(exc):
+            raise
+        raise WarehouseUnwritable(f"无法更新数据仓库（{str(exc)[:160]}）：原仓库未改动。请检查磁盘空间和写权限") from None
     except BaseException:
         con.close()
         _cleanup(tmp)
