@@ -14,7 +14,8 @@ as_of = "2020-06-30"     # 统计截至日期
 period = ""              # YYYY-MM；填写后以该月最后一天为截至日期
 round_filter = ""        # 只看某一轮次（轮次名称），留空为全部
 unit_type_filter = ""    # 只看某类单位：township / department / soe / institution / village / community
-redact = True            # True：不显示任何人名（线索台账的被反映人）'''
+redact = True            # True：不显示任何人名（线索台账的被反映人）
+profile_unit = ""        # 政治生态“单位画像”显示哪个单位（留空为总分最高者）'''
 
 SETUP = '''from pipelines.report import kit
 from pipelines.metrics import period_end, compute
@@ -302,7 +303,7 @@ kit.show(fig, "乡镇与部门总分分布")
 ''',
 '''
 if not S.empty:
-    top = E.sort_values("total", ascending=False)["unit_name"].iloc[0]
+    top = profile_unit if profile_unit in set(S["unit_name"]) else E.sort_values("total", ascending=False)["unit_name"].iloc[0]
     one = S[S["unit_name"] == top]
     kit.h(f"单位画像：{top}")
     fig = go.Figure(go.Scatterpolar(r=list(one["score"]) + [one["score"].iloc[0]],

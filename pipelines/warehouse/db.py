@@ -65,7 +65,14 @@ def _remove_stale_builds(db_path: Path) -> None:
 
 
 def pid_alive(pid: int) -> bool:
-    """True while a process with this pid exists."""
+    """True while a process with this pid exists (psutil on every OS: on Windows os.kill(pid, 0) would
+    send Ctrl-C to the process instead of probing it)."""
+    try:
+        import psutil  # installed with ipykernel
+    except ImportError:  # pragma: no cover
+        psutil = None
+    if psutil is not None:
+        return psutil.pid_exists(pid)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
