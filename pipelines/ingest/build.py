@@ -14,6 +14,7 @@ import json
 import os
 import pickle
 import re
+import shutil
 import time
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
@@ -352,9 +353,13 @@ def resolve_all(files: list[FileRec], contract: Contract) -> dict:
 
 
 def _write_cache(cache_dir: Path, parsed: list[FileRec]) -> None:
-    """Best effort: a parse cache that cannot be written (disk full) only makes the next run slower."""
+    """Best effort: a parse cache that cannot be written (disk full) only makes the next run slower.
+    Caches of other parser versions (left by an upgrade or a contract edit) are removed."""
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
+        for old in cache_dir.parent.iterdir():
+            if old.is_dir() and old != cache_dir and re.fullmatch(r"[0-9a-f]{16}", old.name):
+                shutil.rmtree(old, ignore_errors=True)
         for f in parsed:
             if f.status != "ingested":
                 continue
