@@ -142,7 +142,7 @@ def _accept(f: FileRec, parsed: ParsedFile | None, err: str | None) -> None:
         f.status, f.error = "failed", err
     else:
         f.parsed, f.status = parsed, "ingested"
-        if not any(ri.cls != "blank" for s in parsed.sheets for ri in s.rows):
+        if not any(sh.rows for sh in parsed.sheets):  # blank rows are never kept, so no rows = no content
             f.status, f.error = "failed", "工作簿中没有任何内容（所有工作表均为空）：请确认是否存错了文件"
 
 

@@ -28,18 +28,16 @@ def prov(it, letter: str | None = None) -> dict:
 def stg_columns(contract: Contract, kind: str) -> list[tuple[str, str]]:
     cols: list[tuple[str, str]] = []
     for name, spec in contract.kinds[kind].columns.items():
-        if spec.type == "deadline":
+        if kind == "units" and name == "in_scope":
+            cols.append((name, "BOOLEAN"))  # 是/否 resolved (with the per-type default) during ingest
+        elif spec.type == "deadline":
             cols += [(name, "DATE"), (name + "_text", "VARCHAR")]
         elif spec.type == "period":
             cols += [(name, "VARCHAR"), (name + "_start", "DATE"), (name + "_end", "DATE")]
         elif spec.type == "vocab":
             cols += [(name, "VARCHAR"), (name + "_raw", "VARCHAR")]
-        elif name == "in_scope":
-            cols.append((name, "BOOLEAN"))
         else:
             cols.append((name, _TYPES.get(spec.type, "VARCHAR")))
-    if kind == "units":
-        cols = [(n, "BOOLEAN" if n == "in_scope" else t) for n, t in cols if n != "in_scope_raw"]
     return cols + PROV + [("src_cells", "VARCHAR")]
 
 
