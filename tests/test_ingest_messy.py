@@ -278,3 +278,13 @@ def test_header_words_from_other_counties(registers, tmp_path):
     assert s["rows_quarantined"] == 0 and s["loaded_by_kind"]["problems"] == 2 and s["loaded_by_kind"]["leads"] == 1
     assert q(db, "SELECT status FROM stg_problems ORDER BY src_row") == [("rectified",), ("in_progress",)]
     assert q(db, "SELECT transferred_to, status FROM stg_leads") == [("discipline", "open")]
+
+
+def test_summary_sheet_beside_per_unit_sheets_counts_each_problem_once(registers, tmp_path):
+    head = ["问题编号", "轮次", "单位", "问题描述", "整改情况"]
+    rows = [["P1", "第一轮", "清泉镇", "甲", "已完成"], ["P2", "第一轮", "位奇镇", "乙", "整改中"]]
+    write_xlsx(registers / "汇总.xlsx", {"汇总": [head, *rows], "清泉镇": [head, rows[0]], "位奇镇": [head, rows[1]]})
+    db, s = run(registers, tmp_path)
+    assert s["loaded_by_kind"]["problems"] == 2 and s["rows_skipped"] >= 2
+    assert q(db, "SELECT count(*) FROM raw_rows WHERE skip_class = 'duplicate_record'") == [(2,)]
+    assert_balanced(db, s)

@@ -268,7 +268,8 @@ def _newer(a: Item, b: Item) -> bool:
 
 
 def _dedupe(items: list[Item], key: tuple[str, ...], conflicts: list[dict]) -> None:
-    """Across files: identical records collapse; differing records with one key keep the newer file's."""
+    """Identical records in different sheets or files collapse; differing records with one key in
+    different files keep the newer file's. Within one sheet both rows stay (validation reports them)."""
     seen_content: dict[str, Item] = {}
     by_key: dict[tuple, Item] = {}
     for it in items:
@@ -276,7 +277,9 @@ def _dedupe(items: list[Item], key: tuple[str, ...], conflicts: list[dict]) -> N
             continue
         ck = _content_key(it.values)
         prev = seen_content.get(ck)
-        if prev is not None and prev.f.rel != it.f.rel:
+        if prev is not None and (prev.f.rel, prev.sheet.name) != (it.f.rel, it.sheet.name):
+            # the same record in another file, or in another sheet of this one (a 汇总 sheet
+            # beside per-unit sheets): counted once
             it.outcome, it.skip_class = "skipped", "duplicate_record"
             it.reason = f"与 {_loc(prev)} 完全相同，已合并"
             continue
