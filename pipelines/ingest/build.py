@@ -105,8 +105,17 @@ def parser_fingerprint(contract: Contract) -> str:
     return h.hexdigest()[:16]
 
 
-def _parse_job(args: tuple[str, Contract]) -> tuple[str, ParsedFile | None, str | None]:
-    path, contract = args
+_WORKER_CONTRACT: Contract | None = None
+
+
+def _init_worker(contract: Contract) -> None:
+    """Each parse worker receives the contract once, not with every file."""
+    global _WORKER_CONTRACT
+    _WORKER_CONTRACT = contract
+
+
+def _parse_job(path: str, contract: Contract | None = None) -> tuple[str, ParsedFile | None, str | None]:
+    contract = contract or _WORKER_CONTRACT
     try:
         return path, parse_file(Path(path), contract), None
     except ReadError as exc:
@@ -120,18 +129,17 @@ def _parse_job(args: tuple[str, Contract]) -> tuple[str, ParsedFile | None, str 
 def _parse_all(todo: list[FileRec], contract: Contract, workers: int | None, progress) -> None:
     if workers is None:
         workers = min(2, os.cpu_count() or 1) if len(todo) >= 8 else 1
-    jobs = [(str(f.path), contract) for f in todo]
     by_path = {str(f.path): f for f in todo}
     if workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as ex:
-            results = ex.map(_parse_job, jobs, chunksize=max(1, len(jobs) // (workers * 8)))
+        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(contract,)) as ex:
+            results = ex.map(_parse_job, list(by_path), chunksize=max(1, len(by_path) // (workers * 8)))
             for path, parsed, err in results:
                 _accept(by_path[path], parsed, err)
                 if progress:
                     progress(by_path[path].rel)
     else:
-        for job in jobs:
-            path, parsed, err = _parse_job(job)
+        for path in by_path:
+            path, parsed, err = _parse_job(path, contract)
             _accept(by_path[path], parsed, err)
             if progress:
                 progress(by_path[path].rel)
