@@ -120,9 +120,15 @@ class Contract:
     all_exact: frozenset = frozenset()
     kinds_by_header: dict = field(default_factory=dict)  # normalised header → kinds that know it exactly
     fuzzy_all: tuple = ()  # (synonym of ≥3 characters, kinds) for headers that only contain a synonym
+    known_headers: frozenset = frozenset()  # every synonym, plus 序号/备注…: never an assessment dimension
 
     def kind(self, name: str) -> Kind:
         return self.kinds[name]
+
+    def label(self, kind: str, col: str) -> str:
+        """The column's name as analysts write it (its first header synonym), for messages."""
+        c = self.kinds[kind].columns.get(col)
+        return c.synonyms[0] if c and c.synonyms else col
 
 
 def _load_yaml(path: Path) -> dict:
@@ -186,6 +192,8 @@ def load_contract(contract_path: Path | None = None, settings_path: Path | None 
         all_exact=frozenset(h for k in kinds.values() for h in k.exact),
         kinds_by_header=_kinds_by_header(kinds),
         fuzzy_all=tuple((syn, tuple(ks)) for syn, ks in _fuzzy_all(kinds).items()),
+        known_headers=frozenset(h for k in kinds.values() for c in k.columns.values() for h in c.synonyms)
+        | {norm_header(h) for h in ("序号", "备注", "说明", "编号")},
     )
 
 

@@ -157,11 +157,6 @@ def _accept(f: FileRec, parsed: ParsedFile | None, err: str | None) -> None:
 # ---------------------------------------------------------------- resolution
 
 
-def _label(contract: Contract, kind: str, col: str) -> str:
-    c = contract.kinds[kind].columns.get(col)
-    return c.synonyms[0] if c and c.synonyms else col
-
-
 def _loc(it: Item) -> str:
     return f"{it.f.rel}「{it.sheet.name}」第{it.pr.row}行"
 
@@ -240,7 +235,7 @@ def _resolve_context(it: Item, col: str, resolver, contract: Contract) -> None:
         return
     if not spec.context:
         if spec.required:
-            _quarantine(it, "missing_required", f"缺少必填项「{_label(contract, it.kind, col)}」：请在原表补全")
+            _quarantine(it, "missing_required", f"缺少必填项「{contract.label(it.kind, col)}」：请在原表补全")
         return
     if col == "round_name":
         found = resolver.find_in_text(it.sheet.title, context) if it.sheet.title else None
@@ -257,8 +252,8 @@ def _resolve_context(it: Item, col: str, resolver, contract: Contract) -> None:
     elif spec.required:
         where = "标题行或文件夹名" if col == "round_name" else "标题行"
         _quarantine(it, f"missing_{col.split('_')[0]}",
-                    f"无法确定{what}：表中没有「{_label(contract, it.kind, col)}」列，{where}中也未找到已登记的{what}。"
-                    f"请在表中加一列「{_label(contract, it.kind, col)}」或在标题中写明{what}")
+                    f"无法确定{what}：表中没有「{contract.label(it.kind, col)}」列，{where}中也未找到已登记的{what}。"
+                    f"请在表中加一列「{contract.label(it.kind, col)}」或在标题中写明{what}")
 
 
 def _content_key(values: dict) -> tuple:
@@ -326,7 +321,7 @@ def resolve_all(files: list[FileRec], contract: Contract) -> dict:
                 vals = dict(pr.values)
                 it = Item(f, sh, pr, sh.kind, vals)
                 if pr.missing:
-                    labels = "、".join(f"「{_label(contract, sh.kind, c)}」" for c in pr.missing)
+                    labels = "、".join(f"「{contract.label(sh.kind, c)}」" for c in pr.missing)
                     _quarantine(it, "missing_required", f"缺少必填项{labels}：请在原表第{pr.row}行补全")
                 items[sh.kind].append(it)
 

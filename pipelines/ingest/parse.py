@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipelines.contract import Contract, Kind, nfkc, norm_header
+from pipelines.contract import Contract, Kind, nfkc
 from pipelines.ingest import values as V
 from pipelines.ingest.read import Sheet, read_file
 from pipelines.ingest.structure import (
@@ -137,12 +137,12 @@ def _plain_cells(texts: list[str]) -> list[tuple[str, str, str]]:
     return [(col_letter(c), "", t) for c, t in enumerate(texts) if t]
 
 
-def parse_sheet(sheet: Sheet, contract: Contract, known_headers: set[str]) -> ParsedSheet:
+def parse_sheet(sheet: Sheet, contract: Contract) -> ParsedSheet:
     header = find_header(sheet, contract)
     infos = classify_rows(sheet, header, contract)
     n_nonempty_rows = {ri.row for ri in infos}
     n_blank = sum(1 for r in range(len(sheet.rows)) if r not in n_nonempty_rows)
-    title = title_text(sheet, header, infos)
+    title = title_text(infos)
     ps = ParsedSheet(
         name=sheet.name,
         kind=header.kind if header else None,
@@ -161,7 +161,7 @@ def parse_sheet(sheet: Sheet, contract: Contract, known_headers: set[str]) -> Pa
     vfill = _vertical_fill(sheet) if sheet.has_merge_info else {}
     dim_cols = []
     if kind.dimensions and "dimension" not in header.mapping.values():
-        dim_cols = [i for i in header.unmatched if header.texts[i] not in known_headers]
+        dim_cols = [i for i in header.unmatched if header.texts[i] not in contract.known_headers]
     seq_col = next((i for i, c in header.mapping.items()
                     if header.texts[i] in SEQ_HEADERS and c in ("problem_no", "lead_no")), None)
     for ri in infos:
@@ -218,15 +218,5 @@ def _qualify_restarting_numbers(ps: ParsedSheet, no_col: str, contract: Contract
 
 def parse_file(path: Path, contract: Contract) -> ParsedFile:
     """Parse every sheet of one file. Raises ReadError when the file cannot be read at all."""
-    known = known_headers(contract)
     max_rows = int(contract.settings.get("max_rows_per_sheet") or 500_000)
-    return ParsedFile(sheets=[parse_sheet(s, contract, known) for s in read_file(path, max_rows)])
-
-
-def known_headers(contract: Contract) -> set[str]:
-    """Every synonym of every kind, plus 序号/备注: never taken for an assessment dimension."""
-    out = {"序号", "备注", "说明", "编号"}
-    for k in contract.kinds.values():
-        for c in k.columns.values():
-            out.update(c.synonyms)
-    return {norm_header(h) for h in out}
+    return ParsedFile(sheets=[parse_sheet(s, contract) for s in read_file(path, max_rows)])

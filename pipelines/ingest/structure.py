@@ -100,7 +100,7 @@ def horizontal_fill(sheet: Sheet, upto: int) -> dict[tuple[int, int], object]:
     return fill
 
 
-def _score(kind: Kind, mapping: dict[int, str], unmatched: list[int], headers: list[str]) -> float:
+def _score(kind: Kind, mapping: dict[int, str], unmatched: list[int]) -> float:
     fields = set(mapping.values())
     if not satisfies(kind, fields):
         if not (kind.dimensions and all(f in fields for f in kind.identify_all)):
@@ -165,7 +165,7 @@ def find_header(sheet: Sheet, contract: Contract) -> HeaderGuess | None:
             for kind in (k for k in contract.kinds.values() if k.name in plausible):
                 norm = ntop if pair is None else _pick_pair(kind, pair)
                 mapping, unmatched = match_columns(kind, norm)
-                sc = _score(kind, mapping, unmatched, norm) - (0.01 if n == 2 else 0)
+                sc = _score(kind, mapping, unmatched) - (0.01 if n == 2 else 0)
                 if sc <= 0:
                     continue
                 if best is None or sc > best.score + 1e-9:
@@ -249,7 +249,7 @@ def classify_rows(sheet: Sheet, header: HeaderGuess | None, contract: Contract) 
     return out
 
 
-def title_text(sheet: Sheet, header: HeaderGuess | None, rows: list[RowInfo]) -> str:
+def title_text(rows: list[RowInfo]) -> str:
     """Text of the title rows above the header (for round, unit and 统计截至 context)."""
     parts = []
     for ri in rows:

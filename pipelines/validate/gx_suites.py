@@ -33,11 +33,6 @@ class Check:
     columns: tuple = ()  # the table columns the check reads (with provenance; nothing else is loaded)
 
 
-def _label(contract: Contract, kind: str, col: str) -> str:
-    c = contract.kinds[kind].columns.get(col)
-    return c.synonyms[0] if c and c.synonyms else col
-
-
 def build_checks(contract: Contract, gx) -> list[Check]:
     E = gx.expectations
     checks: list[Check] = []
@@ -57,7 +52,7 @@ def build_checks(contract: Contract, gx) -> list[Check]:
             codes = contract.vocabularies[spec.vocab].codes
             checks.append(Check(
                 rule=f"vocab_{kind}_{col}", severity="error",
-                message=f"「{_label(contract, kind, col)}」的值「{{value}}」不在词表中：请改用规范写法，"
+                message=f"「{contract.label(kind, col)}」的值「{{value}}」不在词表中：请改用规范写法，"
                         f"或在 contract.yaml 的词表 {spec.vocab} 中补充该写法",
                 table=table,
                 expectation=E.ExpectColumnValuesToBeInSet(column="_check", value_set=codes),
@@ -69,7 +64,7 @@ def build_checks(contract: Contract, gx) -> list[Check]:
         not_null = " AND ".join(f'"{k}" IS NOT NULL' for k in key)
         checks.append(Check(
             rule=f"unique_key_{kind}", severity="error",
-            message=f"{contract.kinds[kind].label}中主键（{'、'.join(_label(contract, kind, k) for k in key)}）"
+            message=f"{contract.kinds[kind].label}中主键（{'、'.join(contract.label(kind, k) for k in key)}）"
                     f"重复：「{{value}}」出现多次且内容不同，请删除重复行或更正编号",
             table=f"stg_{kind}",
             expectation=(E.ExpectCompoundColumnsToBeUnique(column_list=key) if len(key) > 1
@@ -99,8 +94,8 @@ def build_checks(contract: Contract, gx) -> list[Check]:
     return checks
 
 
-def run_checks(con: duckdb.DuckDBPyConnection, contract: Contract) -> list[dict]:
-    """Run every GX check; return one finding per offending source row."""
+def run_checks(con: duckdb.DuckDBPyConnection, contract: Contract) -> tuple[list[dict], list[str]]:
+    """Run every GX check; return one finding per offending source row, and the ids of all GX rules."""
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
     import great_expectations as gx
 
@@ -111,7 +106,8 @@ def run_checks(con: duckdb.DuckDBPyConnection, contract: Contract) -> list[dict]
         pass
     source = context.data_sources.add_pandas("warehouse")
     findings: list[dict] = []
-    for i, chk in enumerate(build_checks(contract, gx)):
+    checks = build_checks(contract, gx)
+    for i, chk in enumerate(checks):
         cols = ", ".join(f'"{c}"' for c in ("src_file", "src_sheet", "src_row", *chk.columns))
         sel = cols + (f", {chk.extra_select}" if chk.extra_select else "")
         df: pd.DataFrame = con.execute(f"SELECT {sel} FROM {chk.table} WHERE {chk.where}").df()
@@ -134,4 +130,4 @@ def run_checks(con: duckdb.DuckDBPyConnection, contract: Contract) -> list[dict]
                                  "message": chk.message.format(value=value if value is not None else ""),
                                  "file": row["src_file"], "sheet": row["src_sheet"], "row": int(row["src_row"]),
                                  "value": value})
-    return findings
+    return findings, [c.rule for c in checks]
