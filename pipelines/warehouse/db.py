@@ -151,15 +151,49 @@ def _sql_str(p: Path) -> str:
     return str(p).replace("'", "''")
 
 
+@contextlib.contextmanager
+def _building(db_path: Path, *, copy_existing: bool):
+    """A connection to a private copy next to the warehouse (empty, or a copy of it). On any failure the
+    copy is removed and the warehouse is untouched; storage failures become WarehouseUnwritable."""
+    _remove_stale_builds(db_path)
+    tmp = _tmp_path(db_path)
+    _cleanup(tmp)
+    advice = f"原仓库未改动。请检查 {db_path.parent} 所在磁盘的剩余空间和写权限后重试"
+    try:
+        if copy_existing:
+            shutil.copyfile(db_path, tmp)
+        con = duckdb.connect(str(tmp))
+    except OSError as exc:
+        _cleanup(tmp)
+        raise WarehouseUnwritable(f"无法写入数据仓库（{exc.strerror}）：{advice}") from None
+    try:
+        yield con
+        con.execute("CHECKPOINT")
+    except (duckdb.Error, OSError) as exc:
+        con.close()
+        _cleanup(tmp)
+        if not _is_io_failure(exc):
+            raise
+        raise WarehouseUnwritable(f"写入数据仓库失败（{str(exc)[:160]}）：{advice}") from None
+    except BaseException:
+        con.close()
+        _cleanup(tmp)
+        raise
+    con.close()
+
+
+def _swap_in(db_path: Path) -> None:
+    tmp = _tmp_path(db_path)
+    os.replace(tmp, db_path)
+    with contextlib.suppress(FileNotFoundError):
+        Path(str(tmp) + ".wal").unlink()
+
+
 def write_warehouse(db_path: Path, tables: dict, run: dict, *, crash_after: str | None = None) -> None:
     """Build a complete new warehouse next to db_path, then atomically replace it."""
     crash_after = crash_after or os.environ.get("XUNCHA_TEST_CRASH_AFTER")
     db_path = Path(db_path)
-    _remove_stale_builds(db_path)
-    tmp = _tmp_path(db_path)
-    _cleanup(tmp)
-    con = duckdb.connect(str(tmp))
-    try:
+    with _building(db_path, copy_existing=False) as con:
         for name in list(tables):
             cols, rows = tables.pop(name)  # each table's rows are released once written
             create_table(con, name, cols, rows)
@@ -175,23 +209,8 @@ def write_warehouse(db_path: Path, tables: dict, run: dict, *, crash_after: str 
                     [run["finished_at"], run["code_version"], run.get("input_fingerprint")])
         apply_marts(con)
         _maybe_crash("marts", crash_after)
-        con.execute("CHECKPOINT")
-    except (duckdb.Error, OSError) as exc:
-        con.close()
-        _cleanup(tmp)
-        if not _is_io_failure(exc):
-            raise
-        raise WarehouseUnwritable(f"写入数据仓库失败（{str(exc)[:160]}）：原仓库未改动。"
-                                  f"请检查 {db_path.parent} 所在磁盘的剩余空间和写权限后重试") from None
-    except BaseException:
-        con.close()
-        _cleanup(tmp)
-        raise
-    con.close()
     _maybe_crash("before_replace", crash_after)
-    os.replace(tmp, db_path)
-    with contextlib.suppress(FileNotFoundError):
-        Path(str(tmp) + ".wal").unlink()
+    _swap_in(db_path)
 
 
 def update_warehouse(db_path: Path, fn) -> object:
@@ -199,32 +218,11 @@ def update_warehouse(db_path: Path, fn) -> object:
     db_path = Path(db_path)
     if not db_path.exists():
         raise WarehouseMissing(f"数据仓库不存在：{db_path}。请先运行 `xuncha ingest`")
-    _remove_stale_builds(db_path)
-    tmp = _tmp_path(db_path)
-    _cleanup(tmp)
-    try:
-        shutil.copyfile(db_path, tmp)
-    except OSError as exc:
-        _cleanup(tmp)
-        raise WarehouseUnwritable(f"无法更新数据仓库（{exc.strerror}）：原仓库未改动。请检查磁盘空间和写权限") from None
-    con = duckdb.connect(str(tmp))
-    try:
+    with _building(db_path, copy_existing=True) as con:
         for ddl in HISTORY_DDL.values():
             con.execute(ddl)
         result = fn(con)
-        con.execute("CHECKPOINT")
-    except (duckdb.Error, OSError) as exc:
-        con.close()
-        _cleanup(tmp)
-        if not _is_io_failure(exc):
-            raise
-        raise WarehouseUnwritable(f"无法更新数据仓库（{str(exc)[:160]}）：原仓库未改动。请检查磁盘空间和写权限") from None
-    except BaseException:
-        con.close()
-        _cleanup(tmp)
-        raise
-    con.close()
-    os.replace(tmp, db_path)
+    _swap_in(db_path)
     return result
 
 
