@@ -10,6 +10,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from pipelines import __version__
+from pipelines.files import write_text_atomic
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 NOTEBOOK_DIR = Path(os.environ.get("XUNCHA_NOTEBOOKS", Path(__file__).resolve().parents[2] / "notebooks"))
@@ -38,7 +39,5 @@ def write_index(out_dir: Path) -> Path:
         css=(TEMPLATES / "base.css").read_text(encoding="utf-8"),
         generated=dt.datetime.now().strftime("%Y-%m-%d %H:%M"), version=__version__)
     path = out_dir / "index.html"
-    tmp = out_dir / f".index.html.{os.getpid()}.tmp"
-    tmp.write_text(html, encoding="utf-8")
-    os.replace(tmp, path)
+    write_text_atomic(path, html)
     return path

@@ -14,6 +14,7 @@ import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from pipelines.files import write_text_atomic
 from pipelines.report.layout import NOTEBOOKS, NOTEBOOK_DIR, TEMPLATES, write_index
 
 KERNEL = "xuncha"
@@ -119,13 +120,10 @@ def render_one(name: str, params: dict, out_html: str) -> str:
     body, _ = _exporter().from_notebook_node(nb, resources={"xuncha_css": css})
     body = strip_remote(body)
     out = Path(out_html)
-    tmp_out = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        tmp_out.write_text(body, encoding="utf-8")
-        os.replace(tmp_out, out)
+        write_text_atomic(out, body)
     except OSError as exc:
-        tmp_out.unlink(missing_ok=True)
         raise ReportError(f"写入报告 {out} 失败（{exc.strerror}）：请检查磁盘空间和文件夹权限，或用 --out 指定其他位置"
                           "；已有的报告未被改动") from None
     return str(out)

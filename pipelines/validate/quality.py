@@ -14,6 +14,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from pipelines import __version__
+from pipelines.files import replacing, write_text_atomic
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "report" / "templates"
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -100,9 +101,8 @@ def write_xlsx(path: Path, findings: list[dict], quarantine: list[tuple]) -> Non
             sheet.column_dimensions[col].width = width
         sheet.freeze_panes = "A2"
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    wb.save(tmp)
-    tmp.replace(path)
+    with replacing(path) as tmp:
+        wb.save(tmp)
 
 
 def write_quality(out: Path, findings: list[dict], counts: dict, status: str, quarantine: list[tuple],
@@ -116,9 +116,7 @@ def write_quality(out: Path, findings: list[dict], counts: dict, status: str, qu
         n_warnings=sum(1 for f in findings if f["severity"] == "warning"),
         generated=dt.datetime.now().strftime("%Y-%m-%d %H:%M"), version=__version__, data_hash=data_hash)
     page = out / "index.html"
-    tmp = page.with_name("index.html.tmp")
-    tmp.write_text(html, encoding="utf-8")
-    tmp.replace(page)
+    write_text_atomic(page, html)
     xlsx = out / "findings.xlsx"
     write_xlsx(xlsx, findings, quarantine)
     write_csv(out / "findings.csv", findings)
@@ -129,11 +127,10 @@ def write_csv(path: Path, findings: list[dict]) -> None:
     """The fix list as CSV (UTF-8 with BOM so Excel on Chinese Windows opens it); formulas neutralised."""
     import csv
 
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
+    with replacing(path) as tmp, open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["严重程度", "规则", "说明", "文件", "工作表", "行", "值"])
         for f in findings:
             w.writerow([csv_safe(x) for x in ["错误" if f["severity"] == "error" else "警告", rule_title(f["rule"]),
                                               f["message"], f["file"], f["sheet"], f["row"], f["value"]]])
-    tmp.replace(path)
+
