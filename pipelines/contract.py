@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 
 CONFIG_DIR = Path(__file__).parent / "config"
+MEMO_LIMIT = 200_000  # entries per memo: bounded, so a sheet of unique long texts cannot grow it forever
 
 _BRACKETED = re.compile(r"[(\[【{<《][^()\[\]【】{}<>《》]*[)\]】}>》]")
 _SPACE = re.compile(r"\s+")
@@ -46,6 +47,12 @@ def norm_header(text: object) -> str:
 
 
 _VALUE_NOISE = re.compile(r"[()\[\]【】]")
+
+
+@lru_cache(maxsize=1 << 16)
+def norm_header_cached(text: str) -> str:
+    """norm_header for the short texts tested on every row (totals, repeated headers)."""
+    return norm_header(text)
 
 
 def norm_value(text: object) -> str:
@@ -88,6 +95,7 @@ class Vocabulary:
     name: str
     entries: list[tuple[str, tuple[str, ...]]]  # (code, synonyms) in priority order
     fallback: str | None
+    memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def codes(self) -> list[str]:
@@ -95,6 +103,17 @@ class Vocabulary:
 
     def lookup(self, raw: object) -> str | None:
         """Exact synonym or code first, then the first entry (in file order) whose ≥2-char synonym occurs."""
+        if raw.__class__ is not str:
+            return self._lookup(raw)
+        try:
+            return self.memo[raw]
+        except KeyError:
+            code = self._lookup(raw)
+            if len(self.memo) < MEMO_LIMIT:
+                self.memo[raw] = code
+            return code
+
+    def _lookup(self, raw: object) -> str | None:
         v = norm_value(raw)
         if not v:
             return None
@@ -121,6 +140,9 @@ class Contract:
     kinds_by_header: dict = field(default_factory=dict)  # normalised header → kinds that know it exactly
     fuzzy_all: tuple = ()  # (synonym of ≥3 characters, kinds) for headers that only contain a synonym
     known_headers: frozenset = frozenset()  # every synonym, plus 序号/备注…: never an assessment dimension
+    # per-process memo of pure functions of the contract (header candidates, vocabulary lookups): ledgers
+    # repeat the same headers and words thousands of times
+    memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     def kind(self, name: str) -> Kind:
         return self.kinds[name]

@@ -7,14 +7,18 @@ SHA-256); resolving rounds and units against the registers happens later, in bui
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import orjson
 
 from pipelines.contract import Contract, Kind, nfkc
 from pipelines.ingest import values as V
 from pipelines.ingest.read import Sheet, read_file
 from pipelines.ingest.structure import (
+    LETTERS,
     classify_rows,
     col_letter,
     describe_header,
@@ -41,20 +45,17 @@ class Finding:
 class ParsedRow:
     row: int  # 1-based, as Excel shows it
     cls: str
-    raw: list[tuple[str, str, str]] = field(default_factory=list)  # (column letter, header, text)
-    values: dict = field(default_factory=dict)
-    raw_values: dict = field(default_factory=dict)  # canonical → cell text as read
-    cols: dict = field(default_factory=dict)  # canonical → column letter
-    findings: list[Finding] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)
+    values: dict | None = None  # canonical column → typed value (data rows only)
+    cells: str = "[]"  # the row's non-empty cells as JSON [[column letter, header, text], …]: provenance
+    findings: list[Finding] | tuple = ()
+    missing: list[str] | tuple = ()
     subheading: str | None = None
-    dims: list[tuple[str, float, str]] = field(default_factory=list)  # (dimension, score, column)
-    cells_json: str | None = None  # filled once when the warehouse tables are built
+    dims: list[tuple[str, float, str]] | tuple = ()  # (dimension, score, column letter)
 
     def __reduce__(self):
         # positional re-construction unpickles about twice as fast as slot-by-slot state (parse cache, workers)
-        return ParsedRow, (self.row, self.cls, self.raw, self.values, self.raw_values, self.cols, self.findings,
-                           self.missing, self.subheading, self.dims, None)
+        return ParsedRow, (self.row, self.cls, self.values, self.cells, self.findings, self.missing,
+                           self.subheading, self.dims)
 
 
 @dataclass
@@ -68,6 +69,7 @@ class ParsedSheet:
     stated_as_of: dt.date | None
     rows: list[ParsedRow]
     n_blank: int = 0
+    cols: dict = field(default_factory=dict)  # canonical column → its column letter
 
 
 @dataclass
@@ -95,53 +97,79 @@ def _vertical_fill(sheet: Sheet) -> dict[tuple[int, int], object]:
     return fill
 
 
-def _typed(kind: Kind, col: str, v: object, pr: ParsedRow, letter: str, contract: Contract) -> None:
+def _conv_date(v, text):
+    d, problem = V.parse_date(v)
+    return (d,), problem
+
+
+def _conv_deadline(v, text):
+    d, term, problem = V.parse_deadline(v)
+    return (d, term), problem
+
+
+def _conv_count(v, text):
+    n, problem = V.parse_count(v)
+    return (n,), problem
+
+
+def _conv_count_pieces(v, text):  # leads_* counts: "2件3人" is 2
+    n, problem = V.parse_count(v, unit="件")
+    return (n,), problem
+
+
+def _conv_int(v, text):
+    n, problem = V.parse_int(v)
+    return (n,), problem
+
+
+def _conv_number(v, text):
+    n, problem = V.parse_number(v)
+    return (n,), problem
+
+
+def _conv_period(v, text):
+    p, problem = V.parse_period(v)
+    return (p if p else (None, None, None)), problem
+
+
+def _plan_column(kind: Kind, col: str, contract: Contract) -> tuple[tuple[str, ...], object]:
+    """(output columns, converter) for one canonical column; converter None means text as written.
+    Converters map (cell value, its text) → (outputs, problem) and are pure, so they are memoised."""
     spec = kind.columns[col]
-    text = V.cell_text(v)
-    pr.raw_values[col] = text
-    pr.cols[col] = letter
     t = spec.type
-    problem = None
-    if t in ("text", "id"):
-        pr.values[col] = text or None
-    elif t == "date":
-        pr.values[col], problem = V.parse_date(v)
-    elif t == "deadline":
-        d, term, problem = V.parse_deadline(v)
-        pr.values[col] = d
-        pr.values[col + "_text"] = term
-    elif t == "count":
-        pr.values[col], problem = V.parse_count(v, unit="件" if col.startswith("leads_") else None)
-    elif t == "int":
-        pr.values[col], problem = V.parse_int(v)
-    elif t == "number":
-        pr.values[col], problem = V.parse_number(v)
-    elif t == "period":
-        p, problem = V.parse_period(v)
-        pr.values[col] = p[0] if p else None
-        pr.values[col + "_start"] = p[1] if p else None
-        pr.values[col + "_end"] = p[2] if p else None
-    elif t == "vocab":
-        vocab = contract.vocabularies[spec.vocab]
-        code = vocab.lookup(text) if text else None
-        pr.values[col] = code
-        pr.values[col + "_raw"] = text or None
+    if t == "date":
+        return (col,), _conv_date
+    if t == "deadline":
+        return (col, col + "_text"), _conv_deadline
+    if t == "count":
+        return (col,), _conv_count_pieces if col.startswith("leads_") else _conv_count
+    if t == "int":
+        return (col,), _conv_int
+    if t == "number":
+        return (col,), _conv_number
+    if t == "period":
+        return (col, col + "_start", col + "_end"), _conv_period
+    if t == "vocab":
+        lookup = contract.vocabularies[spec.vocab].lookup
         # an unknown vocabulary word is reported by validation (rule vocab_*), not here
-    else:
-        pr.values[col] = text or None
-    if problem and text:
-        pr.findings.append(Finding(letter, col, text, problem))
+        return (col, col + "_raw"), lambda v, text: ((lookup(text) if text else None, text or None), None)
+    return (col,), None
 
 
-def _plain_cells(texts: list[str]) -> list[tuple[str, str, str]]:
-    return [(col_letter(c), "", t) for c, t in enumerate(texts) if t]
+_MEMO_LIMIT = 100_000
+
+
+def _cells_json(cells: list) -> str:
+    try:
+        return orjson.dumps(cells).decode()
+    except TypeError:  # text orjson refuses (lone surrogates): the standard library escapes it
+        return json.dumps(cells, ensure_ascii=False)
 
 
 def parse_sheet(sheet: Sheet, contract: Contract) -> ParsedSheet:
     header = find_header(sheet, contract)
     infos = classify_rows(sheet, header, contract)
-    n_nonempty_rows = {ri.row for ri in infos}
-    n_blank = sum(1 for r in range(len(sheet.rows)) if r not in n_nonempty_rows)
+    n_blank = len(sheet.rows) - len(infos)
     title = title_text(infos)
     ps = ParsedSheet(
         name=sheet.name,
@@ -154,44 +182,103 @@ def parse_sheet(sheet: Sheet, contract: Contract) -> ParsedSheet:
         rows=[],
         n_blank=n_blank,
     )
+    widest = max(map(len, sheet.rows), default=0)
+    L = LETTERS if widest <= len(LETTERS) else [col_letter(i) for i in range(widest)]  # a CSV may be wider
+    rows_out = ps.rows
     if header is None:
-        ps.rows = [ParsedRow(ri.row + 1, ri.cls, raw=_plain_cells(ri.texts)) for ri in infos]
+        for ri in infos:
+            rows_out.append(ParsedRow(ri.row + 1, ri.cls, cells=_cells_json(
+                [[L[c], "", t] for c, t in enumerate(ri.texts) if t])))
         return ps
     kind = contract.kinds[header.kind]
     vfill = _vertical_fill(sheet) if sheet.has_merge_info else {}
     dim_cols = []
     if kind.dimensions and "dimension" not in header.mapping.values():
-        dim_cols = [i for i in header.unmatched if header.texts[i] not in contract.known_headers]
+        dim_cols = [(i, header.raw_texts[i].replace("\n", "")) for i in header.unmatched
+                    if header.texts[i] not in contract.known_headers]
     seq_col = next((i for i, c in header.mapping.items()
                     if header.texts[i] in SEQ_HEADERS and c in ("problem_no", "lead_no")), None)
+    ps.cols = {canon: L[c] for c, canon in header.mapping.items()}
+    plan = []
+    for c, canon in header.mapping.items():
+        keys, conv = _plan_column(kind, canon, contract)
+        spec = kind.columns[canon]
+        memo = contract.memo.setdefault(("conv", kind.name, canon), {}) if conv else None
+        plan.append((c, canon, keys, conv, memo, spec.fill_down and bool(vfill),
+                     spec.required and not spec.context))
+    mapped = set(header.mapping.values())
+    unmapped_required = [canon for canon, spec in kind.columns.items()
+                         if spec.required and not spec.context and canon not in mapped]
+    heads = list(header.raw_texts)
+    number_memo = contract.memo.setdefault("dimension_scores", {})
     for ri in infos:
-        pr = ParsedRow(ri.row + 1, ri.cls, subheading=ri.subheading)
+        r0 = ri.row
+        texts = ri.texts
         if ri.cls != "data":
-            pr.raw = _plain_cells(ri.texts)
-            ps.rows.append(pr)
+            rows_out.append(ParsedRow(r0 + 1, ri.cls, subheading=ri.subheading, cells=_cells_json(
+                [[L[c], "", t] for c, t in enumerate(texts) if t])))
             continue
-        row = sheet.rows[ri.row]
-        pr.raw = [(col_letter(c), header.raw_texts[c] if c < len(header.raw_texts) else "", t)
-                  for c, t in enumerate(ri.texts) if t]
-        for c, canon in header.mapping.items():
-            v = row[c] if c < len(row) else None
-            if V.is_blank(v) and kind.columns[canon].fill_down and (ri.row, c) in vfill:
-                v = vfill[(ri.row, c)]
-            _typed(kind, canon, v, pr, col_letter(c), contract)
-        for c in dim_cols:
-            v = row[c] if c < len(row) else None
-            if V.is_blank(v):
-                continue
-            num, problem = V.parse_number(v)
-            if num is not None:
-                pr.dims.append((header.raw_texts[c].replace("\n", ""), num, col_letter(c)))
+        row = sheet.rows[r0]
+        width = len(row)
+        if len(heads) < width:
+            heads += [""] * (width - len(heads))
+        vals: dict = {}
+        findings: list | tuple = ()
+        missing: list | tuple = unmapped_required
+        for c, canon, keys, conv, memo, fill, required in plan:
+            if c < width:
+                v, text = row[c], texts[c]
             else:
-                pr.findings.append(Finding(col_letter(c), header.raw_texts[c], V.cell_text(v),
-                                           f"评价维度「{header.raw_texts[c]}」的得分应为数值"))
-        for canon, spec in kind.columns.items():
-            if spec.required and not spec.context and pr.values.get(canon) is None and not pr.raw_values.get(canon):
-                pr.missing.append(canon)
-        ps.rows.append(pr)
+                v, text = None, ""
+            if fill and not text and (r0, c) in vfill:
+                v = vfill[(r0, c)]
+                text = V.cell_text(v)
+            if conv is None:
+                vals[canon] = text or None
+                if required and not text:
+                    missing = [*missing, canon]
+                continue
+            if v.__class__ is str:
+                res = memo.get(v)
+                if res is None:
+                    res = conv(v, text)
+                    if len(memo) < _MEMO_LIMIT:
+                        memo[v] = res
+            else:
+                res = conv(v, text)
+            outs, problem = res
+            if len(keys) == 1:
+                vals[canon] = outs[0]
+            else:
+                vals.update(zip(keys, outs))
+            if text:
+                if problem:
+                    if not findings:
+                        findings = []
+                    findings.append(Finding(L[c], canon, text, problem))
+            elif required and outs[0] is None:
+                missing = [*missing, canon]
+        dims: list | tuple = ()
+        for c, label in dim_cols:
+            if c >= width or not texts[c]:
+                continue
+            v = row[c]
+            res = number_memo.get(v) if v.__class__ is str else None
+            if res is None:
+                res = V.parse_number(v)
+                if v.__class__ is str and len(number_memo) < _MEMO_LIMIT:
+                    number_memo[v] = res
+            num, problem = res
+            if num is not None:
+                if not dims:
+                    dims = []
+                dims.append((label, num, L[c]))
+            else:
+                if not findings:
+                    findings = []
+                findings.append(Finding(L[c], header.raw_texts[c], texts[c], f"评价维度「{header.raw_texts[c]}」的得分应为数值"))
+        rows_out.append(ParsedRow(r0 + 1, "data", vals, _cells_json(
+            [[L[c], heads[c], t] for c, t in enumerate(texts) if t]), findings, missing, ri.subheading, dims))
     if seq_col is not None:
         _qualify_restarting_numbers(ps, header.mapping[seq_col], contract)
     return ps

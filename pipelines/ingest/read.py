@@ -142,14 +142,17 @@ def read_excel(path: Path, max_rows: int = DEFAULT_MAX_ROWS) -> list[Sheet]:
             rows: list[list[object]] = [[] for _ in range(start_row)]
             pad = [None] * start_col
             n = 0
-            for r in sh.iter_rows():
-                if _is_blank_row(r):
+            if sh.total_height > max_rows:  # counts blank rows too: only then are non-blank rows counted
+                for r in sh.iter_rows():
+                    if not _is_blank_row(r):
+                        n += 1
+                        if n > max_rows:
+                            raise _too_many(name, max_rows)
+            for r in sh.to_python():
+                if not any(r) and _is_blank_row(r):  # any(): most rows have a truthy cell, 0.0 does not
                     rows.append([])  # formatting-only rows cost nothing
                     continue
-                n += 1
-                if n > max_rows:
-                    raise _too_many(name, max_rows)
-                rows.append(pad + list(r) if start_col else list(r))
+                rows.append(pad + r if start_col else r)
             while rows and not rows[-1]:
                 rows.pop()
             merged = []

@@ -8,11 +8,11 @@ tables' columns follow the contract: vocab columns also keep `<col>_raw`, deadli
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 from pipelines.contract import Contract
 
 PROV = [("src_file", "VARCHAR"), ("src_sha256", "VARCHAR"), ("src_sheet", "VARCHAR"), ("src_row", "INTEGER")]
+PROV_NAMES = frozenset(c for c, _ in PROV) | {"src_cells"}
 
 _TYPES = {"text": "VARCHAR", "id": "VARCHAR", "date": "DATE", "count": "BIGINT", "int": "BIGINT",
           "number": "DOUBLE", "vocab": "VARCHAR"}
@@ -66,13 +66,6 @@ CONFLICT_COLS = [("kind", "VARCHAR"), ("record_key", "VARCHAR"), ("kept_file", "
                  ("dropped_row", "INTEGER"), ("fields", "VARCHAR")]
 
 
-def _cells_json(pr) -> str:
-    """The row's raw cells as JSON (computed once per row: raw_rows, staging and quarantine share it)."""
-    if pr.cells_json is None:
-        pr.cells_json = json.dumps([list(c) for c in pr.raw], ensure_ascii=False) if pr.raw else "[]"
-    return pr.cells_json
-
-
 def tables(files, res, contract: Contract) -> dict[str, tuple[list, list]]:
     out: dict[str, tuple[list, list]] = {}
     items = res["items"]
@@ -81,13 +74,10 @@ def tables(files, res, contract: Contract) -> dict[str, tuple[list, list]]:
         if kind == "assessments":
             continue
         cols = stg_columns(contract, kind)
-        names = [c for c, _ in cols]
-        rows = []
-        for it in items.get(kind, []):
-            if it.outcome != "loaded":
-                continue
-            d = {**it.values, **prov(it), "src_cells": _cells_json(it.pr)}
-            rows.append(tuple(d.get(n) for n in names))
+        value_cols = [c for c, _ in cols if c not in PROV_NAMES]
+        assert [c for c, _ in cols[len(value_cols):]] == [*(c for c, _ in PROV), "src_cells"]
+        rows = [(*map(it.values.get, value_cols), it.f.rel, it.f.sha256, it.sheet.name, it.pr.row, it.pr.cells)
+                for it in items.get(kind, []) if it.outcome == "loaded"]
         out[f"stg_{kind}"] = (cols, rows)
     heads, scores = _assessment_rows(items.get("assessments", []), contract)
     out["stg_assessments"] = (ASSESS_COLS, [tuple(h.get(c) for c, _ in ASSESS_COLS) for h in heads])
@@ -98,7 +88,7 @@ def tables(files, res, contract: Contract) -> dict[str, tuple[list, list]]:
     for f in files:
         f.counts = {"read": 0, "loaded": 0, "quarantined": 0, "skipped": 0}
     for f, sh, pr, cls in res["skipped"]:
-        raw.append((f.rel, f.sha256, sh.name, pr.row, sh.kind, cls, "skipped", cls, _cells_json(pr)))
+        raw.append((f.rel, f.sha256, sh.name, pr.row, sh.kind, cls, "skipped", cls, pr.cells))
         f.counts["read"] += 1
         f.counts["skipped"] += 1
     for kind, its in items.items():
@@ -107,10 +97,10 @@ def tables(files, res, contract: Contract) -> dict[str, tuple[list, list]]:
             f.counts["read"] += 1
             f.counts[it.outcome] += 1
             raw.append((f.rel, f.sha256, it.sheet.name, pr.row, kind, "data", it.outcome, it.skip_class,
-                        _cells_json(pr)))
+                        pr.cells))
             if it.outcome == "quarantined":
                 quar.append((kind, f.rel, f.sha256, it.sheet.name, pr.row, it.reason_code, it.reason,
-                             "、".join(it.suggestions) or None, _cells_json(pr)))
+                             "、".join(it.suggestions) or None, pr.cells))
             if it.outcome != "skipped":
                 for fd in pr.findings:
                     finds.append(("cell_unparsed", kind, f.rel, it.sheet.name, pr.row, fd.column, fd.field, fd.raw,
@@ -169,7 +159,7 @@ def _assessment_rows(items: list, contract: Contract) -> tuple[list[dict], list[
             head["grade"], head["grade_raw"] = v.get("grade"), v.get("grade_raw")
         dims = list(it.pr.dims)
         if v.get("dimension") and v.get("score") is not None:
-            dims.append((v["dimension"], v["score"], it.pr.cols.get("score", "")))
+            dims.append((v["dimension"], v["score"], it.sheet.cols.get("score", "")))
         for name, score, letter in dims:
             head["_dims"][name] = score
             scores.append({"unit_name": v["unit_name"], "period": v.get("period"), "dimension": name,

@@ -6,23 +6,37 @@ footer / total / data. Pure functions over a read Sheet; no I/O.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import NamedTuple
 
-from pipelines.contract import Contract, Kind, nfkc, norm_header
+from pipelines.contract import Contract, Kind, nfkc, norm_header, norm_header_cached
 from pipelines.ingest.read import Sheet
 from pipelines.ingest.values import cell_text
 
 MIN_SUBSTRING_SYNONYM = 3
 
 
-def col_letter(idx: int) -> str:
-    """0-based column index → Excel letters (0 → A, 27 → AB)."""
+def _letters(idx: int) -> str:
     s = ""
     idx += 1
     while idx:
         idx, rem = divmod(idx - 1, 26)
         s = chr(65 + rem) + s
     return s
+
+
+LETTERS = tuple(_letters(i) for i in range(16384))  # every column Excel allows (A … XFD)
+
+
+def col_letter(idx: int) -> str:
+    """0-based column index → Excel letters (0 → A, 27 → AB)."""
+    return LETTERS[idx] if idx < 16384 else _letters(idx)
+
+
+def row_texts(row: list) -> list[str]:
+    """cell_text of every cell of a row (strings, the common case, without a function call)."""
+    return [(v.strip() if "\r" not in v else cell_text(v)) if v.__class__ is str else
+            ("" if v is None else cell_text(v)) for v in row]
 
 
 def match_columns(kind: Kind, headers: list[str]) -> tuple[dict[int, str], list[int]]:
@@ -44,13 +58,28 @@ def match_columns(kind: Kind, headers: list[str]) -> tuple[dict[int, str], list[
     for i, h in enumerate(headers):
         if not h or i in mapping or len(h) < MIN_SUBSTRING_SYNONYM:
             continue
-        for syn, col in kind.fuzzy:
-            if col not in used and syn in h:
+        for col in _fuzzy_columns(kind, h):
+            if col not in used:
                 mapping[i] = col
                 used.add(col)
                 break
     unmatched = [i for i, h in enumerate(headers) if h and i not in mapping]
     return mapping, unmatched
+
+
+_FUZZY_MEMO: dict[tuple[int, str], list[str]] = {}
+
+
+def _fuzzy_columns(kind: Kind, h: str) -> list[str]:
+    """The kind's columns whose ≥3-character synonym occurs in header text h, in synonym order (memoised)."""
+    key = (id(kind.fuzzy), h)
+    hit = _FUZZY_MEMO.get(key)
+    if hit is None:
+        hit = [col for syn, col in kind.fuzzy if syn in h]
+        if len(_FUZZY_MEMO) > 200_000:
+            _FUZZY_MEMO.clear()
+        _FUZZY_MEMO[key] = hit
+    return hit
 
 
 def satisfies(kind: Kind, fields: set[str]) -> bool:
@@ -118,7 +147,7 @@ MAX_HEADER_CELL = 40
 
 def _norm_cells(texts: list[str]) -> list[str]:
     """Normalised header candidates; long cells (data, not headers) become a non-matching marker."""
-    return [norm_header(t) if len(t) <= MAX_HEADER_CELL else ("\x00" if t else "") for t in texts]
+    return [norm_header_cached(t) if len(t) <= MAX_HEADER_CELL else ("\x00" if t else "") for t in texts]
 
 
 def find_header(sheet: Sheet, contract: Contract) -> HeaderGuess | None:
@@ -157,20 +186,68 @@ def find_header(sheet: Sheet, contract: Contract) -> HeaderGuess | None:
                         pair.append((s_ or g, "", ns or ng, ""))
                 candidates.append((r + 1, 2, [p[0] for p in pair], pair))
         for hr, n, raw_texts, pair in candidates:
-            names = ntop if pair is None else [x for p_ in pair for x in p_[1:]]
-            plausible = {k for h in names for k in contract.kinds_by_header.get(h, ())}
-            for h in names:
-                if h and h not in contract.kinds_by_header and len(h) >= 3:
-                    plausible.update(k for syn, ks in contract.fuzzy_all if syn in h for k in ks)
-            for kind in (k for k in contract.kinds.values() if k.name in plausible):
-                norm = ntop if pair is None else _pick_pair(kind, pair)
-                mapping, unmatched = match_columns(kind, norm)
-                sc = _score(kind, mapping, unmatched) - (0.01 if n == 2 else 0)
-                if sc <= 0:
-                    continue
+            for kind, norm, mapping, unmatched, sc in _evaluate(contract, ntop, pair, n):
                 if best is None or sc > best.score + 1e-9:
-                    best = HeaderGuess(kind.name, hr, n, norm, raw_texts, mapping, unmatched, sc)
+                    best = HeaderGuess(kind, hr, n, norm, raw_texts, mapping, unmatched, sc)
     return best
+
+
+def _fuzzy_kinds(contract: Contract, h: str) -> set[str]:
+    """Kinds with a ≥3-character synonym inside h. Synonyms are indexed by their first two characters,
+    so a long cell costs one lookup per character instead of a test per synonym."""
+    index = contract.memo.get("fuzzy_index")
+    if index is None:
+        index = {}
+        for syn, kinds in contract.fuzzy_all:
+            index.setdefault(syn[:2], []).append((syn, kinds))
+        contract.memo["fuzzy_index"] = index
+    out: set[str] = set()
+    for i in range(len(h) - 2):
+        for syn, kinds in index.get(h[i:i + 2], ()):
+            if h.startswith(syn, i):
+                out.update(kinds)
+    return out
+
+
+def _plausible_kinds(contract: Contract, names) -> set[str]:
+    """Kinds that know a header exactly, or one of whose synonyms a header contains (memoised per text)."""
+    memo = contract.memo.setdefault("kinds_of_header", {})
+    plausible: set[str] = set()
+    for h in names:
+        if not h:
+            continue
+        ks = memo.get(h)
+        if ks is None:
+            ks = contract.kinds_by_header.get(h)
+            if ks is None:
+                ks = _fuzzy_kinds(contract, h) if len(h) >= 3 else ()
+            ks = frozenset(ks)
+            if len(memo) < 200_000:
+                memo[h] = ks
+        plausible |= ks
+    return plausible
+
+
+def _evaluate(contract: Contract, ntop: list[str], pair, n: int) -> list[tuple]:
+    """Every kind a header candidate could be, with its column mapping and score (> 0 only). Memoised:
+    a ledger set repeats a handful of header layouts across thousands of files."""
+    memo = contract.memo.setdefault("header_candidates", {})
+    key = (tuple(ntop), n) if pair is None else (tuple(pair), n)
+    hit = memo.get(key)
+    if hit is not None:
+        return hit
+    names = ntop if pair is None else [x for p_ in pair for x in p_[1:]]
+    plausible = _plausible_kinds(contract, names)
+    out = []
+    for kind in (k for k in contract.kinds.values() if k.name in plausible):
+        norm = ntop if pair is None else _pick_pair(kind, pair)
+        mapping, unmatched = match_columns(kind, norm)
+        sc = _score(kind, mapping, unmatched) - (0.01 if n == 2 else 0)
+        if sc > 0:
+            out.append((kind.name, norm, mapping, unmatched, sc))
+    if len(memo) < 50_000:
+        memo[key] = out
+    return out
 
 
 def _pick_pair(kind: Kind, pair: list[tuple[str, str, str, str]]) -> list[str]:
@@ -190,15 +267,15 @@ def _pick_pair(kind: Kind, pair: list[tuple[str, str, str, str]]) -> list[str]:
     return out
 
 
-@dataclass
-class RowInfo:
+class RowInfo(NamedTuple):
     row: int  # 0-based
     cls: str  # data | title | header | subheading | footer | total | unclassified_sheet | ...
-    texts: list[str] = field(default_factory=list)
+    texts: list[str]
     subheading: str | None = None
 
 
 _NUM_ONLY = re.compile(r"^\d+(\.0)?$")
+_SHORT = 40  # a total row says 合计 in a short cell; longer cells (descriptions) are never normalised per row
 
 
 def classify_rows(sheet: Sheet, header: HeaderGuess | None, contract: Contract) -> list[RowInfo]:
@@ -207,10 +284,14 @@ def classify_rows(sheet: Sheet, header: HeaderGuess | None, contract: Contract) 
     first_data = header.row + 1 if header else len(sheet.rows)
     header_norm = set(t for t in header.texts if t) if header else set()
     header_raw = {t for t in (header.raw_texts if header else []) if t}
+    repeat_min = max(2, len(header_norm) // 2)
+    footer, totals, sub_match = contract.footer_prefixes, contract.total_words, contract.subheading.match
     in_footer = False
     current_sub: str | None = None
     for r, row in enumerate(sheet.rows):
-        texts = [cell_text(v) for v in row]
+        if not row:
+            continue
+        texts = row_texts(row)
         nonempty = [t for t in texts if t]
         if not nonempty:
             continue
@@ -221,31 +302,32 @@ def classify_rows(sheet: Sheet, header: HeaderGuess | None, contract: Contract) 
             cls = "header" if r > header.row - header.n_rows else "title"
             out.append(RowInfo(r, cls, texts))
             continue
-        first = nfkc(nonempty[0]).strip()
-        if in_footer or first.startswith(contract.footer_prefixes):
+        first = nonempty[0]
+        if in_footer or (first if first.isascii() else nfkc(first)).lstrip().startswith(footer):
             in_footer = True
             out.append(RowInfo(r, "footer", texts))
             continue
-        if header_raw.intersection(nonempty[:3]) and \
-                len({norm_header(t) for t in nonempty} & header_norm) >= max(2, len(header_norm) // 2):
+        if not header_raw.isdisjoint(nonempty[:3]) and \
+                len({norm_header_cached(t) for t in nonempty} & header_norm) >= repeat_min:
             out.append(RowInfo(r, "header", texts))
             continue
-        distinct = list(dict.fromkeys(nonempty))
-        joined = "".join(distinct)
-        if any(norm_header(t) in contract.total_words for t in texts[:4] if t):
+        if any(t and len(t) <= _SHORT and norm_header_cached(t) in totals for t in texts[:4]):
             out.append(RowInfo(r, "total", texts))
             continue
-        if len(distinct) <= 2 and contract.subheading.match(nfkc(joined)):
-            current_sub = nfkc(joined)
-            out.append(RowInfo(r, "subheading", texts, subheading=current_sub))
-            continue
-        if len(distinct) == 2 and _NUM_ONLY.match(distinct[0]) is None and contract.subheading.match(
-                nfkc(distinct[0] + "、")) and len(distinct[0]) <= 3:
-            # "一" in the 序号 column and "政治建设方面" beside it
-            current_sub = nfkc(distinct[0] + "、" + distinct[1])
-            out.append(RowInfo(r, "subheading", texts, subheading=current_sub))
-            continue
-        out.append(RowInfo(r, "data", texts, subheading=current_sub))
+        distinct = list(dict.fromkeys(nonempty)) if len(nonempty) <= 2 or len(set(nonempty)) <= 2 else None
+        if distinct is not None:
+            joined = nfkc("".join(distinct))
+            if sub_match(joined):
+                current_sub = joined
+                out.append(RowInfo(r, "subheading", texts, current_sub))
+                continue
+            if len(distinct) == 2 and _NUM_ONLY.match(distinct[0]) is None and len(distinct[0]) <= 3 and \
+                    sub_match(nfkc(distinct[0] + "、")):
+                # "一" in the 序号 column and "政治建设方面" beside it
+                current_sub = nfkc(distinct[0] + "、" + distinct[1])
+                out.append(RowInfo(r, "subheading", texts, current_sub))
+                continue
+        out.append(RowInfo(r, "data", texts, current_sub))
     return out
 
 

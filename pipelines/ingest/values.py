@@ -43,8 +43,17 @@ def cn_to_int(s: str) -> int | None:
 
 def cell_text(v: object) -> str:
     """The text a person sees in the cell: floats that are whole print without '.0', dates as ISO."""
-    if v.__class__ is str:
+    cls = v.__class__
+    if cls is str:
         return v.replace("\r\n", "\n").strip() if "\r" in v else v.strip()
+    if cls is float:
+        if v.is_integer() and abs(v) < 1e15:
+            return str(int(v))
+        if math.isnan(v) or math.isinf(v):
+            return ""
+        return repr(v)
+    if cls is int:
+        return str(v)
     if v is None:
         return ""
     if isinstance(v, bool):
