@@ -62,7 +62,7 @@ class FileRec:
         return list(Path(self.rel).parent.parts)[::-1]
 
 
-@dataclass
+@dataclass(slots=True)
 class Item:
     """One data row on its way to a staging table."""
     f: FileRec
@@ -73,7 +73,7 @@ class Item:
     outcome: str = "loaded"
     reason: str | None = None
     reason_code: str | None = None
-    suggestions: list[str] = field(default_factory=list)
+    suggestions: list[str] | tuple = ()
     skip_class: str | None = None
 
 
@@ -105,41 +105,63 @@ def parser_fingerprint(contract: Contract) -> str:
     return h.hexdigest()[:16]
 
 
-_WORKER_CONTRACT: Contract | None = None
+_WORKER: dict = {}
+_EMPTY_WORKBOOK = "工作簿中没有任何内容（所有工作表均为空）：请确认是否存错了文件"
 
 
-def _init_worker(contract: Contract) -> None:
-    """Each parse worker receives the contract once, not with every file."""
-    global _WORKER_CONTRACT
-    _WORKER_CONTRACT = contract
+def _init_worker(contract: Contract, cache_dir: Path | None) -> None:
+    """Each parse worker receives the contract and the cache folder once, not with every file."""
+    _WORKER["contract"], _WORKER["cache_dir"] = contract, cache_dir
 
 
-def _parse_job(path: str, contract: Contract | None = None) -> tuple[str, ParsedFile | None, str | None]:
-    contract = contract or _WORKER_CONTRACT
+def _store(cache_dir: Path, sha256: str, blob: bytes) -> None:
+    """Best effort: a parse cache that cannot be written (disk full) only makes the next run slower."""
+    tmp = cache_dir / f".{sha256}.{os.getpid()}.tmp"
     try:
-        return path, parse_file(Path(path), contract), None
+        with open(tmp, "wb") as fh:
+            fh.write(blob)
+        os.replace(tmp, cache_dir / f"{sha256}.pkl")
+    except OSError:
+        tmp.unlink(missing_ok=True)
+
+
+def _parse_job(job: tuple[str, str], in_process: bool = False) -> tuple[str, object, str | None]:
+    """Parse one file, store it in the parse cache, and hand it back: pickled once, in the worker (the
+    same bytes go to the cache and to the main process), or as objects when run in-process."""
+    path, sha256 = job
+    try:
+        parsed = parse_file(Path(path), _WORKER["contract"])
     except ReadError as exc:
         return path, None, str(exc)
     except MemoryError:
         return path, None, "文件过大，内存不足：请拆分后再放入"
     except Exception as exc:  # any reader bug must not stop the other files
         return path, None, f"读取失败（{type(exc).__name__}: {str(exc)[:160]}）：请在 Excel 中打开确认后另存为 .xlsx"
+    if not any(sh.rows for sh in parsed.sheets):  # blank rows are never kept, so no rows = no content
+        return path, None, _EMPTY_WORKBOOK
+    blob = pickle.dumps(parsed, protocol=pickle.HIGHEST_PROTOCOL)
+    if _WORKER.get("cache_dir") is not None:
+        _store(_WORKER["cache_dir"], sha256, blob)
+    return path, parsed if in_process else blob, None
 
 
-def _parse_all(todo: list[FileRec], contract: Contract, workers: int | None, progress) -> None:
+def _parse_all(todo: list[FileRec], contract: Contract, workers: int | None, progress,
+               cache_dir: Path | None) -> None:
     if workers is None:
         workers = min(2, os.cpu_count() or 1) if len(todo) >= 8 else 1
     by_path = {str(f.path): f for f in todo}
+    jobs = [(str(f.path), f.sha256) for f in todo]
     if workers > 1:
-        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(contract,)) as ex:
-            results = ex.map(_parse_job, list(by_path), chunksize=max(1, len(by_path) // (workers * 8)))
-            for path, parsed, err in results:
-                _accept(by_path[path], parsed, err)
+        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
+                                 initargs=(contract, cache_dir)) as ex:
+            for path, blob, err in ex.map(_parse_job, jobs, chunksize=max(1, len(jobs) // (workers * 8))):
+                _accept(by_path[path], pickle.loads(blob) if blob is not None else None, err)
                 if progress:
                     progress(by_path[path].rel)
     else:
-        for path in by_path:
-            path, parsed, err = _parse_job(path, contract)
+        _init_worker(contract, cache_dir)
+        for job in jobs:
+            path, parsed, err = _parse_job(job, in_process=True)
             _accept(by_path[path], parsed, err)
             if progress:
                 progress(by_path[path].rel)
@@ -150,8 +172,6 @@ def _accept(f: FileRec, parsed: ParsedFile | None, err: str | None) -> None:
         f.status, f.error = "failed", err
     else:
         f.parsed, f.status = parsed, "ingested"
-        if not any(sh.rows for sh in parsed.sheets):  # blank rows are never kept, so no rows = no content
-            f.status, f.error = "failed", "工作簿中没有任何内容（所有工作表均为空）：请确认是否存错了文件"
 
 
 # ---------------------------------------------------------------- resolution
@@ -214,29 +234,40 @@ def _build_rounds(items: list[Item]) -> list[RoundInfo]:
     return list(rounds.values())
 
 
-def _resolve_context(it: Item, col: str, resolver, contract: Contract) -> None:
+def _resolve_context(it: Item, col: str, resolver, contract: Contract, memo: dict) -> None:
     """Resolve round_name / unit_name from the column, else the title rows, else the folder names.
-    An ambiguous name is narrowed by the folder names and title (e.g. a county's folder)."""
+    An ambiguous name is narrowed by the folder names and title (e.g. a county's folder). The answer
+    depends only on the sheet and the text, so it is worked out once per sheet and distinct text."""
+    text = it.values.get(col)
+    key = (id(it.sheet), col, text)
+    outcome = memo.get(key)
+    if outcome is None:
+        outcome = memo[key] = _resolution(it, col, text, resolver, contract)
+    if outcome[0] == "value":
+        it.values[col] = outcome[1]
+    elif outcome[0] == "quarantine":
+        _quarantine(it, *outcome[1:])
+
+
+def _resolution(it: Item, col: str, text, resolver, contract: Contract) -> tuple:
+    """("value", name) | ("quarantine", code, reason, suggestions) | ("keep",)."""
     spec = contract.kinds[it.kind].columns.get(col)
     if spec is None:
-        return
-    text = it.values.get(col)
+        return ("keep",)
     what = "轮次" if col == "round_name" else "单位"
     context = [*it.f.folder_parts, it.sheet.title or "", it.sheet.name]
     if text:
         r = resolver.resolve_in(text, context)
         if r.value:
-            it.values[col] = r.value
-            return
+            return ("value", r.value)
         sugg = "；可能是：" + "、".join(r.suggestions) if r.suggestions else ""
         fix = "请改为登记表中的名称，或在名册的“简称/别名”列补充该写法" if col == "unit_name" else \
             "请改为巡察轮次登记表中的轮次名称"
-        _quarantine(it, f"unknown_{col.split('_')[0]}", f"{r.reason}{sugg}。{fix}", r.suggestions)
-        return
+        return ("quarantine", f"unknown_{col.split('_')[0]}", f"{r.reason}{sugg}。{fix}", r.suggestions)
     if not spec.context:
         if spec.required:
-            _quarantine(it, "missing_required", f"缺少必填项「{contract.label(it.kind, col)}」：请在原表补全")
-        return
+            return ("quarantine", "missing_required", f"缺少必填项「{contract.label(it.kind, col)}」：请在原表补全")
+        return ("keep",)
     if col == "round_name":
         found = resolver.find_in_text(it.sheet.title, context) if it.sheet.title else None
         for part in it.f.folder_parts:
@@ -248,17 +279,13 @@ def _resolve_context(it: Item, col: str, resolver, contract: Contract) -> None:
     else:
         found = resolver.find_in_text(it.sheet.title, it.f.folder_parts) if it.sheet.title else None
     if found:
-        it.values[col] = found
-    elif spec.required:
+        return ("value", found)
+    if spec.required:
         where = "标题行或文件夹名" if col == "round_name" else "标题行"
-        _quarantine(it, f"missing_{col.split('_')[0]}",
-                    f"无法确定{what}：表中没有「{contract.label(it.kind, col)}」列，{where}中也未找到已登记的{what}。"
-                    f"请在表中加一列「{contract.label(it.kind, col)}」或在标题中写明{what}")
-
-
-def _content_key(values: dict) -> tuple:
-    """A hashable image of a record's content (every value is a str, number, date or None)."""
-    return tuple(sorted((k, v) for k, v in values.items() if not k.startswith("_")))
+        return ("quarantine", f"missing_{col.split('_')[0]}",
+                f"无法确定{what}：表中没有「{contract.label(it.kind, col)}」列，{where}中也未找到已登记的{what}。"
+                f"请在表中加一列「{contract.label(it.kind, col)}」或在标题中写明{what}")
+    return ("keep",)
 
 
 def _newer(a: Item, b: Item) -> bool:
@@ -270,15 +297,16 @@ def _newer(a: Item, b: Item) -> bool:
     return (a.f.mtime, a.f.rel) > (b.f.mtime, b.f.rel)
 
 
-def _dedupe(items: list[Item], key: tuple[str, ...], conflicts: list[dict]) -> None:
+def _dedupe(items: list[Item], key: tuple[str, ...], conflicts: list[dict], fields: list[str]) -> None:
     """Identical records in different sheets or files collapse; differing records with one key in
-    different files keep the newer file's. Within one sheet both rows stay (validation reports them)."""
-    seen_content: dict[str, Item] = {}
+    different files keep the newer file's. Within one sheet both rows stay (validation reports them).
+    Records are compared on the staging table's fields (a column a file lacks counts as empty)."""
+    seen_content: dict[tuple, Item] = {}
     by_key: dict[tuple, Item] = {}
     for it in items:
         if it.outcome != "loaded":
             continue
-        ck = _content_key(it.values)
+        ck = tuple(map(it.values.get, fields))
         prev = seen_content.get(ck)
         if prev is not None and (prev.f.rel, prev.sheet.name) != (it.f.rel, it.sheet.name):
             # the same record in another file, or in another sheet of this one (a 汇总 sheet
@@ -287,9 +315,11 @@ def _dedupe(items: list[Item], key: tuple[str, ...], conflicts: list[dict]) -> N
             it.reason = f"与 {_loc(prev)} 完全相同，已合并"
             continue
         seen_content.setdefault(ck, it)
-        if not key or any(it.values.get(k) in (None, "") for k in key):
+        if not key:
             continue
-        k = tuple(it.values.get(c) for c in key)
+        k = tuple(map(it.values.get, key))
+        if None in k or "" in k:
+            continue
         other = by_key.get(k)
         if other is None:
             by_key[k] = it
@@ -331,15 +361,16 @@ def resolve_all(files: list[FileRec], contract: Contract) -> dict:
     rounds = _build_rounds([i for i in items["rounds"] if i.outcome == "loaded"])
     rrs = RoundResolver(rounds)
 
+    memo: dict = {}
     for kind, its in items.items():
         if kind in ("units", "rounds"):
             continue
         for it in its:
             if it.outcome != "loaded":
                 continue
-            _resolve_context(it, "round_name", rrs, contract)
+            _resolve_context(it, "round_name", rrs, contract, memo)
             if it.outcome == "loaded":
-                _resolve_context(it, "unit_name", urs, contract)
+                _resolve_context(it, "unit_name", urs, contract, memo)
             if it.outcome != "loaded":
                 continue
             v = it.values
@@ -349,7 +380,8 @@ def resolve_all(files: list[FileRec], contract: Contract) -> dict:
 
     conflicts: list[dict] = []
     for kind, its in items.items():
-        _dedupe(its, contract.kinds[kind].key if kind != "assessments" else (), conflicts)
+        fields = [c for c, _ in S.stg_columns(contract, kind) if c not in S.PROV_NAMES]
+        _dedupe(its, contract.kinds[kind].key if kind != "assessments" else (), conflicts, fields)
 
     return {"items": items, "skipped": skipped_rows, "conflicts": conflicts, "county": county,
             "units": units, "rounds": rounds}
@@ -358,27 +390,17 @@ def resolve_all(files: list[FileRec], contract: Contract) -> dict:
 # ---------------------------------------------------------------- entry point
 
 
-def _write_cache(cache_dir: Path, parsed: list[FileRec]) -> None:
-    """Best effort: a parse cache that cannot be written (disk full) only makes the next run slower.
+def _prepare_cache(cache_dir: Path) -> Path | None:
+    """The parse cache folder for this parser version (None when it cannot be made: the run is only slower).
     Caches of other parser versions (left by an upgrade or a contract edit) are removed."""
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         for old in cache_dir.parent.iterdir():
             if old.is_dir() and old != cache_dir and re.fullmatch(r"[0-9a-f]{16}", old.name):
                 shutil.rmtree(old, ignore_errors=True)
-        for f in parsed:
-            if f.status != "ingested":
-                continue
-            tmp = cache_dir / f".{f.sha256}.{os.getpid()}.tmp"
-            try:
-                with open(tmp, "wb") as fh:
-                    pickle.dump(f.parsed, fh, protocol=pickle.HIGHEST_PROTOCOL)
-                os.replace(tmp, cache_dir / f"{f.sha256}.pkl")
-            except OSError:
-                tmp.unlink(missing_ok=True)
-                raise
     except OSError:
-        return
+        return None
+    return cache_dir
 
 
 def _input_fingerprint(files: list[FileRec], contract: Contract) -> str:
@@ -465,8 +487,7 @@ def ingest(raw_dir: Path, db_path: Path, *, contract: Contract | None = None, wo
             except Exception:
                 f.parsed = None
         todo.append(f)
-    _parse_all(todo, contract, workers, progress)
-    _write_cache(cache_dir, todo)
+    _parse_all(todo, contract, workers, progress, _prepare_cache(cache_dir) if todo else None)
 
     res = resolve_all(files, contract)
     tables = S.tables(files, res, contract)

@@ -12,6 +12,7 @@ import difflib
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from pipelines.contract import nfkc
 from pipelines.ingest.values import cn_to_int
@@ -21,8 +22,14 @@ _BRACKETS = re.compile(r"[()\[\]【】（）]")
 _TRAILING = re.compile(r"(党组|党委|委员会|党总支|党支部|党工委)$")
 
 
+@lru_cache(maxsize=1 << 16)
+def _clean(text: str) -> str:
+    return _WS.sub("", nfkc(text)).strip()
+
+
 def clean(text: object) -> str:
-    return _WS.sub("", nfkc(str(text or ""))).strip()
+    """A name without whitespace or quotes, NFKC-normalised (memoised: registers repeat names)."""
+    return _clean(text if text.__class__ is str else str(text or ""))
 
 
 def infer_county(names: list[str]) -> str | None:
@@ -94,11 +101,29 @@ class Resolution:
 class _Narrowing:
     """resolve(text) narrowed by context, memoised (a ledger repeats the same names thousands of times)."""
 
+    def _narrow(self, r: Resolution, context: list[str]) -> Resolution:
+        """Resolution.narrowed, with each (candidates, token) test worked out once: a province's ledgers
+        ask the same ambiguous name once per sheet, with the same county folders as context."""
+        if r.value or len(r.candidates) < 2:
+            return r
+        hits_memo = self.__dict__.setdefault("_hits_memo", {})
+        for token in context:
+            t = clean(token)
+            if len(t) < 2:
+                continue
+            hk = (id(r), t)
+            hits = hits_memo.get(hk)
+            if hits is None:
+                hits = hits_memo[hk] = [c for c in r.candidates if t in clean(c)]
+            if len(hits) == 1:
+                return Resolution(hits[0], "context")
+        return r
+
     def resolve_in(self, text: object, context: list[str]) -> Resolution:
         memo = self.__dict__.setdefault("_ctx_memo", {})
         key = (str(text or ""), tuple(context))
         if key not in memo:
-            r = self.resolve(text).narrowed(context)
+            r = self._narrow(self.resolve(text), context)
             if r.value is None and len(r.candidates) > 1:
                 # a context token that itself names one of the candidates ("第一轮（2022）" as a folder)
                 for token in context:
