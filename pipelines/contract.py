@@ -22,6 +22,7 @@ MEMO_LIMIT = 200_000  # entries per memo: bounded, so a sheet of unique long tex
 _BRACKETED = re.compile(r"[(\[【{<《][^()\[\]【】{}<>《》]*[)\]】}>》]")
 _SPACE = re.compile(r"\s+")
 _PUNCT = re.compile(r"[\"'“”‘’`·•:：;；,，、。.!！?？*＊#＃]")
+_NOISE = re.compile(r"[\s(\[【{<《)\]】}>》\"'“”‘’`·•:：;；,，、。.!！?？*＊#＃]")
 
 
 def nfkc(text: str) -> str:
@@ -38,6 +39,8 @@ def norm_header(text: object) -> str:
     if text is None:
         return ""
     s, prev = str(text), None
+    if _NOISE.search(s) is None and unicodedata.is_normalized("NFKC", s):
+        return s  # nothing to remove (the common case): the loop below would return it unchanged
     while prev != s:  # to a fixed point: removing characters can make new NFKC compositions
         prev = s
         s = _SPACE.sub("", nfkc(s))

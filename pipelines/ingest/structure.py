@@ -104,12 +104,11 @@ class HeaderGuess:
 
 
 def _row_texts(sheet: Sheet, r: int, hfill: dict[tuple[int, int], object]) -> list[str]:
-    row = sheet.rows[r] if r < len(sheet.rows) else []
-    out = []
-    for c, v in enumerate(row):
-        if (r, c) in hfill and cell_text(v) == "":
-            v = hfill[(r, c)]
-        out.append(cell_text(v))
+    out = row_texts(sheet.rows[r]) if r < len(sheet.rows) else []
+    if hfill:
+        for c in range(len(out)):
+            if not out[c] and (r, c) in hfill:
+                out[c] = cell_text(hfill[(r, c)])
     return out
 
 
@@ -186,9 +185,45 @@ def find_header(sheet: Sheet, contract: Contract) -> HeaderGuess | None:
                         pair.append((s_ or g, "", ns or ng, ""))
                 candidates.append((r + 1, 2, [p[0] for p in pair], pair))
         for hr, n, raw_texts, pair in candidates:
+            if best is not None and _upper_bound(contract, ntop, pair) <= best.score + 1e-9:
+                continue  # cannot beat the header already found (most rows below a header are data)
             for kind, norm, mapping, unmatched, sc in _evaluate(contract, ntop, pair, n):
                 if best is None or sc > best.score + 1e-9:
                     best = HeaderGuess(kind, hr, n, norm, raw_texts, mapping, unmatched, sc)
+    return best
+
+
+def _matchable(contract: Contract, h: str) -> frozenset[str]:
+    """Kinds in which header text h could map a column: exactly, or by containing a ≥3-character synonym."""
+    memo = contract.memo.setdefault("matchable", {})
+    ks = memo.get(h)
+    if ks is None:
+        ks = frozenset(contract.kinds_by_header.get(h, ())) | (
+            frozenset(_fuzzy_kinds(contract, h)) if len(h) >= MIN_SUBSTRING_SYNONYM else frozenset())
+        if len(memo) < 200_000:
+            memo[h] = ks
+    return ks
+
+
+def _upper_bound(contract: Contract, ntop: list[str], pair) -> float:
+    """The highest score (see _score) any kind could give this candidate: each column maps at most one
+    field, worth at most 1.5, and a dimension sheet adds 0.25 per other non-empty column."""
+    counts: dict[str, int] = {}
+    nonempty = 0
+    for names in ([(h,) for h in ntop] if pair is None else [p_[1:] for p_ in pair]):
+        ks: set[str] = set()
+        for h in names:
+            if h:
+                ks |= _matchable(contract, h)
+        if any(names):
+            nonempty += 1
+        for k in ks:
+            counts[k] = counts.get(k, 0) + 1
+    best = 0.0
+    for k, c in counts.items():
+        kind = contract.kinds[k]
+        b = 1.5 * min(c, len(kind.columns)) + (0.25 * nonempty if kind.dimensions else 0)
+        best = max(best, b)
     return best
 
 
