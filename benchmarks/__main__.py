@@ -122,12 +122,23 @@ def run(scale: int, workdir: Path, problems_per_county: int = 1000, with_reports
 
     res["kernel_baseline_s"] = round(kernel_baseline(workdir), 3)
     if with_reports:
-        t = time.perf_counter()
-        rep = render_set(db, out, as_of=as_of)
-        res["report_s"] = round(time.perf_counter() - t, 3)
+        from pipelines.report.kit import QUERY_TIME_LOG
+
+        qlog = workdir / "query_seconds.log"
+        os.environ[QUERY_TIME_LOG] = str(qlog)  # the kernels inherit it: every report query logs its time
+        try:
+            t = time.perf_counter()
+            rep = render_set(db, out, as_of=as_of)
+            res["report_s"] = round(time.perf_counter() - t, 3)
+        finally:
+            os.environ.pop(QUERY_TIME_LOG, None)
+        res["report_query_s"] = round(sum(float(x) for x in qlog.read_text().split()), 3) if qlog.exists() else 0.0
+        res["n_queries"] = len(qlog.read_text().split()) if qlog.exists() else 0
         res["n_notebooks"] = len(rep["files"])
         res["report_html_mb"] = round(sum(Path(f).stat().st_size for f in rep["files"]) / 2**20, 2)
-        res["report_over_kernel_budget"] = round(res["report_s"] / (2 * res["n_notebooks"] * res["kernel_baseline_s"]), 3)
+        # the target: report_s <= 2 x (notebooks x kernel_baseline_s) + the time of its queries
+        res["report_budget_s"] = round(2 * res["n_notebooks"] * res["kernel_baseline_s"] + res["report_query_s"], 3)
+        res["report_over_budget"] = round(res["report_s"] / res["report_budget_s"], 3)
     res["ingest_over_parse"] = round(res["ingest_s"] / res["parse_s"], 3)
     res["reingest_over_ingest"] = round(res["reingest_s"] / res["ingest_s"], 3)
     res["peak_rss_mb"] = round(_rss_mb(), 1)

@@ -38,9 +38,14 @@ def norm_header(text: object) -> str:
     """
     if text is None:
         return ""
-    s, prev = str(text), None
+    s = str(text)
     if _NOISE.search(s) is None and unicodedata.is_normalized("NFKC", s):
-        return s  # nothing to remove (the common case): the loop below would return it unchanged
+        return s  # nothing to remove (the common case): the full normalisation would return it unchanged
+    return _norm_header_full(s)
+
+
+def _norm_header_full(s: str) -> str:
+    prev = None
     while prev != s:  # to a fixed point: removing characters can make new NFKC compositions
         prev = s
         s = _SPACE.sub("", nfkc(s))

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from pipelines.contract import norm_header
+from pipelines.contract import _norm_header_full, norm_header
 from pipelines.ingest import values as V
 from pipelines.ingest.build import ingest
 from pipelines.ingest.resolve import RoundInfo, RoundResolver, UnitInfo, UnitResolver, norm_unit
@@ -124,6 +124,16 @@ def test_counts_round_trip(n, unit):
 @given(st.text())
 def test_header_normalisation_is_idempotent(s):
     assert norm_header(norm_header(s)) == norm_header(s)
+
+
+_HEADERISH = st.text(alphabet=st.sampled_from(list("问题整改（）()【】[]{}<>《》 \n\t:：;；,，、。.!！?？*＊#＃\"'“”‘’`·•"
+                                                   "ＡＢ１２３ａ①㈠﹙﹚\u3000一x1")) | st.characters(), max_size=12)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.one_of(_HEADERISH, st.text()))
+def test_header_normalisation_fast_path_equals_the_full_normalisation(s):
+    assert norm_header(s) == _norm_header_full(s)
 
 
 _UNITS = UnitResolver([UnitInfo("山丹县财政局", "department", None, True, ["县财政局"]),

@@ -8,7 +8,7 @@ import sys
 
 KEYS = {"files", "rows", "parse_s", "ingest_s", "ingest_over_parse", "reingest_s", "reingest_over_ingest",
         "one_file_changed_s", "validate_s", "metrics_s", "report_s", "kernel_baseline_s", "peak_rss_mb",
-        "report_html_mb"}
+        "report_html_mb", "report_query_s", "report_budget_s", "report_over_budget"}
 
 
 def test_harness_small_scale(tmp_path):
@@ -20,3 +20,5 @@ def test_harness_small_scale(tmp_path):
     assert res["files"] == 56 and res["rows_loaded"] > 0
     assert all(isinstance(res[k], (int, float)) and res[k] >= 0 for k in KEYS)
     assert res["n_notebooks"] == 6
+    # every notebook's queries were timed inside its kernel (through kit.connect), so the budget is real
+    assert res["n_queries"] >= 6 and res["report_query_s"] > 0

@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
+import os
+import time
 
 import duckdb
 import pandas as pd
@@ -47,9 +49,59 @@ def label(code) -> str:
     return LABELS.get(str(code), str(code))
 
 
+QUERY_TIME_LOG = "XUNCHA_QUERY_TIME_LOG"
+
+
 def connect(db: str) -> duckdb.DuckDBPyConnection:
-    """Read-only: reports never block the ingest or an analyst's own connection."""
-    return duckdb.connect(str(db), read_only=True)
+    """Read-only: reports never block the ingest or an analyst's own connection. With the environment
+    variable XUNCHA_QUERY_TIME_LOG set (the benchmark does), each query's seconds are appended to that file."""
+    con = duckdb.connect(str(db), read_only=True)
+    log = os.environ.get(QUERY_TIME_LOG)
+    return _TimedConnection(con, log) if log else con
+
+
+class _TimedConnection:
+    """A connection that times each query, fetch included (execute only plans and starts it)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, log: str):
+        self._con, self._log = con, log
+
+    def execute(self, *args, **kwargs):
+        t = time.perf_counter()
+        self._con.execute(*args, **kwargs)
+        return _TimedResult(self, t)
+
+    def _record(self, started: float) -> None:
+        with open(self._log, "a", encoding="utf-8") as fh:
+            fh.write(f"{time.perf_counter() - started:.6f}\n")
+
+    def __getattr__(self, name):
+        return getattr(self._con, name)
+
+
+class _TimedResult:
+    def __init__(self, owner: _TimedConnection, started: float):
+        self._owner, self._started = owner, started
+
+    def _fetch(self, method: str, *args):
+        out = getattr(self._owner._con, method)(*args)
+        self._owner._record(self._started)
+        return out
+
+    def df(self):
+        return self._fetch("df")
+
+    def fetchdf(self):
+        return self._fetch("fetchdf")
+
+    def fetchall(self):
+        return self._fetch("fetchall")
+
+    def fetchone(self):
+        return self._fetch("fetchone")
+
+    def fetchmany(self, size: int = 1):
+        return self._fetch("fetchmany", size)
 
 
 def as_date(as_of) -> dt.date:
