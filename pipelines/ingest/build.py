@@ -348,7 +348,7 @@ def resolve_all(files: list[FileRec], contract: Contract) -> dict:
                 if pr.cls != "data":
                     skipped_rows.append((f, sh, pr, pr.cls))
                     continue
-                vals = dict(pr.values)
+                vals = pr.values  # the parsed row is not used again: resolution writes into it
                 it = Item(f, sh, pr, sh.kind, vals)
                 if pr.missing:
                     labels = "、".join(f"「{contract.label(sh.kind, c)}」" for c in pr.missing)
