@@ -67,6 +67,20 @@ def test_title_rows_header_far_down_subheadings_blank_and_footer_rows(registers,
     assert q(db, "SELECT stated_as_of IS NULL, title FROM sheets WHERE sheet='台账'")[0][1].startswith("中共山丹县委第一轮")
 
 
+def test_total_rows_with_a_long_bracketed_remark_are_still_totals(registers, tmp_path):
+    remark = "合 计（本表统计全县各乡镇、县直部门巡察反馈问题，其中已整改问题1个，整改中问题1个，未整改问题0个）"
+    rows = [PROBLEM_HEAD,
+            [1, "县财政局", "传达学习不及时", "专题学习", D(2019, 8, 1), "已完成", D(2019, 7, 1)],
+            [2, "清泉镇党委", "项目推进慢", "加快推进", "长期坚持", "整改中", None],
+            [remark, None, "2个问题"]]
+    assert len(remark) > 40
+    write_xlsx(registers / "第一轮" / "台账.xlsx", {"台账": rows})
+    db, s = run(registers, tmp_path)
+    assert_balanced(db, s)
+    assert s["loaded_by_kind"]["problems"] == 2 and s["rows_quarantined"] == 0
+    assert q(db, "SELECT row_class FROM raw_rows WHERE file = '第一轮/台账.xlsx' AND row = 4") == [("total",)]
+
+
 def test_two_row_header_under_merged_group_cell_and_header_variants(registers, tmp_path):
     rows = [
         ["十四届县委第二轮巡察反馈问题整改台账"],

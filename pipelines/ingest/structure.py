@@ -310,7 +310,16 @@ class RowInfo(NamedTuple):
 
 
 _NUM_ONLY = re.compile(r"^\d+(\.0)?$")
-_SHORT = 40  # a total row says 合计 in a short cell; longer cells (descriptions) are never normalised per row
+_SHORT = 40  # longer cells (descriptions) are normalised only when they contain a total word
+
+
+_WS = re.compile(r"\s+")
+
+
+def _mentions(text: str, words: tuple[str, ...]) -> bool:
+    """Whether a long cell contains one of the words once spaces are dropped ("合 计（…）")."""
+    squeezed = _WS.sub("", text)
+    return any(w in squeezed for w in words)
 
 
 def classify_rows(sheet: Sheet, header: HeaderGuess | None, contract: Contract) -> list[RowInfo]:
@@ -346,7 +355,8 @@ def classify_rows(sheet: Sheet, header: HeaderGuess | None, contract: Contract) 
                 len({norm_header_cached(t) for t in nonempty} & header_norm) >= repeat_min:
             out.append(RowInfo(r, "header", texts))
             continue
-        if any(t and len(t) <= _SHORT and norm_header_cached(t) in totals for t in texts[:4]):
+        if any(t and (len(t) <= _SHORT or _mentions(t, totals)) and norm_header_cached(t) in totals
+               for t in texts[:4]):
             out.append(RowInfo(r, "total", texts))
             continue
         distinct = list(dict.fromkeys(nonempty)) if len(nonempty) <= 2 or len(set(nonempty)) <= 2 else None
