@@ -67,6 +67,18 @@ def test_title_rows_header_far_down_subheadings_blank_and_footer_rows(registers,
     assert q(db, "SELECT stated_as_of IS NULL, title FROM sheets WHERE sheet='台账'")[0][1].startswith("中共山丹县委第一轮")
 
 
+def test_footer_written_as_label_colon_name_is_a_footer(registers, tmp_path):
+    rows = [["十四届县委第一轮巡察被巡察单位名单"], ["序号", "被巡察党组织", "巡察组"],
+            [1, "县财政局", "第一巡察组"], [2, "清泉镇党委", "第二巡察组"],
+            ["填表：王某", None, "审核：李某"], ["填报：县委巡察办", None, None]]
+    write_xlsx(registers / "第一轮" / "名单.xlsx", {"名单": rows})
+    db, s = run(registers, tmp_path)
+    assert_balanced(db, s)
+    assert s["loaded_by_kind"]["inspections"] == 2 and s["rows_quarantined"] == 0
+    assert q(db, "SELECT row, row_class FROM raw_rows WHERE file = '第一轮/名单.xlsx' AND row > 4 ORDER BY row") == [
+        (5, "footer"), (6, "footer")]
+
+
 def test_total_rows_with_a_long_bracketed_remark_are_still_totals(registers, tmp_path):
     remark = "合 计（本表统计全县各乡镇、县直部门巡察反馈问题，其中已整改问题1个，整改中问题1个，未整改问题0个）"
     rows = [PROBLEM_HEAD,
@@ -251,6 +263,17 @@ def test_long_format_assessments_and_derived_grade(registers, tmp_path):
         ("位奇镇", 60.0, "good", "poor", 2), ("山丹县教育局", 81.0, None, "fairly_good", 2),
         ("清泉镇", 91.0, None, "good", 2)]
     assert q(db, "SELECT count(*) FROM stg_assessment_scores WHERE dimension = '序号'") == [(0,)]
+
+
+def test_assessment_total_summed_from_dimensions_is_graded_at_the_threshold(registers, tmp_path):
+    # 18.9 + 17.7 + 16.4 + 13.9 + 13.1 is 79.99999999999999 in floating point: the grade must be 较好 (≥ 80)
+    long = [["党组织", "评价年度", "评价维度", "分值"]] + [
+        ["清泉镇", "2021年度", d, v] for d, v in zip(["政治建设", "思想建设", "组织建设", "作风建设", "纪律建设"],
+                                                    [18.9, 17.7, 16.4, 13.9, 13.1])]
+    write_xlsx(registers / "eco.xlsx", {"评价": long})
+    db, s = run(registers, tmp_path)
+    assert q(db, "SELECT unit_name, total, grade_final, n_dimensions FROM stg_assessments") == [
+        ("清泉镇", 80.0, "fairly_good", 5)]
 
 
 def test_reingest_reuses_parse_cache_and_gives_identical_tables(demo_dir, tmp_path):
