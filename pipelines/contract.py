@@ -80,6 +80,7 @@ class Column:
     required: bool = False
     context: bool = False
     fill_down: bool = False
+    unit: str | None = None  # count columns: the measure word to take from "2件3人"
 
 
 @dataclass
@@ -185,6 +186,7 @@ def load_contract(contract_path: Path | None = None, settings_path: Path | None 
                 required=bool(cd.get("required", False)),
                 context=bool(cd.get("context", False)),
                 fill_down=bool(cd.get("fill_down", False)),
+                unit=cd.get("unit"),
             )
         ident = kd.get("identify", {})
         kind = Kind(

@@ -67,6 +67,19 @@ def test_title_rows_header_far_down_subheadings_blank_and_footer_rows(registers,
     assert q(db, "SELECT stated_as_of IS NULL, title FROM sheets WHERE sheet='台账'")[0][1].startswith("中共山丹县委第一轮")
 
 
+def test_counts_take_the_measure_word_of_their_column_and_office_abbreviations_resolve(registers, tmp_path):
+    write_xlsx(registers / "单位.xlsx", {"补充": [["单位名称", "单位类别"], ["中共山丹县委办公室", "县直部门"]]})
+    leads = [["线索编号", "巡察轮次", "被巡察单位", "移交部门", "办理情况", "党纪政务处分（人）", "组织处理（人）"],
+             ["001", "十四届县委第一轮巡察", "县委办", "县纪委监委", "已办结", "2件1人", "1件2人"]]
+    stats = [["巡察轮次", "发现问题（个）", "移交线索（件）", "已办结（件）", "党纪政纪处分（人）"],
+             ["十四届县委第一轮巡察", 10, "2件3人", "1件1人", "2件3人"]]
+    write_xlsx(registers / "第一轮" / "线索.xlsx", {"线索": leads, "统计": stats})
+    db, s = run(registers, tmp_path)
+    assert s["rows_quarantined"] == 0
+    assert q(db, "SELECT unit_name, n_disciplined, n_org_handled FROM stg_leads") == [("中共山丹县委办公室", 1, 2)]
+    assert q(db, "SELECT leads_transferred, leads_closed, n_disciplined FROM stg_round_stats") == [(2, 1, 3)]
+
+
 def test_footer_written_as_label_colon_name_is_a_footer(registers, tmp_path):
     rows = [["十四届县委第一轮巡察被巡察单位名单"], ["序号", "被巡察党组织", "巡察组"],
             [1, "县财政局", "第一巡察组"], [2, "清泉镇党委", "第二巡察组"],

@@ -107,14 +107,11 @@ def _conv_deadline(v, text):
     return (d, term), problem
 
 
-def _conv_count(v, text):
-    n, problem = V.parse_count(v)
-    return (n,), problem
-
-
-def _conv_count_pieces(v, text):  # leads_* counts: "2件3人" is 2
-    n, problem = V.parse_count(v, unit="件")
-    return (n,), problem
+def _conv_count(unit: str | None):
+    def conv(v, text):  # "2件3人" is 2 in a column counted in 件, 3 in one counted in 人
+        n, problem = V.parse_count(v, unit=unit)
+        return (n,), problem
+    return conv
 
 
 def _conv_int(v, text):
@@ -142,7 +139,7 @@ def _plan_column(kind: Kind, col: str, contract: Contract) -> tuple[tuple[str, .
     if t == "deadline":
         return (col, col + "_text"), _conv_deadline
     if t == "count":
-        return (col,), _conv_count_pieces if col.startswith("leads_") else _conv_count
+        return (col,), _conv_count(spec.unit)
     if t == "int":
         return (col,), _conv_int
     if t == "number":
