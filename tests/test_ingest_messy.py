@@ -80,6 +80,23 @@ def test_counts_take_the_measure_word_of_their_column_and_office_abbreviations_r
     assert q(db, "SELECT leads_transferred, leads_closed, n_disciplined FROM stg_round_stats") == [(2, 1, 3)]
 
 
+def test_village_names_without_their_township_resolve_by_folder_or_title(registers, tmp_path):
+    write_xlsx(registers / "村.xlsx", {"村（社区）": [["所属乡镇", "党组织名称", "类别"], ["清泉镇", "红星村党支部", "村"],
+                                                  ["位奇镇", "红星村党支部", "村"], ["位奇镇", "新华村党支部", "村"]]})
+    head = ["序号", "被巡察单位", "问题描述", "整改情况"]
+    write_xlsx(registers / "第一轮" / "清泉镇" / "村级.xlsx", {"S": [head, [1, "红星村", "问题甲", "已整改"]]})
+    write_xlsx(registers / "第一轮" / "村级台账.xlsx", {"S": [["十四届县委第一轮巡察位奇镇村级延伸巡察整改台账"], head,
+                                                          [1, "红星村", "问题乙", "已整改"],
+                                                          [2, "位奇镇新华村", "问题丙", "整改中"]]})
+    write_xlsx(registers / "第一轮" / "未注明.xlsx", {"S": [head, [1, "红星村", "问题丁", "已整改"]]})
+    db, s = run(registers, tmp_path)
+    got = dict(q(db, "SELECT description, unit_name FROM stg_problems"))
+    assert got == {"问题甲": "清泉镇红星村党支部", "问题乙": "位奇镇红星村党支部", "问题丙": "新华村党支部"}
+    # with neither folder nor title to tell the townships apart, the row waits in quarantine with both candidates
+    (reason,) = q(db, "SELECT reason FROM quarantine WHERE file = '第一轮/未注明.xlsx'")[0]
+    assert "位奇镇红星村党支部" in reason and "清泉镇红星村党支部" in reason
+
+
 def test_footer_written_as_label_colon_name_is_a_footer(registers, tmp_path):
     rows = [["十四届县委第一轮巡察被巡察单位名单"], ["序号", "被巡察党组织", "巡察组"],
             [1, "县财政局", "第一巡察组"], [2, "清泉镇党委", "第二巡察组"],

@@ -116,10 +116,13 @@ class _Narrowing:
             hk = (id(r), t)
             hits = hits_memo.get(hk)
             if hits is None:
-                hits = hits_memo[hk] = [c for c in r.candidates if t in clean(c)]
+                hits = hits_memo[hk] = [c for c in r.candidates if self._context_hit(c, t)]
             if len(hits) == 1:
                 return Resolution(hits[0], "context")
         return r
+
+    def _context_hit(self, candidate: str, token: str) -> bool:
+        return token in clean(candidate)
 
     def resolve_in(self, text: object, context: list[str]) -> Resolution:
         memo = self.__dict__.setdefault("_ctx_memo", {})
@@ -147,7 +150,7 @@ class UnitResolver(_Narrowing):
         for u in units:
             for a in u.aliases:
                 self.alias.setdefault(clean(a), set()).add(u.name)
-            for n in [u.name, *u.aliases]:
+            for n in [u.name, *u.aliases, *self._village_forms(u)]:
                 key = norm_unit(n, county)
                 if key:
                     self.normal.setdefault(key, set()).add(u.name)
@@ -156,13 +159,32 @@ class UnitResolver(_Narrowing):
         # every written form that may appear inside a title → its unit (None when two units share it)
         self._needles: dict[str, set[str]] = {}
         for u in units:
-            for cand in {u.name, *u.aliases, norm_unit(u.name, county)}:
+            for cand in {u.name, *u.aliases, norm_unit(u.name, county), *self._village_forms(u)}:
                 c = clean(cand)
                 if len(c) >= 2:
                     self._needles.setdefault(c, set()).add(u.name)
         self._max_needle = max((len(k) for k in self._needles), default=0)
         self._memo: dict[str, Resolution] = {}
         self._title_memo: dict[tuple, str | None] = {}
+
+    @staticmethod
+    def _village_forms(u: UnitInfo) -> list[str]:
+        """A village or community is written with or without its township: 红星村 and 宣化镇红星村 both
+        name 宣化镇红星村党支部 (the register prefixes the township when two townships share a village name);
+        a bare name shared by several townships is ambiguous and is narrowed by folder or title."""
+        if not u.parent:
+            return []
+        name, parent = clean(u.name), clean(u.parent)
+        bare = name[len(parent):] if name.startswith(parent) and len(name) > len(parent) else name
+        return [bare, parent + bare]
+
+    def _context_hit(self, candidate: str, token: str) -> bool:
+        """A folder or title names the candidate, or (villages) the township it belongs to."""
+        if token in clean(candidate):
+            return True
+        u = self.units.get(candidate)
+        parent = clean(u.parent) if u and u.parent else ""
+        return len(parent) >= 2 and parent in token
 
     def resolve(self, text: object) -> Resolution:
         key = str(text or "")
