@@ -86,3 +86,17 @@ def test_periods(raw, label):
 
 def test_chinese_numerals():
     assert [V.cn_to_int(s) for s in ["三", "十", "十二", "二十一", "7"]] == [3, 10, 12, 21, 7]
+
+
+@pytest.mark.parametrize("vocab,word,code", [
+    ("problem_status", "部分完成", "in_progress"), ("problem_status", "未开始", "not_started"),
+    ("problem_status", "未销号", "not_started"), ("problem_status", "已销号", "rectified"),
+    ("problem_status", "已完成阶段性目标", "long_term"), ("problem_status", "未完成整改", "not_started"),
+    ("lead_status", "未结", "open"), ("lead_status", "已处理", "closed"), ("lead_status", "未办结", "open"),
+    ("round_kind", "村级巡察", "extension"), ("round_kind", "专项巡察回头看", "lookback"),
+    ("unit_type", "街道", "township"), ("unit_type", "垂管单位", "department"), ("disposal", "初核", "preliminary_verification"),
+])
+def test_vocabulary_words_seen_in_other_counties_ledgers(vocab, word, code):
+    from pipelines.contract import default_contract
+
+    assert default_contract().vocabularies[vocab].lookup(word) == code
