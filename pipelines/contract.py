@@ -81,6 +81,8 @@ class Column:
     context: bool = False
     fill_down: bool = False
     unit: str | None = None  # count columns: the measure word to take from "2件3人"
+    from_subheading: bool = False  # empty → the sub-heading row above ("一、政治建设方面")
+    into: tuple[str, ...] = ()  # daterange columns: the (start, end) columns a "X至Y" cell fills
 
 
 @dataclass
@@ -123,6 +125,14 @@ class Vocabulary:
             return code
 
     def _lookup(self, raw: object) -> str | None:
+        code = self._match(raw)
+        if code is None and raw.__class__ is str:
+            bare = _BRACKETED.sub("", nfkc(raw))
+            if bare != nfkc(raw):
+                code = self._match(bare)  # "好（优秀）" is 好
+        return code if code is not None else (self.fallback if norm_value(raw) else None)
+
+    def _match(self, raw: object) -> str | None:
         v = norm_value(raw)
         if not v:
             return None
@@ -133,7 +143,7 @@ class Vocabulary:
             for s in syns:
                 if len(s) >= 2 and s in v:
                     return code
-        return self.fallback
+        return None
 
 
 @dataclass
@@ -187,6 +197,8 @@ def load_contract(contract_path: Path | None = None, settings_path: Path | None 
                 context=bool(cd.get("context", False)),
                 fill_down=bool(cd.get("fill_down", False)),
                 unit=cd.get("unit"),
+                from_subheading=bool(cd.get("from_subheading", False)),
+                into=tuple(cd.get("into", ())),
             )
         ident = kd.get("identify", {})
         kind = Kind(

@@ -306,6 +306,48 @@ def test_assessment_total_summed_from_dimensions_is_graded_at_the_threshold(regi
         ("清泉镇", 80.0, "fairly_good", 5)]
 
 
+def test_wide_assessment_with_year_in_title_and_dimensions_under_a_merged_group_cell(registers, tmp_path):
+    wide = [["2021年度政治生态建设评价得分表"], ["序号", "单位", "政治生态", None, None, "总得分", "评价等次"],
+            [None, None, "政治建设（30分）", "作风建设（30分）", "纪律建设（40分）", None, None],
+            [1, "县财政局", 28, 27.5, 36, 91.5, "好（优秀）"],
+            [2, "清泉镇", 25, "24分", 30, None, None]]
+    write_xlsx(registers / "生态.xlsx", {"Sheet1": wide}, {"Sheet1": ["C2:E2", "A2:A3", "B2:B3", "F2:F3", "G2:G3", "A1:G1"]})
+    db, s = run(registers, tmp_path)
+    assert s["sheets_unclassified"] == [] and s["rows_quarantined"] == 0
+    assert q(db, "SELECT unit_name, period, total, n_dimensions, grade_final FROM stg_assessments ORDER BY 1") == [
+        ("山丹县财政局", "2021", 91.5, 3, "good"), ("清泉镇", "2021", 79.0, 3, "average")]
+    assert q(db, "SELECT DISTINCT dimension FROM stg_assessment_scores ORDER BY 1") == [
+        ("作风建设",), ("政治建设",), ("纪律建设",)]
+
+
+def test_assessment_without_a_period_anywhere_is_reported_not_guessed(registers, tmp_path):
+    write_xlsx(registers / "生态.xlsx", {"评价": [["单位", "评价等次", "总分"], ["清泉镇", "好", 92]]})
+    db, s = run(registers, tmp_path)
+    assert s["sheets_unclassified"] == [{"file": "生态.xlsx", "sheet": "评价", "header": "单位 | 评价等次 | 总分"}]
+    assert q(db, "SELECT count(*) FROM stg_assessments") == [(0,)]
+    assert q(db, "SELECT outcome FROM raw_rows WHERE file = '生态.xlsx'") == [("skipped",), ("skipped",)]
+
+
+def test_round_dates_written_as_one_range_cell(tmp_path):
+    raw = tmp_path / "raw"
+    write_xlsx(raw / "名册.xlsx", {"名册": [["单位名称", "单位类别"], ["县财政局", "县直部门"]],
+                                  "轮次": [["轮次", "巡察类型", "巡察时间", "反馈时间"],
+                                           ["县委第一轮巡察", "常规巡察", "2021年3月15日至4月30日", "2021年6月8日"],
+                                           ["县委第二轮巡察", "常规巡察", "2021年8月", None]]})
+    db, s = run(raw, tmp_path)
+    assert q(db, "SELECT round_name, start_date, end_date FROM stg_rounds ORDER BY 1") == [
+        ("县委第一轮巡察", D(2021, 3, 15), D(2021, 4, 30)), ("县委第二轮巡察", D(2021, 8, 1), None)]
+
+
+def test_checklist_focus_comes_from_its_sub_headings(registers, tmp_path):
+    chk = [["监督重点清单"], ["编号", "监督重点类别", "具体内容"], ["一、紧盯党的路线方针政策贯彻落实"],
+           [1, None, "落实上级决策部署情况"], ["二、紧盯全面从严治党"], [2, None, "两个责任落实"]]
+    write_xlsx(registers / "清单.xlsx", {"清单": chk})
+    db, s = run(registers, tmp_path)
+    assert q(db, "SELECT item_no, focus FROM stg_checklist ORDER BY 1") == [
+        ("1", "紧盯党的路线方针政策贯彻落实"), ("2", "紧盯全面从严治党")]
+
+
 def test_reingest_reuses_parse_cache_and_gives_identical_tables(demo_dir, tmp_path):
     db = tmp_path / "wh.duckdb"
     first = ingest(demo_dir, db)

@@ -100,3 +100,22 @@ def test_vocabulary_words_seen_in_other_counties_ledgers(vocab, word, code):
     from pipelines.contract import default_contract
 
     assert default_contract().vocabularies[vocab].lookup(word) == code
+
+
+@pytest.mark.parametrize("raw,start,end", [
+    ("2021年3月15日至4月30日", D(2021, 3, 15), D(2021, 4, 30)),
+    ("2021.8.1-2021.9.15", D(2021, 8, 1), D(2021, 9, 15)),
+    ("2021-03-15-2021-04-30", D(2021, 3, 15), D(2021, 4, 30)),
+    ("2021/3/15～2021/4/30", D(2021, 3, 15), D(2021, 4, 30)),
+    ("2021年3月15日-30日", D(2021, 3, 15), D(2021, 3, 30)),
+    ("2021年3月15日—5月", D(2021, 3, 15), D(2021, 5, 31)),
+    ("2021.3.15", D(2021, 3, 15), None),
+])
+def test_date_ranges_in_one_cell(raw, start, end):
+    assert V.parse_date_range(raw) == (start, end, None)
+
+
+@pytest.mark.parametrize("raw", ["3月至4月", "2021.8.1-2021.7.15", "上半年"])
+def test_bad_date_ranges_say_what_was_expected(raw):
+    start, end, problem = V.parse_date_range(raw)
+    assert start is None and end is None and "起止日期" in problem

@@ -234,6 +234,22 @@ def _build_rounds(items: list[Item]) -> list[RoundInfo]:
     return list(rounds.values())
 
 
+def _from_subheading(it: Item, contract: Contract) -> None:
+    """Columns declared from_subheading take the sub-heading row above when empty: a vocabulary keeps
+    the heading as its raw text; a text column gets the heading without its numbering ("一、")."""
+    v = it.values
+    for col, spec in contract.kinds[it.kind].columns.items():
+        if not spec.from_subheading:
+            continue
+        if spec.type == "vocab":
+            if not v.get(col + "_raw"):
+                v[col + "_raw"] = it.pr.subheading
+                v[col] = contract.vocabularies[spec.vocab].lookup(it.pr.subheading)
+        elif not v.get(col):
+            m = contract.subheading.match(it.pr.subheading)
+            v[col] = it.pr.subheading[m.end():].strip() if m else it.pr.subheading
+
+
 def _resolve_context(it: Item, col: str, resolver, contract: Contract, memo: dict) -> None:
     """Resolve round_name / unit_name from the column, else the title rows, else the folder names.
     An ambiguous name is narrowed by the folder names and title (e.g. a county's folder). The answer
@@ -373,10 +389,8 @@ def resolve_all(files: list[FileRec], contract: Contract) -> dict:
                 _resolve_context(it, "unit_name", urs, contract, memo)
             if it.outcome != "loaded":
                 continue
-            v = it.values
-            if kind == "problems" and not v.get("category_raw") and it.pr.subheading:
-                v["category_raw"] = it.pr.subheading
-                v["category"] = contract.vocabularies["category"].lookup(it.pr.subheading)
+            if it.pr.subheading:
+                _from_subheading(it, contract)
 
     conflicts: list[dict] = []
     for kind, its in items.items():

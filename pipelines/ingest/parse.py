@@ -129,6 +129,11 @@ def _conv_period(v, text):
     return (p if p else (None, None, None)), problem
 
 
+def _conv_date_range(v, text):
+    start, end, problem = V.parse_date_range(v)
+    return (start, end), problem
+
+
 def _plan_column(kind: Kind, col: str, contract: Contract) -> tuple[tuple[str, ...], object]:
     """(output columns, converter) for one canonical column; converter None means text as written.
     Converters map (cell value, its text) → (outputs, problem) and are pure, so they are memoised."""
@@ -146,6 +151,8 @@ def _plan_column(kind: Kind, col: str, contract: Contract) -> tuple[tuple[str, .
         return (col,), _conv_number
     if t == "period":
         return (col, col + "_start", col + "_end"), _conv_period
+    if t == "daterange":
+        return spec.into, _conv_date_range
     if t == "vocab":
         lookup = contract.vocabularies[spec.vocab].lookup
         # an unknown vocabulary word is reported by validation (rule vocab_*), not here
@@ -191,21 +198,29 @@ def parse_sheet(sheet: Sheet, contract: Contract) -> ParsedSheet:
     vfill = _vertical_fill(sheet) if sheet.has_merge_info else {}
     dim_cols = []
     if kind.dimensions and "dimension" not in header.mapping.values():
-        dim_cols = [(i, header.raw_texts[i].replace("\n", "")) for i in header.unmatched
-                    if header.texts[i] not in contract.known_headers]
+        # the dimension's name as normalised ("政治建设（30分）" is 政治建设: the bracket gives its full marks)
+        dim_cols = [(i, header.texts[i]) for i in header.unmatched if header.texts[i] not in contract.known_headers]
     seq_col = next((i for i, c in header.mapping.items()
                     if header.texts[i] in SEQ_HEADERS and c in ("problem_no", "lead_no")), None)
     ps.cols = {canon: L[c] for c, canon in header.mapping.items()}
     plan = []
+    mapped = set(header.mapping.values())
     for c, canon in header.mapping.items():
         keys, conv = _plan_column(kind, canon, contract)
         spec = kind.columns[canon]
+        if spec.type == "daterange" and mapped.intersection(spec.into):
+            continue  # separate start/end columns win over a combined one
         memo = contract.memo.setdefault(("conv", kind.name, canon), {}) if conv else None
         plan.append((c, canon, keys, conv, memo, spec.fill_down and bool(vfill),
                      spec.required and not spec.context))
-    mapped = set(header.mapping.values())
-    unmapped_required = [canon for canon, spec in kind.columns.items()
-                         if spec.required and not spec.context and canon not in mapped]
+    stated = {}  # a period stated only in the title or the sheet name ("2021年度政治生态评价")
+    for canon, spec in kind.columns.items():
+        if spec.type == "period" and spec.context and canon not in mapped:
+            p = V.find_period(title) or V.find_period(sheet.name)
+            if p:
+                stated.update({canon: p[0], canon + "_start": p[1], canon + "_end": p[2]})
+    unmapped_required = [canon for canon, spec in kind.columns.items() if spec.required and canon not in mapped
+                         and canon not in stated and (not spec.context or spec.type == "period")]
     heads = list(header.raw_texts)
     number_memo = contract.memo.setdefault("dimension_scores", {})
     for ri in infos:
@@ -219,7 +234,7 @@ def parse_sheet(sheet: Sheet, contract: Contract) -> ParsedSheet:
         width = len(row)
         if len(heads) < width:
             heads += [""] * (width - len(heads))
-        vals: dict = {}
+        vals: dict = dict(stated) if stated else {}
         findings: list | tuple = ()
         missing: list | tuple = unmapped_required
         for c, canon, keys, conv, memo, fill, required in plan:

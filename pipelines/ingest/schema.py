@@ -28,6 +28,8 @@ def prov(it, letter: str | None = None) -> dict:
 def stg_columns(contract: Contract, kind: str) -> list[tuple[str, str]]:
     cols: list[tuple[str, str]] = []
     for name, spec in contract.kinds[kind].columns.items():
+        if spec.type == "daterange":
+            continue  # its two dates land in the columns it names (into)
         if kind == "units" and name == "in_scope":
             cols.append((name, "BOOLEAN"))  # 是/否 resolved (with the per-type default) during ingest
         elif spec.type == "deadline":

@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 from pipelines.contract import Contract, Kind, nfkc, norm_header, norm_header_cached
 from pipelines.ingest.read import Sheet
-from pipelines.ingest.values import cell_text
+from pipelines.ingest.values import cell_text, find_period
 
 MIN_SUBSTRING_SYNONYM = 3
 
@@ -128,20 +128,26 @@ def horizontal_fill(sheet: Sheet, upto: int) -> dict[tuple[int, int], object]:
     return fill
 
 
-def _score(kind: Kind, mapping: dict[int, str], unmatched: list[int]) -> float:
+def _score(kind: Kind, mapping: dict[int, str], unmatched: list[int], ctx: frozenset = frozenset(),
+           texts: list[str] | None = None) -> float:
+    """ctx: fields the sheet states outside the header (the period in its title or name); they count
+    towards identifying the kind, not towards the score."""
     fields = set(mapping.values())
-    if not satisfies(kind, fields):
-        if not (kind.dimensions and all(f in fields for f in kind.identify_all)):
+    known = fields | {f for f in ctx if f in kind.columns and kind.columns[f].context}
+    if not satisfies(kind, known):
+        if not (kind.dimensions and all(f in known for f in kind.identify_all)):
             return -1
     # more matched canonical columns is better; identifying columns weigh more
     s = len(fields) + 0.5 * sum(1 for f in fields if f in kind.identify_all or f in kind.identify_any)
     if kind.dimensions and "dimension" not in fields:
-        # wide assessment sheets: unmatched non-empty headers are dimension candidates
-        s += 0.25 * len(unmatched)
+        # wide assessment sheets: unmatched non-empty headers are dimension candidates (distinct names: a
+        # group cell merged over the dimensions repeats one text and names none of them)
+        s += 0.25 * (len({texts[i] for i in unmatched}) if texts is not None else len(unmatched))
     return s
 
 
 MAX_HEADER_CELL = 40
+_PERIOD_CTX = frozenset({"period"})
 
 
 def _norm_cells(texts: list[str]) -> list[str]:
@@ -162,8 +168,12 @@ def find_header(sheet: Sheet, contract: Contract) -> HeaderGuess | None:
             texts_cache[r] = (raw, _norm_cells(raw))
         return texts_cache[r]
 
+    period_seen = find_period(sheet.name) is not None
     for r in range(limit):
         top, ntop = row(r)
+        ctx = _PERIOD_CTX if period_seen else frozenset()
+        if not period_seen and top and len(set(t for t in top if t)) <= 2:
+            period_seen = find_period(" ".join(dict.fromkeys(t for t in top if t))) is not None  # a title row
         if sum(1 for t in top if t) < 2:
             continue
         candidates = []
@@ -187,7 +197,7 @@ def find_header(sheet: Sheet, contract: Contract) -> HeaderGuess | None:
         for hr, n, raw_texts, pair in candidates:
             if best is not None and _upper_bound(contract, ntop, pair) <= best.score + 1e-9:
                 continue  # cannot beat the header already found (most rows below a header are data)
-            for kind, norm, mapping, unmatched, sc in _evaluate(contract, ntop, pair, n):
+            for kind, norm, mapping, unmatched, sc in _evaluate(contract, ntop, pair, n, ctx):
                 if best is None or sc > best.score + 1e-9:
                     best = HeaderGuess(kind, hr, n, norm, raw_texts, mapping, unmatched, sc)
     return best
@@ -263,11 +273,11 @@ def _plausible_kinds(contract: Contract, names) -> set[str]:
     return plausible
 
 
-def _evaluate(contract: Contract, ntop: list[str], pair, n: int) -> list[tuple]:
+def _evaluate(contract: Contract, ntop: list[str], pair, n: int, ctx: frozenset = frozenset()) -> list[tuple]:
     """Every kind a header candidate could be, with its column mapping and score (> 0 only). Memoised:
     a ledger set repeats a handful of header layouts across thousands of files."""
     memo = contract.memo.setdefault("header_candidates", {})
-    key = (tuple(ntop), n) if pair is None else (tuple(pair), n)
+    key = (tuple(ntop), n, ctx) if pair is None else (tuple(pair), n, ctx)
     hit = memo.get(key)
     if hit is not None:
         return hit
@@ -277,7 +287,7 @@ def _evaluate(contract: Contract, ntop: list[str], pair, n: int) -> list[tuple]:
     for kind in (k for k in contract.kinds.values() if k.name in plausible):
         norm = ntop if pair is None else _pick_pair(kind, pair)
         mapping, unmatched = match_columns(kind, norm)
-        sc = _score(kind, mapping, unmatched) - (0.01 if n == 2 else 0)
+        sc = _score(kind, mapping, unmatched, ctx, norm) - (0.01 if n == 2 else 0)
         if sc > 0:
             out.append((kind.name, norm, mapping, unmatched, sc))
     if len(memo) < 50_000:

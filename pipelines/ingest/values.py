@@ -275,3 +275,61 @@ def parse_period(v: object) -> tuple[tuple[str, dt.date, dt.date] | None, str | 
         y, mo = int(m[1]), int(m[2])
         return (f"{y}-{mo:02d}", dt.date(y, mo, 1), _month_end(y, mo)), None
     return None, expected
+
+
+_PERIOD_IN_TEXT = re.compile(r"((?:19|20)\d{2})\s*年?\s*度?\s*(?:上半年|下半年|第?[一二三四1-4]季度)?")
+
+
+def find_period(text: str) -> tuple[str, dt.date, dt.date] | None:
+    """The first assessment period named in a title or sheet name ("2021年度政治生态评价", "2021")."""
+    for m in _PERIOD_IN_TEXT.finditer(nfkc(text or "")):
+        p, _problem = parse_period(m.group(0).replace(" ", ""))
+        if p:
+            return p
+    return None
+
+
+_RANGE_WORDS = ("至", "到", "~", "—", "–")
+_MONTH_DAY = re.compile(r"^(\d{1,2})\s*[月./\-]\s*(\d{1,2})\s*[日号]?$")
+_DAY = re.compile(r"^(\d{1,2})\s*[日号]$")
+_MONTH_ONLY = re.compile(r"^(\d{1,2})\s*月\s*(?:底|末)?$")
+
+
+def _range_end(text: str, start: dt.date | None) -> dt.date | None:
+    d, _ = parse_date(text, month_end=True)
+    if d or start is None:
+        return d
+    m = _MONTH_DAY.match(text)
+    if m:
+        return _safe_date(start.year, int(m[1]), int(m[2]))
+    m = _DAY.match(text)
+    if m:
+        return _safe_date(start.year, start.month, int(m[1]))
+    m = _MONTH_ONLY.match(text)
+    return _month_end(start.year, int(m[1])) if m else None
+
+
+def parse_date_range(v: object) -> tuple[dt.date | None, dt.date | None, str | None]:
+    """A period in one cell: "2021年3月15日至4月30日", "2021.8.1-2021.9.15", "2021/3/15~2021/4/30".
+    Returns (start, end, problem); a single date gives the start only."""
+    expected = "起止日期（如 2021年3月15日至4月30日、2021.8.1-2021.9.15）"
+    if v is None or not isinstance(v, str):
+        d, problem = parse_date(v)
+        return d, None, problem
+    s = nfkc(v).strip().replace(" ", "")
+    if s.lower() in _EMPTY:
+        return None, None, None
+    for word in _RANGE_WORDS:
+        if word in s:
+            left, right = s.split(word, 1)
+            start, _ = parse_date(left)
+            end = _range_end(right, start)
+            return (start, end, None) if start and end and end >= start else (None, None, expected)
+    for i, ch in enumerate(s):  # a hyphen between two dates (hyphens may also be inside them)
+        if ch == "-" and i:
+            start, _ = parse_date(s[:i])
+            end = _range_end(s[i + 1:], start) if start else None
+            if start and end and end >= start:
+                return start, end, None
+    d, problem = parse_date(s)
+    return (d, None, None) if d else (None, None, expected)
