@@ -102,6 +102,23 @@ _MONTH_END = re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(?:底|末|中旬|�
 _YMD_BEFORE = re.compile(r"^(.+?)\s*(?:前|之前|以前)$")
 
 
+_TIME_OF_DAY = re.compile(r"(?:[T\s]+|(?<=[日号\d]))\d{1,2}[:：]\d{2}(?:[:：]\d{2}(?:\.\d+)?)?\s*$")
+_DATE_NOISE = re.compile(r"[(（]?(?:星期|周|礼拜)[一二三四五六日天][)）]?|上午|下午|中午|晚上|早上|凌晨|全天")
+_CN_DATE = re.compile(r"^([〇零一二三四五六七八九]{4})年([一二三四五六七八九十]{1,2})月(?:([一二三四五六七八九十]{1,3})[日号])?$")
+_CN_YEAR_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")
+
+
+def _strip_date_noise(s: str) -> str:
+    """2021年2月3日上午, 2021.2.3（周三）, 2021-02-03 14:30:00, 2021.02.03., 二〇二一年二月三日 → a plain date text."""
+    s = _TIME_OF_DAY.sub("", _DATE_NOISE.sub("", s)).replace(" ", "").rstrip(".。")
+    m = _CN_DATE.match(s)
+    if m:
+        month, day = cn_to_int(m[2]), cn_to_int(m[3]) if m[3] else None
+        if month:
+            s = f"{m[1].translate(_CN_YEAR_DIGITS)}年{month}月" + (f"{day}日" if day else "")
+    return s
+
+
 def parse_date(v: object, *, month_end: bool = False) -> tuple[dt.date | None, str | None]:
     """Real dates, Excel serials, 2023年5月10日, 2023年5月, 2023.5.10, 2023/05/10, 2023-5-10, 20230510.
 
@@ -125,7 +142,7 @@ def parse_date(v: object, *, month_end: bool = False) -> tuple[dt.date | None, s
     s = nfkc(str(v)).strip()
     if s.lower() in _EMPTY:
         return None, None
-    s = s.replace(" ", "")
+    s = _strip_date_noise(s)
     m = _DATE_YMD.match(s)
     if m:
         d = _safe_date(int(m[1]), int(m[2]), int(m[3]))
