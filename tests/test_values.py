@@ -67,12 +67,14 @@ def test_deadline_garbage_is_a_finding():
 @pytest.mark.parametrize("raw,unit,expected", [
     (3, None, 3), (3.0, None, 3), ("3", None, 3), ("3人", None, 3), ("2件3人", "件", 2), ("2件3人", "人", 3),
     ("无", None, 0), ("—", None, None), ("/", None, None), ("12个", None, 12), ("1,200", None, 1200),
+    ("三人", None, 3), ("十二个", None, 12), ("两人", None, 2), ("3（人）", None, 3), ("3人（其中处级1人）", None, 3),
+    ("2件/3人", "人", 3), ("2件、3人", "件", 2), ("3人次", None, 3), ("共3例", None, 3),
 ])
 def test_counts(raw, unit, expected):
     assert V.parse_count(raw, unit=unit) == (expected, None)
 
 
-@pytest.mark.parametrize("raw", ["三人", "2.5", "很多", "-3x"])
+@pytest.mark.parametrize("raw", ["约3人", "2.5", "很多", "-3x", "第一批3人"])
 def test_bad_counts(raw):
     n, problem = V.parse_count(raw)
     assert n is None and problem

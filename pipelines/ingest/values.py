@@ -194,7 +194,10 @@ def parse_deadline(v: object) -> tuple[dt.date | None, str | None, str | None]:
     return None, s, "整改时限：日期，或“长期坚持”“立行立改”“2023年底前”等"
 
 
-_COUNT_UNIT = re.compile(r"(\d+(?:\.\d+)?)\s*([件人个条项次起名份]?)")
+_COUNT_UNIT = re.compile(r"(\d+(?:\.\d+)?)\s*(人次|[件人个条项次起名份例户家]?)")
+_NOTE = re.compile(r"\([^()]*\)")  # "3人(其中处级1人)", "3(人)": the bracket is a note
+_CN_NUMBER = re.compile(r"[零〇一二两三四五六七八九十]+")
+_COUNT_JOINERS = "/、，,;；和及 "
 
 
 def parse_count(v: object, *, unit: str | None = None) -> tuple[int | None, str | None]:
@@ -213,9 +216,13 @@ def parse_count(v: object, *, unit: str | None = None) -> tuple[int | None, str 
         return 0, None
     if s.lower() in _EMPTY:
         return None, None
+    if "(" in s:
+        s = _NOTE.sub("", s).strip()
+    if not s.isascii():
+        s = _CN_NUMBER.sub(lambda m: str(n) if (n := cn_to_int(m[0])) is not None else m[0], s)  # 三人
     parts = _COUNT_UNIT.findall(s)
-    rest = _COUNT_UNIT.sub("", s).strip()
-    if not parts or rest not in ("", "共", "计"):
+    rest = _COUNT_UNIT.sub("", s).strip(_COUNT_JOINERS)
+    if not parts or rest not in ("", "共", "计", "合计"):
         return None, expected
     if unit:
         for num, u in parts:
@@ -246,6 +253,8 @@ def parse_number(v: object) -> tuple[float | None, str | None]:
     s = nfkc(str(v)).strip().replace(",", "")
     if s.lower() in _EMPTY:
         return None, None
+    if "(" in s:
+        s = _NOTE.sub("", s).strip()  # "92.5(满分100)"
     m = re.fullmatch(r"(-?\d+(?:\.\d+)?)\s*分?", s)
     if m:
         return float(m[1]), None
