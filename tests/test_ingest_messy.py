@@ -177,9 +177,11 @@ def test_leading_zero_ids_survive_xlsx_and_csv(registers, tmp_path):
     assert sorted(r[0] for r in q(db, "SELECT problem_no FROM stg_problems")) == ["0012", "0013"]
 
 
-@pytest.mark.parametrize("encoding", ["gbk", "gb18030", "utf-8-sig", "utf-8"])
+@pytest.mark.parametrize("encoding", ["gbk", "gb18030", "utf-8-sig", "utf-8", "utf-16"])
 def test_csv_encodings(registers, tmp_path, encoding):
     text = "会议时间,会议名称,议题\n2019年3月5日,巡察工作领导小组会议,研究部署\n2019-4-1,书记专题会议,听取汇报\n"
+    if encoding == "utf-16":  # Excel's "Unicode text": UTF-16 with a BOM, tab-separated
+        text = text.replace(",", "\t")
     (registers / "会议.csv").write_bytes(text.encode(encoding))
     db, s = run(registers, tmp_path)
     assert q(db, "SELECT meeting_date, meeting_type FROM stg_meetings ORDER BY 1") == [

@@ -37,7 +37,13 @@ class Sheet:
 
 
 def decode_text(data: bytes) -> tuple[str, str]:
-    """Decode CSV bytes: UTF-8 (with or without BOM), else GB18030 (a superset of GBK/GB2312)."""
+    """Decode CSV bytes: UTF-16 with a BOM (Excel's "Unicode text"), UTF-8 (with or without BOM), else
+    GB18030 (a superset of GBK/GB2312)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            pass
     for enc in ("utf-8-sig", "gb18030"):
         try:
             return data.decode(enc), enc
