@@ -83,6 +83,7 @@ class Column:
     unit: str | None = None  # count columns: the measure word to take from "2件3人"
     from_subheading: bool = False  # empty → the sub-heading row above ("一、政治建设方面")
     into: tuple[str, ...] = ()  # daterange columns: the (start, end) columns a "X至Y" cell fills
+    label: str | None = None  # how messages name the column (default: its first synonym)
 
 
 @dataclass
@@ -95,8 +96,9 @@ class Kind:
     key: tuple[str, ...]
     personal: tuple[str, ...] = ()
     dimensions: bool = False
-    # normalised header → column name (exact synonyms)
+    # normalised header → column name (exact synonyms), and the synonym's place in that column's list
     exact: dict[str, str] = field(default_factory=dict)
+    rank: dict[str, int] = field(default_factory=dict)
     # (synonym, column) for synonyms of ≥3 characters, longest first (for "header contains synonym")
     fuzzy: list[tuple[str, str]] = field(default_factory=list)
 
@@ -169,6 +171,8 @@ class Contract:
     def label(self, kind: str, col: str) -> str:
         """The column's name as analysts write it (its first header synonym), for messages."""
         c = self.kinds[kind].columns.get(col)
+        if c and c.label:
+            return c.label
         return c.synonyms[0] if c and c.synonyms else col
 
 
@@ -199,6 +203,7 @@ def load_contract(contract_path: Path | None = None, settings_path: Path | None 
                 unit=cd.get("unit"),
                 from_subheading=bool(cd.get("from_subheading", False)),
                 into=tuple(cd.get("into", ())),
+                label=cd.get("label"),
             )
         ident = kd.get("identify", {})
         kind = Kind(
@@ -212,8 +217,9 @@ def load_contract(contract_path: Path | None = None, settings_path: Path | None 
             dimensions=bool(kd.get("dimensions", False)),
         )
         for c in cols.values():
-            for s in c.synonyms:
-                kind.exact.setdefault(s, c.name)
+            for i, s in enumerate(c.synonyms):
+                if s not in kind.exact:
+                    kind.exact[s], kind.rank[s] = c.name, i
         kind.fuzzy = sorted(((s, c.name) for c in cols.values() for s in c.synonyms if len(s) >= 3),
                             key=lambda x: -len(x[0]))
         kinds[kname] = kind

@@ -341,6 +341,15 @@ def test_round_dates_written_as_one_range_cell(tmp_path):
         ("县委第一轮巡察", D(2021, 3, 15), D(2021, 4, 30)), ("县委第二轮巡察", D(2021, 8, 1), None)]
 
 
+def test_when_two_headers_name_one_column_the_more_specific_wins(registers, tmp_path):
+    rows = [["序号", "问题编号", "被巡察单位", "问题描述", "整改情况", "是否销号"],
+            [1, "A-07", "清泉镇", "问题甲", "已建立制度三项，正在督促落实", "是"],
+            [2, "A-09", "位奇镇", "问题乙", "已召开专题会议研究", "否"]]
+    write_xlsx(registers / "第一轮" / "台账.xlsx", {"台账": rows})
+    db, s = run(registers, tmp_path)
+    assert q(db, "SELECT problem_no, status FROM stg_problems ORDER BY 1") == [("A-07", "rectified"), ("A-09", "not_started")]
+
+
 def test_checklist_focus_comes_from_its_sub_headings(registers, tmp_path):
     chk = [["监督重点清单"], ["编号", "监督重点类别", "具体内容"], ["一、紧盯党的路线方针政策贯彻落实"],
            [1, None, "落实上级决策部署情况"], ["二、紧盯全面从严治党"], [2, None, "两个责任落实"]]

@@ -42,17 +42,17 @@ def row_texts(row: list) -> list[str]:
 def match_columns(kind: Kind, headers: list[str]) -> tuple[dict[int, str], list[int]]:
     """Map normalised header texts to the kind's canonical columns.
 
-    Exact synonym matches win; then a header containing a synonym of ≥3 characters
+    Exact synonym matches win (the earlier-listed synonym first); then a header containing a synonym of ≥3 characters
     (the longest such synonym) is accepted. Each canonical column is used once.
     Returns ({col_index: canonical}, [indices of unmatched non-empty headers]).
     """
     mapping: dict[int, str] = {}
     used: set[str] = set()
-    for i, h in enumerate(headers):
-        if not h:
-            continue
-        c = kind.exact.get(h)
-        if c and c not in used:
+    # when two headers name the same column, the synonym listed first wins (问题编号 over 序号, 整改状态 over
+    # a narrative 整改情况), then the leftmost
+    exact = sorted((kind.rank[h], i, kind.exact[h]) for i, h in enumerate(headers) if h and h in kind.exact)
+    for _rank, i, c in exact:
+        if c not in used:
             mapping[i] = c
             used.add(c)
     for i, h in enumerate(headers):
