@@ -386,6 +386,16 @@ def test_reingest_reuses_parse_cache_and_gives_identical_tables(demo_dir, tmp_pa
     assert same == snap
 
 
+def test_parse_cache_forgets_files_that_left_data_raw(registers, tmp_path):
+    write_xlsx(registers / "第一轮" / "台账.xlsx", {"台账": [PROBLEM_HEAD, [1, "县财政局", "问题", "学习", None, "已完成", None]]})
+    db, _ = run(registers, tmp_path)
+    cache = db.parent / ".cache" / "parse" / _fp()
+    assert len(list(cache.glob("*.pkl"))) == 2
+    (registers / "第一轮" / "台账.xlsx").unlink()
+    run(registers, tmp_path)
+    assert len(list(cache.glob("*.pkl"))) == 1  # only the register is left: the cache does not grow forever
+
+
 def test_header_words_from_other_counties(registers, tmp_path):
     """Headers seen in other offices' ledgers: 整改落实情况, 问题具体表现, 进展情况, 线索内容, 办结情况."""
     write_xlsx(registers / "p.xlsx", {"S": [["序号", "巡察轮次", "被巡察单位（党组织）", "问题具体表现", "整改落实情况"],

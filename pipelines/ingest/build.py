@@ -523,4 +523,16 @@ def ingest(raw_dir: Path, db_path: Path, *, contract: Contract | None = None, wo
         "input_fingerprint": input_fp,
     }
     W.write_warehouse(db_path, tables, run, crash_after=crash_after)
+    _prune_cache(cache_dir, {f.sha256 for f in files if f.sha256})
     return summary
+
+
+def _prune_cache(cache_dir: Path, keep: set[str]) -> None:
+    """Drop cached parses of files no longer in data_raw, so a monthly job's cache does not grow forever
+    (best effort, after the warehouse is safely written)."""
+    try:
+        for entry in cache_dir.glob("*.pkl"):
+            if entry.stem not in keep:
+                entry.unlink(missing_ok=True)
+    except OSError:
+        pass
