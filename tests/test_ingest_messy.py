@@ -322,6 +322,13 @@ def test_wide_assessment_with_year_in_title_and_dimensions_under_a_merged_group_
         ("作风建设",), ("政治建设",), ("纪律建设",)]
 
 
+def test_assessment_row_with_an_empty_period_cell_is_quarantined(registers, tmp_path):
+    long = [["单位", "年度", "评价维度", "得分"], ["清泉镇", "2019年度", "政治建设", 40], ["位奇镇", None, "政治建设", 41]]
+    write_xlsx(registers / "生态.xlsx", {"评价": long})
+    db, s = run(registers, tmp_path)
+    assert s["loaded_by_kind"]["assessments"] == 1 and s["quarantine_by_reason"] == {"missing_required": 1}
+
+
 def test_assessment_without_a_period_anywhere_is_reported_not_guessed(registers, tmp_path):
     write_xlsx(registers / "生态.xlsx", {"评价": [["单位", "评价等次", "总分"], ["清泉镇", "好", 92]]})
     db, s = run(registers, tmp_path)

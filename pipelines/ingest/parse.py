@@ -170,6 +170,12 @@ def _cells_json(cells: list) -> str:
         return json.dumps(cells, ensure_ascii=False)
 
 
+def _required_here(spec) -> bool:
+    """Required, and checked while parsing: a round or unit missing from its column may still come from
+    the title or folder (resolved later); a period from the title or sheet name is known here."""
+    return spec.required and (not spec.context or spec.type == "period")
+
+
 def parse_sheet(sheet: Sheet, contract: Contract) -> ParsedSheet:
     header = find_header(sheet, contract)
     infos = classify_rows(sheet, header, contract)
@@ -211,16 +217,15 @@ def parse_sheet(sheet: Sheet, contract: Contract) -> ParsedSheet:
         if spec.type == "daterange" and mapped.intersection(spec.into):
             continue  # separate start/end columns win over a combined one
         memo = contract.memo.setdefault(("conv", kind.name, canon), {}) if conv else None
-        plan.append((c, canon, keys, conv, memo, spec.fill_down and bool(vfill),
-                     spec.required and not spec.context))
+        plan.append((c, canon, keys, conv, memo, spec.fill_down and bool(vfill), _required_here(spec)))
     stated = {}  # a period stated only in the title or the sheet name ("2021年度政治生态评价")
     for canon, spec in kind.columns.items():
         if spec.type == "period" and spec.context and canon not in mapped:
             p = V.find_period(title) or V.find_period(sheet.name)
             if p:
                 stated.update({canon: p[0], canon + "_start": p[1], canon + "_end": p[2]})
-    unmapped_required = [canon for canon, spec in kind.columns.items() if spec.required and canon not in mapped
-                         and canon not in stated and (not spec.context or spec.type == "period")]
+    unmapped_required = [canon for canon, spec in kind.columns.items()
+                         if _required_here(spec) and canon not in mapped and canon not in stated]
     heads = list(header.raw_texts)
     number_memo = contract.memo.setdefault("dimension_scores", {})
     for ri in infos:
