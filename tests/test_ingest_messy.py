@@ -357,6 +357,19 @@ def test_when_two_headers_name_one_column_the_more_specific_wins(registers, tmp_
     assert q(db, "SELECT problem_no, status FROM stg_problems ORDER BY 1") == [("A-07", "rectified"), ("A-09", "not_started")]
 
 
+def test_single_unit_ledgers_name_their_unit_in_the_sheet_tab_or_file_name(registers, tmp_path):
+    head = ["序号", "问题描述", "整改措施", "整改情况"]
+    write_xlsx(registers / "第一轮" / "各单位.xlsx", {"县财政局": [head, [1, "问题甲", "措施", "已完成"]],
+                                                   "清泉镇": [head, [1, "问题乙", "措施", "整改中"]]})
+    write_xlsx(registers / "第一轮" / "山丹县教育局整改台账.xlsx", {"Sheet1": [head, [1, "问题丙", "措施", "已完成"]]})
+    write_xlsx(registers / "第一轮" / "整改台账.xlsx", {"Sheet1": [head, [1, "问题丁", "措施", "已完成"]]})
+    db, s = run(registers, tmp_path)
+    assert dict(q(db, "SELECT description, unit_name FROM stg_problems")) == {
+        "问题甲": "山丹县财政局", "问题乙": "清泉镇", "问题丙": "山丹县教育局"}
+    (reason,) = q(db, "SELECT reason FROM quarantine WHERE file = '第一轮/整改台账.xlsx'")[0]
+    assert "无法确定单位" in reason and "工作表名或文件名" in reason
+
+
 def test_checklist_focus_comes_from_its_sub_headings(registers, tmp_path):
     chk = [["监督重点清单"], ["编号", "监督重点类别", "具体内容"], ["一、紧盯党的路线方针政策贯彻落实"],
            [1, None, "落实上级决策部署情况"], ["二、紧盯全面从严治党"], [2, None, "两个责任落实"]]

@@ -293,11 +293,15 @@ def _resolution(it: Item, col: str, text, resolver, contract: Contract) -> tuple
         if found is None and it.kind != "round_stats":
             found = resolver.find_in_text(Path(it.f.rel).stem, context)
     else:
-        found = resolver.find_in_text(it.sheet.title, it.f.folder_parts) if it.sheet.title else None
+        # a single-unit ledger names its unit in the title, else in the sheet tab or the file name
+        found = None
+        for text in (it.sheet.title, it.sheet.name, Path(it.f.rel).stem):
+            if text and found is None:
+                found = resolver.find_in_text(text, it.f.folder_parts)
     if found:
         return ("value", found)
     if spec.required:
-        where = "标题行或文件夹名" if col == "round_name" else "标题行"
+        where = "标题行或文件夹名" if col == "round_name" else "标题行、工作表名或文件名"
         return ("quarantine", f"missing_{col.split('_')[0]}",
                 f"无法确定{what}：表中没有「{contract.label(it.kind, col)}」列，{where}中也未找到已登记的{what}。"
                 f"请在表中加一列「{contract.label(it.kind, col)}」或在标题中写明{what}")

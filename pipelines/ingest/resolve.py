@@ -159,10 +159,11 @@ class UnitResolver(_Narrowing):
         # every written form that may appear inside a title → its unit (None when two units share it)
         self._needles: dict[str, set[str]] = {}
         for u in units:
-            for cand in {u.name, *u.aliases, norm_unit(u.name, county), *self._village_forms(u)}:
-                c = clean(cand)
-                if len(c) >= 2:
-                    self._needles.setdefault(c, set()).add(u.name)
+            written = {clean(x) for x in (u.name, *u.aliases)}  # as the register writes them
+            derived = {clean(x) for x in (norm_unit(u.name, county), *self._village_forms(u))} - written
+            # a derived short form (县委办公室 → 委办) needs 3 characters before it counts inside free text
+            for c in {x for x in written if len(x) >= 2} | {x for x in derived if len(x) >= 3}:
+                self._needles.setdefault(c, set()).add(u.name)
         self._max_needle = max((len(k) for k in self._needles), default=0)
         self._memo: dict[str, Resolution] = {}
         self._title_memo: dict[tuple, str | None] = {}
