@@ -157,6 +157,16 @@ def test_unit_name_variants_resolve_to_the_register_name(prefix, suffix):
     assert _UNITS.resolve(f"{prefix}财政局{suffix}").value == "山丹县财政局"
 
 
+_DISTRICT = UnitResolver([UnitInfo("甘州区财政局", "department", None, True, []),
+                          UnitInfo("梁家墩镇", "township", None, True, [])], "甘州区")
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from(["", "中共", "甘州区", "区"]), st.sampled_from(["", "党组", "党委"]))
+def test_unit_name_variants_in_a_district(prefix, suffix):
+    assert _DISTRICT.resolve(f"{prefix}财政局{suffix}").value == "甘州区财政局"
+
+
 # ---------------------------------------------------------------- faults
 
 def _snapshot(db: Path) -> list:

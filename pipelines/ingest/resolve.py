@@ -1,7 +1,7 @@
 """Resolving free-text unit and round names against the registers. Pure and deterministic.
 
 Units: exact name → alias → normalised name (strip 中共, the county's name, a leading
-县, trailing 党组/党委/委员会, brackets; …办公室 is …办); otherwise unresolved with the closest
+县 (区 in a district), trailing 党组/党委/委员会, brackets; …办公室 is …办); otherwise unresolved with the closest
 register names as suggestions. Rounds: exact name → a register name inside the text
 → the round's signature (第N轮, year, 届, 县委/市委, 专项/回头看) when it is unique.
 """
@@ -61,8 +61,8 @@ def norm_unit(name: object, county: str | None) -> str:
     while prev != s:
         prev = s
         s = _TRAILING.sub("", s)
-    if s.startswith("县") and len(s) > 2:
-        s = s[1:]
+    if len(s) > 2 and (s[0] == "县" or (county and s[0] == county[-1] and s[0] in "区市旗")):
+        s = s[1:]  # 县财政局; in a district, 区财政局
     if s.endswith("办公室") and len(s) > 3:
         s = s[:-2]  # 县委办 is how everybody writes 县委办公室
     return s
