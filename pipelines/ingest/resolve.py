@@ -154,6 +154,7 @@ class UnitResolver(_Narrowing):
                 key = norm_unit(n, county)
                 if key:
                     self.normal.setdefault(key, set()).add(u.name)
+        self._ctx_forms = {u.name: (clean(u.name), clean(u.parent) if u.parent else "") for u in units}
         self._choices = sorted(self.units)
         self._pool = {norm_unit(u, county): u for u in self._choices}
         # every written form that may appear inside a title → its unit (None when two units share it)
@@ -181,11 +182,8 @@ class UnitResolver(_Narrowing):
 
     def _context_hit(self, candidate: str, token: str) -> bool:
         """A folder or title names the candidate, or (villages) the township it belongs to."""
-        if token in clean(candidate):
-            return True
-        u = self.units.get(candidate)
-        parent = clean(u.parent) if u and u.parent else ""
-        return len(parent) >= 2 and parent in token
+        name, parent = self._ctx_forms[candidate]
+        return token in name or (len(parent) >= 2 and parent in token)
 
     def resolve(self, text: object) -> Resolution:
         key = str(text or "")
