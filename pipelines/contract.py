@@ -101,6 +101,8 @@ class Kind:
     rank: dict[str, int] = field(default_factory=dict)
     # (synonym, column) for synonyms of ≥3 characters, longest first (for "header contains synonym")
     fuzzy: list[tuple[str, str]] = field(default_factory=list)
+    # header text → the columns whose fuzzy synonym it contains (per process; see structure._fuzzy_columns)
+    fuzzy_memo: dict = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass

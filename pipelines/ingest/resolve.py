@@ -85,16 +85,17 @@ class Resolution:
     reason: str | None = None
     candidates: list[str] = field(default_factory=list)  # when ambiguous: every matching register name
 
-    def narrowed(self, context: list[str]) -> "Resolution":
+    def narrowed(self, context: list[str], hits_for=None) -> "Resolution":
         """An ambiguous match made unique by context (folder names, title): the one candidate whose
-        register name contains a context token, e.g. the county folder "临泽县"."""
+        register name contains a context token, e.g. the county folder "临泽县". hits_for(token), when
+        given, says which candidates a (cleaned) token points at."""
         if self.value or len(self.candidates) < 2:
             return self
         for token in context:
             t = clean(token)
             if len(t) < 2:
                 continue
-            hits = [c for c in self.candidates if t in clean(c)]
+            hits = hits_for(t) if hits_for else [c for c in self.candidates if t in clean(c)]
             if len(hits) == 1:
                 return Resolution(hits[0], "context")
         return self
@@ -105,21 +106,17 @@ class _Narrowing:
 
     def _narrow(self, r: Resolution, context: list[str]) -> Resolution:
         """Resolution.narrowed, with each (candidates, token) test worked out once: a province's ledgers
-        ask the same ambiguous name once per sheet, with the same county folders as context."""
-        if r.value or len(r.candidates) < 2:
-            return r
+        ask the same ambiguous name once per sheet, with the same county folders as context. r comes
+        from the resolve memo, which lives as long as the resolver, so its id is a stable key."""
         hits_memo = self.__dict__.setdefault("_hits_memo", {})
-        for token in context:
-            t = clean(token)
-            if len(t) < 2:
-                continue
-            hk = (id(r), t)
-            hits = hits_memo.get(hk)
+
+        def hits_for(t: str) -> list[str]:
+            hits = hits_memo.get((id(r), t))
             if hits is None:
-                hits = hits_memo[hk] = [c for c in r.candidates if self._context_hit(c, t)]
-            if len(hits) == 1:
-                return Resolution(hits[0], "context")
-        return r
+                hits = hits_memo[(id(r), t)] = [c for c in r.candidates if self._context_hit(c, t)]
+            return hits
+
+        return r.narrowed(context, hits_for)
 
     def _context_hit(self, candidate: str, token: str) -> bool:
         return token in clean(candidate)

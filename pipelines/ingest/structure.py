@@ -67,18 +67,13 @@ def match_columns(kind: Kind, headers: list[str]) -> tuple[dict[int, str], list[
     return mapping, unmatched
 
 
-_FUZZY_MEMO: dict[tuple[int, str], list[str]] = {}
-
-
 def _fuzzy_columns(kind: Kind, h: str) -> list[str]:
     """The kind's columns whose ≥3-character synonym occurs in header text h, in synonym order (memoised)."""
-    key = (id(kind.fuzzy), h)
-    hit = _FUZZY_MEMO.get(key)
+    hit = kind.fuzzy_memo.get(h)
     if hit is None:
         hit = [col for syn, col in kind.fuzzy if syn in h]
-        if len(_FUZZY_MEMO) > 200_000:
-            _FUZZY_MEMO.clear()
-        _FUZZY_MEMO[key] = hit
+        if len(kind.fuzzy_memo) < 200_000:
+            kind.fuzzy_memo[h] = hit
     return hit
 
 
