@@ -131,8 +131,9 @@ class Vocabulary:
     def _lookup(self, raw: object) -> str | None:
         code = self._match(raw)
         if code is None and raw.__class__ is str:
-            bare = _BRACKETED.sub("", nfkc(raw))
-            if bare != nfkc(raw):
+            text = nfkc(raw)
+            bare = _BRACKETED.sub("", text)
+            if bare != text:
                 code = self._match(bare)  # "好（优秀）" is 好
         return code if code is not None else (self.fallback if norm_value(raw) else None)
 

@@ -234,13 +234,11 @@ def _build_rounds(items: list[Item]) -> list[RoundInfo]:
     return list(rounds.values())
 
 
-def _from_subheading(it: Item, contract: Contract) -> None:
-    """Columns declared from_subheading take the sub-heading row above when empty: a vocabulary keeps
-    the heading as its raw text; a text column gets the heading without its numbering ("一、")."""
+def _from_subheading(it: Item, specs: list, contract: Contract) -> None:
+    """Columns declared from_subheading (specs) take the sub-heading row above when empty: a vocabulary
+    keeps the heading as its raw text; a text column gets the heading without its numbering ("一、")."""
     v = it.values
-    for col, spec in contract.kinds[it.kind].columns.items():
-        if not spec.from_subheading:
-            continue
+    for col, spec in specs:
         if spec.type == "vocab":
             if not v.get(col + "_raw"):
                 v[col + "_raw"] = it.pr.subheading
@@ -295,9 +293,9 @@ def _resolution(it: Item, col: str, text, resolver, contract: Contract) -> tuple
     else:
         # a single-unit ledger names its unit in the title, else in the sheet tab or the file name
         found = None
-        for text in (it.sheet.title, it.sheet.name, Path(it.f.rel).stem):
-            if text and found is None:
-                found = resolver.find_in_text(text, it.f.folder_parts)
+        for place in (it.sheet.title, it.sheet.name, Path(it.f.rel).stem):
+            if place and found is None:
+                found = resolver.find_in_text(place, it.f.folder_parts)
     if found:
         return ("value", found)
     if spec.required:
@@ -385,6 +383,7 @@ def resolve_all(files: list[FileRec], contract: Contract) -> dict:
     for kind, its in items.items():
         if kind in ("units", "rounds"):
             continue
+        from_sub = [(c, spec) for c, spec in contract.kinds[kind].columns.items() if spec.from_subheading]
         for it in its:
             if it.outcome != "loaded":
                 continue
@@ -393,8 +392,8 @@ def resolve_all(files: list[FileRec], contract: Contract) -> dict:
                 _resolve_context(it, "unit_name", urs, contract, memo)
             if it.outcome != "loaded":
                 continue
-            if it.pr.subheading:
-                _from_subheading(it, contract)
+            if from_sub and it.pr.subheading:
+                _from_subheading(it, from_sub, contract)
 
     conflicts: list[dict] = []
     for kind, its in items.items():

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from pipelines.contract import Contract, Kind, nfkc, norm_header, norm_header_cached
+from pipelines.contract import MEMO_LIMIT, Contract, Kind, nfkc, norm_header, norm_header_cached
 from pipelines.ingest.read import Sheet
 from pipelines.ingest.values import cell_text, find_period
 
@@ -72,7 +72,7 @@ def _fuzzy_columns(kind: Kind, h: str) -> list[str]:
     hit = kind.fuzzy_memo.get(h)
     if hit is None:
         hit = [col for syn, col in kind.fuzzy if syn in h]
-        if len(kind.fuzzy_memo) < 200_000:
+        if len(kind.fuzzy_memo) < MEMO_LIMIT:
             kind.fuzzy_memo[h] = hit
     return hit
 
@@ -205,7 +205,7 @@ def _matchable(contract: Contract, h: str) -> frozenset[str]:
     if ks is None:
         ks = frozenset(contract.kinds_by_header.get(h, ())) | (
             frozenset(_fuzzy_kinds(contract, h)) if len(h) >= MIN_SUBSTRING_SYNONYM else frozenset())
-        if len(memo) < 200_000:
+        if len(memo) < MEMO_LIMIT:
             memo[h] = ks
     return ks
 
@@ -262,7 +262,7 @@ def _plausible_kinds(contract: Contract, names) -> set[str]:
             if ks is None:
                 ks = _fuzzy_kinds(contract, h) if len(h) >= 3 else ()
             ks = frozenset(ks)
-            if len(memo) < 200_000:
+            if len(memo) < MEMO_LIMIT:
                 memo[h] = ks
         plausible |= ks
     return plausible
