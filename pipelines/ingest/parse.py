@@ -163,6 +163,18 @@ def _plan_column(kind: Kind, col: str, contract: Contract) -> tuple[tuple[str, .
 _MEMO_LIMIT = 100_000
 
 
+def _converted(conv, memo: dict, v: object, text: str) -> tuple:
+    """conv(v, text), memoised for text cells (a ledger repeats the same dates, words and counts)."""
+    if v.__class__ is not str:
+        return conv(v, text)
+    res = memo.get(v)
+    if res is None:
+        res = conv(v, text)
+        if len(memo) < _MEMO_LIMIT:
+            memo[v] = res
+    return res
+
+
 def _cells_json(cells: list) -> str:
     try:
         return orjson.dumps(cells).decode()
@@ -255,15 +267,7 @@ def parse_sheet(sheet: Sheet, contract: Contract) -> ParsedSheet:
                 if required and not text:
                     missing = [*missing, canon]
                 continue
-            if v.__class__ is str:
-                res = memo.get(v)
-                if res is None:
-                    res = conv(v, text)
-                    if len(memo) < _MEMO_LIMIT:
-                        memo[v] = res
-            else:
-                res = conv(v, text)
-            outs, problem = res
+            outs, problem = _converted(conv, memo, v, text)
             if len(keys) == 1:
                 vals[canon] = outs[0]
             else:
@@ -279,13 +283,7 @@ def parse_sheet(sheet: Sheet, contract: Contract) -> ParsedSheet:
         for c, label in dim_cols:
             if c >= width or not texts[c]:
                 continue
-            v = row[c]
-            res = number_memo.get(v) if v.__class__ is str else None
-            if res is None:
-                res = V.parse_number(v)
-                if v.__class__ is str and len(number_memo) < _MEMO_LIMIT:
-                    number_memo[v] = res
-            num, problem = res
+            (num,), problem = _converted(_conv_number, number_memo, row[c], texts[c])
             if num is not None:
                 if not dims:
                     dims = []
