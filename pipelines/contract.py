@@ -185,11 +185,16 @@ def _load_yaml(path: Path) -> dict:
         return yaml.load(fh, Loader=loader) or {}
 
 
-def load_contract(contract_path: Path | None = None, settings_path: Path | None = None) -> Contract:
+def load_contract(contract_path: Path | None = None, settings_path: Path | None = None, *,
+                  settings_paths: list[Path] | None = None) -> Contract:
+    """The contract file with the settings; several settings files are overlaid in order (later keys win)."""
     contract_path = contract_path or CONFIG_DIR / "contract.yaml"
-    settings_path = settings_path or CONFIG_DIR / "settings.yaml"
+    if settings_paths is None:
+        settings_paths = [settings_path or CONFIG_DIR / "settings.yaml"]
     raw = _load_yaml(contract_path)
-    settings = _load_yaml(settings_path)
+    settings: dict = {}
+    for sp in settings_paths:
+        settings.update({k: v for k, v in _load_yaml(sp).items() if v is not None or k not in settings})
     kinds: dict[str, Kind] = {}
     for kname, kd in raw["kinds"].items():
         cols = {}
@@ -233,7 +238,7 @@ def load_contract(contract_path: Path | None = None, settings_path: Path | None 
         entries = [(str(code), tuple(norm_value(s) for s in syns)) for code, syns in vd.items()]
         vocabs[vname] = Vocabulary(vname, entries, fb)
     rc = raw.get("row_classes", {})
-    fp = hashlib.sha256(contract_path.read_bytes() + settings_path.read_bytes()).hexdigest()[:16]
+    fp = hashlib.sha256(contract_path.read_bytes() + b"".join(sp.read_bytes() for sp in settings_paths)).hexdigest()[:16]
     return Contract(
         kinds=kinds,
         vocabularies=vocabs,
