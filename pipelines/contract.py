@@ -110,7 +110,12 @@ class Vocabulary:
     name: str
     entries: list[tuple[str, tuple[str, ...]]]  # (code, synonyms) in priority order
     fallback: str | None
+    labels: dict[str, str] = field(default_factory=dict)  # code → the Chinese name users see
     memo: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def label(self, code: object) -> str:
+        """The code's Chinese name (labels: in the contract); an unknown code is shown as it is."""
+        return self.labels.get(str(code), str(code))
 
     @property
     def codes(self) -> list[str]:
@@ -170,6 +175,11 @@ class Contract:
 
     def kind(self, name: str) -> Kind:
         return self.kinds[name]
+
+    def code_label(self, vocab: str, code: object) -> str:
+        """The Chinese name of a vocabulary code (e.g. problem_status/rectified → 已整改): the one place labels live."""
+        v = self.vocabularies.get(vocab)
+        return v.label(code) if v is not None else str(code)
 
     def label(self, kind: str, col: str) -> str:
         """The column's name as analysts write it (its first header synonym), for messages."""
@@ -235,8 +245,9 @@ def load_contract(contract_path: Path | None = None, settings_path: Path | None 
     for vname, vd in raw["vocabularies"].items():
         vd = dict(vd)
         fb = vd.pop("fallback", None)
+        labels = {str(k): str(v) for k, v in (vd.pop("labels", None) or {}).items()}
         entries = [(str(code), tuple(norm_value(s) for s in syns)) for code, syns in vd.items()]
-        vocabs[vname] = Vocabulary(vname, entries, fb)
+        vocabs[vname] = Vocabulary(vname, entries, fb, labels)
     rc = raw.get("row_classes", {})
     fp = hashlib.sha256(contract_path.read_bytes() + b"".join(sp.read_bytes() for sp in settings_paths)).hexdigest()[:16]
     return Contract(
