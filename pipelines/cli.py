@@ -21,6 +21,8 @@ RawOpt = Annotated[Path, typer.Option("--raw", help="原始台账文件夹")]
 DbOpt = Annotated[Path, typer.Option("--db", help="DuckDB 数据仓库文件")]
 OutOpt = Annotated[Path, typer.Option("--out", help="报告输出文件夹")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="以 JSON 输出结果（供定时任务和脚本使用）")]
+CfgOpt = Annotated[Optional[Path], typer.Option("--config", help="配置文件夹（默认：当前文件夹下的 config/，"
+                                                 "含 settings.yaml、contract.yaml、本县口径.xlsx）")]
 
 
 def _echo_json(obj) -> None:
@@ -30,6 +32,17 @@ def _echo_json(obj) -> None:
 def _fail(msg: str, code: int = 2) -> None:
     typer.echo(f"错误：{msg}", err=True)
     raise typer.Exit(code)
+
+
+def _contract(cfg: Optional[Path]):
+    """The contract of the working folder (config/ or --config DIR) with the analyst's answers applied."""
+    from pipelines import workspace
+    from pipelines.contract import ContractError
+
+    try:
+        return workspace.load(cfg)
+    except ContractError as exc:
+        _fail(str(exc))
 
 
 def _as_of(period: Optional[str], as_of: Optional[str]) -> Optional[dt.date]:
@@ -48,6 +61,7 @@ def _as_of(period: Optional[str], as_of: Optional[str]) -> Optional[dt.date]:
 
 
 def _print_ingest(summary: dict, db: Path) -> None:
+    _print_answers(summary)
     typer.echo(f"已读取 {summary['files_seen']} 个文件：入库 {summary['files_ingested']}，"
                f"重复 {summary['files_duplicate']}，失败 {len(summary['files_failed'])}")
     typer.echo(f"数据行：读取 {summary['rows_read']} = 入库 {summary['rows_loaded']} + 隔离 "
@@ -64,11 +78,31 @@ def _print_ingest(summary: dict, db: Path) -> None:
                    f"（reports/quality/），或查询 {db} 中的 quarantine 表")
 
 
+def _print_questions(result: dict) -> None:
+    n = result.get("n_questions") or {}
+    if any(n.values()):
+        parts = "，".join(f"{k} {v}" for k, v in n.items() if v)
+        typer.echo(f"待确认事项：{result['questions']}（{parts}）。在 Excel 中从「确认」列的下拉列表选择答案，保存后运行 "
+                   f"`xuncha confirm {result['questions']}`")
+
+
+def _print_answers(summary: dict) -> None:
+    a = summary.get("answers") or {}
+    if a.get("n_answers"):
+        typer.echo(f"本县口径：{a['n_answers']} 条答案，本次用上 {a['n_applied']} 条（{a['file']}，指纹 {a['sha256']}）")
+        for u in a.get("unused", []):
+            typer.echo(f"[未用上的答案]「{u['sheet']}」{u['seen']} → {u['answer']}：本次入库中没有出现，"
+                       f"如已不需要可在 config/本县口径.xlsx 中删除这一行")
+
+
 @app.command()
 def ingest(raw: RawOpt = RAW, db: DbOpt = DB, json_: JsonOpt = False,
-           workers: Annotated[Optional[int], typer.Option(help="并行解析进程数（默认按文件数自动）")] = None) -> None:
+           workers: Annotated[Optional[int], typer.Option(help="并行解析进程数（默认按文件数自动）")] = None,
+           config: CfgOpt = None) -> None:
     """把原始台账读入 DuckDB 数据仓库。示例：xuncha ingest --raw data_raw --json"""
     from pipelines.ingest.build import ingest as run
+
+    contract = _contract(config)
 
     progress = None
     bar = None
@@ -84,7 +118,7 @@ def ingest(raw: RawOpt = RAW, db: DbOpt = DB, json_: JsonOpt = False,
     from pipelines.warehouse.db import WarehouseUnwritable
 
     try:
-        summary = run(raw, db, workers=workers, progress=progress)
+        summary = run(raw, db, contract=contract, workers=workers, progress=progress)
     except FileNotFoundError as exc:
         _fail(str(exc))
     except WarehouseUnwritable as exc:
@@ -102,13 +136,15 @@ def ingest(raw: RawOpt = RAW, db: DbOpt = DB, json_: JsonOpt = False,
 
 
 @app.command()
-def validate(db: DbOpt = DB, out: OutOpt = OUT, json_: JsonOpt = False) -> None:
-    """运行全部校验规则，写出数据质量页与问题清单。示例：xuncha validate --json"""
+def validate(db: DbOpt = DB, out: OutOpt = OUT, json_: JsonOpt = False, config: CfgOpt = None) -> None:
+    """运行全部校验规则，写出数据质量页、问题清单与待确认事项（reports/quality/待确认事项.xlsx）。
+    示例：xuncha validate --json"""
     from pipelines.validate.run import validate as run
     from pipelines.warehouse.db import WarehouseMissing
 
+    contract = _contract(config)
     try:
-        result = run(db, out)
+        result = run(db, out, contract=contract)
     except WarehouseMissing as exc:
         _fail(str(exc))
     except OSError as exc:  # the quality page or the warehouse could not be written
@@ -121,16 +157,19 @@ def validate(db: DbOpt = DB, out: OutOpt = OUT, json_: JsonOpt = False) -> None:
             if n:
                 typer.echo(f"  {rule:<28} {n}")
         typer.echo(f"问题清单：{result['page']}  （Excel：{result['xlsx']}）")
+        _print_questions(result)
     raise typer.Exit(1 if result["status"] == "fail" else 0)
 
 
 @app.command()
 def metrics(db: DbOpt = DB, as_of: Annotated[Optional[str], typer.Option("--as-of", help="统计截至日期 YYYY-MM-DD")] = None,
             period: Annotated[Optional[str], typer.Option(help="期间 YYYY-MM（取该月最后一天）")] = None,
-            json_: JsonOpt = False) -> None:
+            json_: JsonOpt = False, config: CfgOpt = None) -> None:
     """计算 DATA_CONTRACT 第 6 节的核心指标。示例：xuncha metrics --as-of 2020-06-30 --json"""
     from pipelines.metrics import metrics as run
     from pipelines.warehouse.db import WarehouseMissing
+
+    _contract(config)  # a broken configuration is reported here too, not first in the monthly job
 
     try:
         m = run(db, _as_of(period, as_of))
@@ -147,11 +186,13 @@ def metrics(db: DbOpt = DB, as_of: Annotated[Optional[str], typer.Option("--as-o
 def report(db: DbOpt = DB, out: OutOpt = OUT,
            period: Annotated[Optional[str], typer.Option(help="期间 YYYY-MM")] = None,
            as_of: Annotated[Optional[str], typer.Option("--as-of", help="统计截至日期 YYYY-MM-DD")] = None,
-           show_names: Annotated[bool, typer.Option("--show-names", help="在线索报告中显示人名（默认隐去）")] = False
-           ) -> None:
+           show_names: Annotated[bool, typer.Option("--show-names", help="在线索报告中显示人名（默认隐去）")] = False,
+           config: CfgOpt = None) -> None:
     """渲染一期报告（月度简报、覆盖、整改、线索、政治生态、数据质量）。示例：xuncha report --period 2020-06"""
     from pipelines.report.render import ReportError, render_set
     from pipelines.warehouse.db import WarehouseMissing
+
+    _contract(config)
 
     try:
         res = render_set(db, out, as_of=_as_of(period, as_of), redact=not show_names)
@@ -164,11 +205,12 @@ def report(db: DbOpt = DB, out: OutOpt = OUT,
 
 @app.command()
 def monthly(raw: RawOpt = RAW, db: DbOpt = DB, out: OutOpt = OUT,
-            period: Annotated[Optional[str], typer.Option(help="期间 YYYY-MM（默认：上一个自然月）")] = None) -> None:
+            period: Annotated[Optional[str], typer.Option(help="期间 YYYY-MM（默认：上一个自然月）")] = None,
+            config: CfgOpt = None) -> None:
     """定时任务：入库 → 校验 → 报告 → 索引，可重复运行。示例：xuncha monthly --period 2020-06"""
     from pipelines.monthly import run_monthly
 
-    code, line = run_monthly(raw, db, out, period)
+    code, line = run_monthly(raw, db, out, period, contract=_contract(config))
     typer.echo(line)
     raise typer.Exit(code)
 
@@ -180,10 +222,12 @@ def demo(dir: Annotated[Path, typer.Option("--dir", help="演示台账写入的�
          counties: Annotated[int, typer.Option(help="县的个数（规模测试用）")] = 1,
          problems: Annotated[int, typer.Option(help="每县反馈问题数")] = 1000,
          messy: Annotated[bool, typer.Option("--messy/--tidy", help="是否生成真实台账的各种不规范写法")] = True,
-         only_data: Annotated[bool, typer.Option("--only-data", help="只生成台账，不入库、不出报告")] = False) -> None:
+         only_data: Annotated[bool, typer.Option("--only-data", help="只生成台账，不入库、不出报告")] = False,
+         config: CfgOpt = None) -> None:
     """生成山丹县演示台账（与原文数字一致），然后入库 → 校验 → 出月度报告。示例：xuncha demo"""
     from pipelines.demo.generate import generate
 
+    contract = _contract(config)
     exp = generate(dir, seed=seed, counties=counties, problems_per_county=problems, messy=messy)
     typer.echo(f"演示台账已写入 {dir}（{len(exp['files'])} 个文件，真值见 {dir / 'expected.json'}）")
     if only_data:
@@ -192,14 +236,76 @@ def demo(dir: Annotated[Path, typer.Option("--dir", help="演示台账写入的�
     from pipelines.report.render import render_set
     from pipelines.validate.run import validate as run_validate
 
-    summary = run_ingest(dir, db)
+    summary = run_ingest(dir, db, contract=contract)
     _print_ingest(summary, db)
-    result = run_validate(db, out)
+    result = run_validate(db, out, contract=contract)
     typer.echo(f"校验：{result['status']}（错误 {result['n_errors']} 条，均来自演示中故意放入的坏行；警告 "
                f"{result['n_warnings']} 条）")
     as_of = dt.date.fromisoformat(exp["as_of"])
     res = render_set(db, out, as_of=as_of)
     typer.echo(f"报告：{res['index']}（{len(res['files'])} 个页面，截至 {as_of}）")
+
+
+@app.command()
+def confirm(file: Annotated[Optional[Path], typer.Argument(help="填好「确认」列的待确认事项.xlsx")] = None,
+            db: DbOpt = DB, config: CfgOpt = None,
+            list_: Annotated[bool, typer.Option("--list", help="列出本县口径中的全部答案，以及上次入库是否用上")] = False
+            ) -> None:
+    """把待确认事项中的答案并入 config/本县口径.xlsx，下次入库生效。
+    示例：xuncha confirm reports/quality/待确认事项.xlsx"""
+    from pipelines import answers as A
+    from pipelines import workspace
+
+    cfg = workspace.config_dir(config)
+    if list_:
+        _list_answers(cfg, db)
+        return
+    if file is None:
+        _fail("请给出待确认事项文件，例如：xuncha confirm reports/quality/待确认事项.xlsx（或用 --list 查看已有答案）")
+    from pipelines.contract import ContractError
+
+    try:
+        res = A.confirm(file, cfg, db)
+    except (A.AnswerError, ContractError) as exc:
+        _fail(str(exc))
+    if res["errors"]:
+        for e in res["errors"]:
+            typer.echo(f"错误：{e}", err=True)
+        typer.echo(f"有 {len(res['errors'])} 个答案不能使用，未做任何修改：请在 Excel 中改正后重新运行 xuncha confirm", err=True)
+        raise typer.Exit(2)
+    for r in res["added"]:
+        typer.echo(f"新增「{r.sheet}」{r.get(A.SEEN)} → {r.get(A.ANSWER)}" + (f"（{r.get(A.TYPE)}）" if r.get(A.TYPE) else ""))
+    for r in res["changed"]:
+        typer.echo(f"修改「{r.sheet}」{r.get(A.SEEN)} → {r.get(A.ANSWER)}")
+    typer.echo(f"已写入 {res['file']}：新增 {len(res['added'])} 条，修改 {len(res['changed'])} 条，"
+               f"未变 {res['unchanged']} 条；还有 {res['pending']} 条未回答（留待以后）。下次 xuncha ingest 时生效")
+
+
+def _list_answers(cfg: Path, db: Path) -> None:
+    from pipelines import answers as A
+    from pipelines import workspace
+    from pipelines.contract import ContractError
+
+    try:
+        rows = A.read_answers(workspace.answers_file(cfg))
+    except ContractError as exc:
+        _fail(str(exc))
+    if not rows:
+        typer.echo(f"{workspace.answers_file(cfg)} 中还没有答案")
+        return
+    uses = {}
+    if Path(db).exists():
+        from pipelines.warehouse import db as W
+
+        with W.connect_ro(Path(db)) as con:
+            got = con.execute("SELECT summary FROM ingest_runs ORDER BY finished_at DESC LIMIT 1").fetchone()
+        for u in (json.loads(got[0]).get("answers") or {}).get("uses", []) if got else []:
+            uses[(u["sheet"], u["seen"])] = u["used"]
+    typer.echo(f"{workspace.answers_file(cfg)}：{len(rows)} 条答案")
+    for r in rows:
+        n = uses.get((r.sheet, r.get(A.SEEN)))
+        state = "上次入库未运行" if n is None else f"上次入库用上 {n} 处" if n else "上次入库没有用上（台账中已不出现）"
+        typer.echo(f"「{r.sheet}」{r.get(A.SEEN)} → {r.get(A.ANSWER)}：{state}")
 
 
 def main() -> None:  # pragma: no cover

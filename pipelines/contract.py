@@ -103,6 +103,8 @@ class Kind:
     fuzzy: list[tuple[str, str]] = field(default_factory=list)
     # header text → the columns whose fuzzy synonym it contains (per process; see structure._fuzzy_columns)
     fuzzy_memo: dict = field(default_factory=dict, repr=False, compare=False)
+    # normalised headers the analyst said to ignore (「忽略此列」): never unmatched, never a dimension
+    ignore: frozenset = frozenset()
 
 
 @dataclass
@@ -112,6 +114,9 @@ class Vocabulary:
     fallback: str | None
     labels: dict[str, str] = field(default_factory=dict)  # code → the Chinese name users see
     memo: dict = field(default_factory=dict, repr=False, compare=False)
+    # words the analyst confirmed (本县口径.xlsx): normalised word → code, matched exactly and before the list,
+    # never as a substring (an answered "办毕" must not turn "未办毕" into rectified)
+    answered: dict[str, str] = field(default_factory=dict)
 
     def label(self, code: object) -> str:
         """The code's Chinese name (labels: in the contract); an unknown code is shown as it is."""
@@ -134,6 +139,10 @@ class Vocabulary:
             return code
 
     def _lookup(self, raw: object) -> str | None:
+        if self.answered:
+            hit = self.answered.get(norm_value(raw))
+            if hit is not None:
+                return hit
         code = self._match(raw)
         if code is None and raw.__class__ is str:
             text = nfkc(raw)
@@ -172,6 +181,27 @@ class Contract:
     # per-process memo of pure functions of the contract (header candidates, vocabulary lookups): ledgers
     # repeat the same headers and words thousands of times
     memo: dict = field(default_factory=dict, repr=False, compare=False)
+    # the analyst's answers (本县口径.xlsx) that are not contract data: sheet kinds and names
+    # sheet_answers: (file, sheet) → kind | "not_ledger"; header_answers: header signature → kind | "not_ledger"
+    sheet_answers: dict = field(default_factory=dict)
+    header_answers: dict = field(default_factory=dict)
+    # names: {"unit": {as written: register name}, "round": {…}}; new_names: {"unit": {as written: type code}, …}
+    name_answers: dict = field(default_factory=dict)
+    new_names: dict = field(default_factory=dict)
+    answers_info: dict = field(default_factory=dict)  # {file, sha256, n_answers} when an answers workbook applies
+
+    def sheet_kind_answer(self, file_rel: str | None, sheet_name: str, header_signature: str | None = None
+                          ) -> str | None:
+        """The analyst's answer to 「表类型」 for a sheet: a kind name, "not_ledger", or None (no answer).
+        An answer names a file and sheet; it also holds for any other sheet whose header row is identical
+        (header_signature: the normalised header texts joined by " | ", see header_signature())."""
+        if file_rel is not None:
+            hit = self.sheet_answers.get((file_rel, sheet_name))
+            if hit is not None:
+                return hit
+        if header_signature:
+            return self.header_answers.get(header_signature)
+        return None
 
     def kind(self, name: str) -> Kind:
         return self.kinds[name]
@@ -189,10 +219,127 @@ class Contract:
         return c.synonyms[0] if c and c.synonyms else col
 
 
-def _load_yaml(path: Path) -> dict:
+class ContractError(ValueError):
+    """A contract or settings file that cannot be used: the message names the file, the line and how to fix it."""
+
+
+_FULLWIDTH_SEP = re.compile(r"[，、；]")
+
+
+def header_signature(texts) -> str:
+    """A header row as one text (its normalised non-empty cells joined by " | "): how a 「表类型」 answer
+    recognises other sheets with the identical header row."""
+    return " | ".join(h for h in (norm_header(t) for t in texts) if h)
+
+
+def _yaml_hint(problem: str, line_text: str) -> str:
+    if "\t" in line_text or "'\\t'" in problem or "tab" in problem.lower():
+        return "行首用了 Tab 键缩进：YAML 只能用空格缩进，请把 Tab 换成空格"
+    if "：" in line_text and ":" not in line_text:
+        return "这一行的冒号是全角的“：”：YAML 的键和值之间要用半角冒号加一个空格（如 `label: 问题整改`）"
+    if "mapping values are not allowed" in problem:
+        return "冒号的位置不对：多半是缩进与上一行不一致，或值里有“: ”（含冒号的值请用引号括起来）"
+    if "expected <block end>" in problem or "did not find expected key" in problem:
+        return "缩进与上下文不一致：同一层的条目要用相同个数的空格缩进"
+    if "flow sequence" in problem or "expected ',' or ']'" in problem:
+        return "方括号列表没有正确结束：列表写作 `[词一, 词二]`，用半角逗号分隔，以 `]` 结束"
+    if "duplicate" in problem.lower():
+        return "同一层有两个相同的键：请合并为一个"
+    return "请对照文件中相邻的条目检查缩进、冒号和引号"
+
+
+def _read_yaml(path: Path) -> dict:
+    """A YAML file as a dict; a syntax error becomes a ContractError naming the file, the line and a hint."""
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    with open(path, encoding="utf-8") as fh:
-        return yaml.load(fh, Loader=loader) or {}
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ContractError(f"{path}：不是 UTF-8 编码的文本。请用记事本“另存为”并选择 UTF-8 编码") from None
+    try:
+        data = yaml.load(text, Loader=loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        lines = text.splitlines()
+        line_text = lines[line - 1] if line and line - 1 < len(lines) else ""
+        problem = str(getattr(exc, "problem", "") or exc)
+        # the parser often stops on the line after the slip (a full-width colon makes the line a plain text)
+        before = lines[line - 2] if line and line >= 2 and line - 2 < len(lines) else ""
+        if "：" in before and ":" not in before and "：" not in line_text:
+            line, line_text = line - 1, before
+        where = f"第 {line} 行" if line else ""
+        shown = f"：`{line_text.strip()[:80]}`" if line_text.strip() else ""
+        raise ContractError(f"{path} {where}格式错误{shown}。{_yaml_hint(problem, line_text)}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ContractError(f"{path}：文件内容应是“键: 值”的形式，现在是一个{type(data).__name__}。请对照默认文件检查")
+    return data
+
+
+def _line_of(text: str, needle: str) -> int | None:
+    for i, line in enumerate(text.splitlines(), 1):
+        if needle in line:
+            return i
+    return None
+
+
+def _check_words(path: Path, text: str, where: str, words, what: str) -> None:
+    """A list of header or vocabulary words: a list, each word without a full-width separator."""
+    if words is None:
+        return
+    if isinstance(words, str):
+        line = _line_of(text, words)
+        sep = " 并用了全角分隔符" if _FULLWIDTH_SEP.search(words) else ""
+        raise ContractError(
+            f"{path} 第 {line} 行：{where} 的{what}应是一个列表，现在是一段文字「{words}」{sep}。"
+            f"请写成 `[{', '.join(w for w in _FULLWIDTH_SEP.split(words) if w)}]`（方括号、半角逗号加空格）")
+    if not isinstance(words, list):
+        raise ContractError(f"{path} 第 {_line_of(text, where.split('.')[-1])} 行：{where} 的{what}应是一个列表"
+                            f"（如 `[词一, 词二]`）")
+    for w in words:
+        if isinstance(w, str) and _FULLWIDTH_SEP.search(w):
+            parts = [x for x in _FULLWIDTH_SEP.split(w) if x]
+            raise ContractError(
+                f"{path} 第 {_line_of(text, w)} 行：{where} 的{what}「{w}」里有全角的“，”“、”或“；”，"
+                f"会被当成一个词。列表的词之间要用半角逗号加空格分隔：`{', '.join(parts)}`")
+
+
+def read_contract_dict(path: Path) -> dict:
+    """The contract file as a plain dict, checked for the mistakes people make when editing it by hand."""
+    path = Path(path)
+    raw = _read_yaml(path)
+    text = path.read_text(encoding="utf-8")
+    for key in ("kinds", "vocabularies"):
+        if not isinstance(raw.get(key), dict):
+            raise ContractError(f"{path}：缺少顶层的 `{key}:` 部分（或它的缩进不对）。请对照默认的 contract.yaml")
+    for kname, kd in raw["kinds"].items():
+        if not isinstance(kd, dict) or not isinstance(kd.get("columns"), dict):
+            raise ContractError(f"{path} 第 {_line_of(text, f'{kname}:')} 行：台账类型 `{kname}` 缺少 `columns:`"
+                                f"（或缩进不对）")
+        for cname, cd in kd["columns"].items():
+            if not isinstance(cd, dict):
+                raise ContractError(f"{path} 第 {_line_of(text, f'{cname}:')} 行：列 `{kname}.{cname}` 应写成 "
+                                    f"`{{synonyms: [...], type: ...}}` 的形式")
+            _check_words(path, text, f"{kname}.{cname}", cd.get("synonyms"), "表头写法（synonyms）")
+            if cd.get("vocab") and cd["vocab"] not in raw["vocabularies"]:
+                raise ContractError(f"{path} 第 {_line_of(text, f'{cname}:')} 行：列 `{kname}.{cname}` 用的词表 "
+                                    f"`{cd['vocab']}` 在 vocabularies 中不存在")
+    for vname, vd in raw["vocabularies"].items():
+        if not isinstance(vd, dict):
+            raise ContractError(f"{path} 第 {_line_of(text, f'{vname}:')} 行：词表 `{vname}` 应是“代码: [词, …]”的形式")
+        for code, words in vd.items():
+            if code in ("fallback", "labels"):
+                continue
+            _check_words(path, text, f"{vname}.{code}", words, "词语")
+    return raw
+
+
+def read_settings(paths: list[Path]) -> dict:
+    settings: dict = {}
+    for sp in paths:
+        settings.update({k: v for k, v in _read_yaml(sp).items() if v is not None or k not in settings})
+    return settings
 
 
 def load_contract(contract_path: Path | None = None, settings_path: Path | None = None, *,
@@ -201,10 +348,15 @@ def load_contract(contract_path: Path | None = None, settings_path: Path | None 
     contract_path = contract_path or CONFIG_DIR / "contract.yaml"
     if settings_paths is None:
         settings_paths = [settings_path or CONFIG_DIR / "settings.yaml"]
-    raw = _load_yaml(contract_path)
-    settings: dict = {}
-    for sp in settings_paths:
-        settings.update({k: v for k, v in _load_yaml(sp).items() if v is not None or k not in settings})
+    raw = read_contract_dict(contract_path)
+    settings = read_settings(settings_paths)
+    fp_bytes = contract_path.read_bytes() + b"".join(sp.read_bytes() for sp in settings_paths)
+    return build_contract(raw, settings, fp_bytes)
+
+
+def build_contract(raw: dict, settings: dict, fingerprint_bytes: bytes) -> Contract:
+    """A Contract from the contract dict (read_contract_dict, possibly with the analyst's answers applied).
+    fingerprint_bytes: everything the contract was made from (the parse cache and warehouse depend on it)."""
     kinds: dict[str, Kind] = {}
     for kname, kd in raw["kinds"].items():
         cols = {}
@@ -233,6 +385,7 @@ def load_contract(contract_path: Path | None = None, settings_path: Path | None 
             key=tuple(kd.get("key", [])),
             personal=tuple(kd.get("personal", [])),
             dimensions=bool(kd.get("dimensions", False)),
+            ignore=frozenset(h for h in (norm_header(x) for x in kd.get("ignore", []) or []) if h),
         )
         for c in cols.values():
             for i, s in enumerate(c.synonyms):
@@ -246,10 +399,12 @@ def load_contract(contract_path: Path | None = None, settings_path: Path | None 
         vd = dict(vd)
         fb = vd.pop("fallback", None)
         labels = {str(k): str(v) for k, v in (vd.pop("labels", None) or {}).items()}
+        answered = {norm_value(w): str(c) for w, c in (vd.pop("answered", None) or {}).items() if norm_value(w)}
         entries = [(str(code), tuple(norm_value(s) for s in syns)) for code, syns in vd.items()]
-        vocabs[vname] = Vocabulary(vname, entries, fb, labels)
+        vocabs[vname] = Vocabulary(vname, entries, fb, labels, answered=answered)
     rc = raw.get("row_classes", {})
-    fp = hashlib.sha256(contract_path.read_bytes() + b"".join(sp.read_bytes() for sp in settings_paths)).hexdigest()[:16]
+    fp = hashlib.sha256(fingerprint_bytes).hexdigest()[:16]
+    answers = raw.get("answers") or {}
     return Contract(
         kinds=kinds,
         vocabularies=vocabs,
@@ -263,6 +418,11 @@ def load_contract(contract_path: Path | None = None, settings_path: Path | None 
         fuzzy_all=tuple((syn, tuple(ks)) for syn, ks in _fuzzy_all(kinds).items()),
         known_headers=frozenset(h for k in kinds.values() for c in k.columns.values() for h in c.synonyms)
         | {norm_header(h) for h in ("序号", "备注", "说明", "编号")},
+        sheet_answers=dict(answers.get("sheets", {})),
+        header_answers=dict(answers.get("headers", {})),
+        name_answers={k: dict(v) for k, v in answers.get("names", {}).items()},
+        new_names={k: dict(v) for k, v in answers.get("new_names", {}).items()},
+        answers_info=dict(answers.get("info", {})),
     )
 
 

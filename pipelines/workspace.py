@@ -12,9 +12,10 @@ Files inside the installed package are only the defaults.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from pipelines.contract import CONFIG_DIR, Contract, load_contract
+from pipelines.contract import CONFIG_DIR, Contract, build_contract, read_contract_dict, read_settings
 
 ANSWERS_FILE = "本县口径.xlsx"
 SETTINGS_FILE = "settings.yaml"
@@ -42,6 +43,20 @@ def answers_file(cfg: Path) -> Path:
 
 
 def load(cfg: Path | None = None) -> Contract:
-    """The contract every stage uses: the (workspace or packaged) contract with the workspace settings."""
+    """The contract every stage uses: the (workspace or packaged) contract with the workspace settings and
+    the analyst's answers (config/本县口径.xlsx) applied. Raises ContractError (file, line or sheet and row,
+    and a Chinese hint) when one of them cannot be used."""
+    from pipelines import answers as A
+
     cfg = config_dir(cfg)
-    return load_contract(contract_file(cfg), settings_paths=settings_files(cfg))
+    cpath, spaths = contract_file(cfg), settings_files(cfg)
+    raw = read_contract_dict(cpath)
+    settings = read_settings(spaths)
+    fp = cpath.read_bytes() + b"".join(sp.read_bytes() for sp in spaths)
+    base = build_contract(raw, settings, fp)
+    rows = A.read_answers(answers_file(cfg))
+    if not rows:
+        return base
+    applied = A.apply(raw, rows, base, answers_file(cfg))
+    info = applied["answers"]["info"]
+    return build_contract(applied, settings, fp + b"\0answers:" + json.dumps(info["sha256"]).encode())

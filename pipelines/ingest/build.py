@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipelines import __version__
+from pipelines.answers import usage as answer_usage
 from pipelines.contract import Contract, default_contract
 from pipelines.ingest import schema as S
 from pipelines.ingest.parse import ParsedFile, ParsedRow, ParsedSheet, parse_file
@@ -354,6 +355,29 @@ def _dedupe(items: list[Item], key: tuple[str, ...], conflicts: list[dict], fiel
                           "fields": diff})
 
 
+def _answered_names(units: list[UnitInfo], rounds: list[RoundInfo], contract: Contract
+                    ) -> tuple[list[UnitInfo], list[RoundInfo]]:
+    """The analyst's 「名称」 answers (本县口径.xlsx): a name that means a register entry becomes one of its
+    aliases; 「新增到名册」 adds an entry (a unit of the answered type, in scope by the contract's default;
+    a county round of the answered kind). A name pointing at an entry no longer in the register applies to
+    nothing (and is reported as unused)."""
+    names, new = contract.name_answers, contract.new_names
+    if not (names or new):
+        return units, rounds
+    by_name = {u.name: u for u in units}
+    for seen, target in names.get("unit", {}).items():
+        if target in by_name and tidy(seen) not in by_name[target].aliases:
+            by_name[target].aliases.append(tidy(seen))
+    for seen, utype in new.get("unit", {}).items():
+        if tidy(seen) not in by_name:
+            units.append(UnitInfo(tidy(seen), utype, None, utype not in ("village", "community"), []))
+    round_names = {r.name for r in rounds}
+    for seen, rkind in new.get("round", {}).items():
+        if tidy(seen) not in round_names:
+            rounds.append(RoundInfo(tidy(seen), rkind, "city" if "市委" in seen else "county"))
+    return units, rounds
+
+
 def resolve_all(files: list[FileRec], contract: Contract) -> dict:
     """Turn parsed rows into staging records, quarantine and skip decisions."""
     items: dict[str, list[Item]] = defaultdict(list)
@@ -375,9 +399,13 @@ def resolve_all(files: list[FileRec], contract: Contract) -> dict:
 
     units, county = _build_units([i for i in items["units"] if i.outcome == "loaded"],
                                  contract.settings.get("county_name"))
-    urs = UnitResolver(units, county)
     rounds = _build_rounds([i for i in items["rounds"] if i.outcome == "loaded"])
+    units, rounds = _answered_names(units, rounds, contract)
+    urs = UnitResolver(units, county)
     rrs = RoundResolver(rounds)
+    for seen, target in contract.name_answers.get("round", {}).items():
+        if target in rrs.rounds:
+            rrs.exact[clean(seen)] = target  # an answered round name is one more way to write that round
 
     memo: dict = {}
     for kind, its in items.items():
@@ -510,6 +538,7 @@ def ingest(raw_dir: Path, db_path: Path, *, contract: Contract | None = None, wo
     tables = S.tables(files, res, contract)
     summary = S.summary(files, res, tables)
     summary["county"] = res["county"]
+    summary["answers"] = answer_usage(contract, tables)  # hash, count applied, and what matched nothing
     del res  # the parsed rows are in `tables` now: free them before the warehouse is written
     for f in files:
         f.parsed = None

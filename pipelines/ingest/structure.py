@@ -63,7 +63,8 @@ def match_columns(kind: Kind, headers: list[str]) -> tuple[dict[int, str], list[
                 mapping[i] = col
                 used.add(col)
                 break
-    unmatched = [i for i, h in enumerate(headers) if h and i not in mapping]
+    # a header the analyst said to ignore (「忽略此列」) is neither unmatched nor an assessment dimension
+    unmatched = [i for i, h in enumerate(headers) if h and i not in mapping and h not in kind.ignore]
     return mapping, unmatched
 
 

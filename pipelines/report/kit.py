@@ -241,6 +241,21 @@ def header(con: duckdb.DuckDBPyConnection, title: str, as_of, subtitle: str | No
     display(HTML("\n".join(parts)))
 
 
+def _answers_used(con: duckdb.DuckDBPyConnection) -> str:
+    """The analyst's answers workbook the warehouse was built with: its hash and how many answers applied."""
+    try:
+        row = con.execute("SELECT summary FROM ingest_runs ORDER BY finished_at DESC LIMIT 1").fetchone()
+        a = (json.loads(row[0]).get("answers") or {}) if row else {}
+    except (duckdb.Error, ValueError):
+        a = {}
+    if not a.get("n_answers"):
+        return "未使用（config/本县口径.xlsx 中没有答案）"
+    text = f"{a.get('file')} · 指纹 {a.get('sha256')} · {a['n_answers']} 条答案，用上 {a.get('n_applied', 0)} 条"
+    if a.get("unused"):
+        text += f"（{len(a['unused'])} 条本次没有用上）"
+    return text
+
+
 def manifest(con: duckdb.DuckDBPyConnection, params: dict) -> None:
     """Run manifest at the end of every page: data date, input hashes, code version, parameters, validation."""
     v = validation_status(con)
@@ -250,12 +265,14 @@ def manifest(con: duckdb.DuckDBPyConnection, params: dict) -> None:
     rows = "".join(f"<tr><td>{esc(p)}</td><td><code>{esc((s or '')[:16])}</code></td><td>{esc(st)}</td></tr>"
                    for p, s, st in files)
     shown = {k: v2 for k, v2 in params.items() if k != "db"}
+    answers = _answers_used(con)
     display(HTML(
         '<div class="manifest"><b>运行清单</b><table>'
         f"<tr><th>数据截至</th><td>{esc(params.get('as_of'))}</td></tr>"
         f"<tr><th>数据仓库生成</th><td>{esc(built[0] if built else '')} · 指纹 {esc((built[1] if built else '')[:16])}</td></tr>"
         f"<tr><th>校验状态</th><td>{esc(status_text)}" + (f"（错误 {v['n_errors']}，警告 {v['n_warnings']}）" if v["status"] else "")
         + "</td></tr>"
+        f"<tr><th>本县口径</th><td>{esc(answers)}</td></tr>"
         f"<tr><th>程序版本</th><td>xuncha {esc(__version__)}</td></tr>"
         f"<tr><th>参数</th><td><code>{esc(json.dumps(shown, ensure_ascii=False, default=str))}</code></td></tr>"
         "</table>"

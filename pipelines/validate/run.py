@@ -61,11 +61,11 @@ def _sql_findings(con, rules: list[dict], run_date: dt.date) -> list[dict]:
     return out
 
 
-def collect(con, run_date: dt.date | None = None) -> tuple[list[dict], dict[str, int]]:
+def collect(con, run_date: dt.date | None = None, contract=None) -> tuple[list[dict], dict[str, int]]:
     """All findings and the per-rule counts (every rule listed, zero or not)."""
     from pipelines.validate.gx_suites import run_checks
 
-    contract = default_contract()
+    contract = contract or default_contract()
     run_date = run_date or dt.date.today()
     rules = load_rules()
     gx_findings, gx_rules = run_checks(con, contract)
@@ -79,10 +79,16 @@ def collect(con, run_date: dt.date | None = None) -> tuple[list[dict], dict[str,
     return findings, counts
 
 
-def validate(db_path: Path, out_dir: Path, run_date: dt.date | None = None) -> dict:
+def validate(db_path: Path, out_dir: Path, run_date: dt.date | None = None, contract=None) -> dict:
+    """contract: the one every command uses (workspace.load: the working folder's config with the analyst's
+    answers); the packaged default when not given."""
+    from pipelines.validate.questions import write_questions
+
     db_path, out_dir = Path(db_path), Path(out_dir)
+    contract = contract or default_contract()
     with W.connect_ro(db_path) as con:
-        findings, counts = collect(con, run_date)
+        findings, counts = collect(con, run_date, contract)
+        questions, n_questions = write_questions(con, contract, out_dir / "quality")
         data_hash = W.data_hash(con)
         quarantine = con.execute("SELECT kind, file, sheet, row, reason, suggestions FROM quarantine "
                                  "ORDER BY file, sheet, row").fetchall()
@@ -105,4 +111,5 @@ def validate(db_path: Path, out_dir: Path, run_date: dt.date | None = None) -> d
 
     page, xlsx = write_quality(out_dir / "quality", findings, counts, status, quarantine, data_hash)
     return {"status": status, "counts": counts, "findings": findings, "n_errors": n_err, "n_warnings": n_warn,
-            "page": str(page), "xlsx": str(xlsx), "run_id": run_id}
+            "page": str(page), "xlsx": str(xlsx), "run_id": run_id, "questions": str(questions),
+            "n_questions": n_questions}
