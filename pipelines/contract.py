@@ -96,6 +96,8 @@ class Kind:
     key: tuple[str, ...]
     personal: tuple[str, ...] = ()
     dimensions: bool = False
+    # (other kind, its column): a header naming one of these means the sheet is probably not this kind
+    contradicts: tuple[tuple[str, str], ...] = ()
     # normalised header → column name (exact synonyms), and the synonym's place in that column's list
     exact: dict[str, str] = field(default_factory=dict)
     rank: dict[str, int] = field(default_factory=dict)
@@ -233,6 +235,7 @@ def load_contract(contract_path: Path | None = None, settings_path: Path | None 
             key=tuple(kd.get("key", [])),
             personal=tuple(kd.get("personal", [])),
             dimensions=bool(kd.get("dimensions", False)),
+            contradicts=tuple(tuple(str(x).split(".", 1)) for x in kd.get("contradicts", []) if "." in str(x)),
         )
         for c in cols.values():
             for i, s in enumerate(c.synonyms):
