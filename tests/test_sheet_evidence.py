@@ -165,3 +165,25 @@ def test_clear_ledgers_are_loaded_as_before(registers, tmp_path):
     assert _sheet(s, "台账")["decision"] == "loaded" and _sheet(s, "台账")["kind"] == "problems"
     assert s["sheets_uncertain"] == [] and s["loaded_by_kind"]["problems"] == 1
     assert {x["decision"] for x in s["sheets"]} == {"loaded"}
+
+
+def test_the_report_banner_counts_what_makes_the_figures_unsure(demo_copy, tmp_path):
+    """Real kernel, real page: an unread file, an uncertain sheet and held rows appear in the banner."""
+    import re
+
+    from pipelines.report.render import render_set
+
+    (demo_copy / "坏文件.xlsx").write_bytes(b"not a workbook")
+    rows = [["序号", "巡察轮次", "被巡察单位", "发现问题", "整改措施", "责任人", "整改时限", "整改情况"]] + [
+        [i, "十四届县委第一轮巡察", "县财政局", f"问题{i}", "规范", "王某", "2019-08-01", "已完成"] for i in range(3)]
+    write_xlsx(demo_copy / "另一县的整改台账.xlsx", {"台账": rows})
+    db = tmp_path / "wh.duckdb"
+    ingest(demo_copy, db)
+    res = render_set(db, tmp_path / "reports", as_of=D(2020, 6, 30), notebooks=["monthly_brief"],
+                     record_history=False)
+    page = Path(res["files"][0]).read_text(encoding="utf-8")
+    banner = re.search(r'<div class="banner warn gaps">(.*?)</div>', page, re.S)
+    assert banner, "the page has no uncertainty banner"
+    text = banner.group(1)
+    assert "1 个文件未能读取" in text and "1 张表类型待确认" in text and "行数据暂未入库" in text
+    assert "可能不准" in text and "其他数字可能偏低" in text

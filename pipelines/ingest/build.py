@@ -503,9 +503,48 @@ def _previous_summary_if_unchanged(db_path: Path, input_fp: str) -> dict | None:
 
 
 
+class ShrinkRefused(RuntimeError):
+    """The input is far smaller than what the warehouse was built from (or empty): not replaced."""
+
+
+def _previous_scale(db_path: Path) -> tuple[int, int] | None:
+    """(ledger files, rows read) of the last ingest that built the warehouse, or None."""
+    if not db_path.exists():
+        return None
+    try:
+        with W.connect_ro(db_path) as con:
+            row = con.execute("SELECT summary FROM ingest_runs ORDER BY finished_at DESC LIMIT 1").fetchone()
+    except Exception:  # an old or damaged warehouse: nothing to compare with
+        return None
+    if not row:
+        return None
+    s = json.loads(row[0])
+    return int(s.get("files_ingested", 0)) + int(s.get("files_duplicate", 0)), int(s.get("rows_read", 0))
+
+
+def _check_shrink(raw_dir: Path, db_path: Path, n_files: int, n_rows: int | None, ratio: float) -> None:
+    """Refuse to replace a warehouse with one built from an empty or far smaller input: an unmounted share or a
+    half-copied folder must not silently wipe the figures (--allow-shrink accepts it deliberately)."""
+    keep = "数据仓库和报告保持不变。如确需按现在的内容重建，请加 --allow-shrink"
+    if n_files == 0:
+        raise ShrinkRefused(f"「{raw_dir}」中没有任何台账文件（.xlsx .xlsm .xls .csv）：可能是共享文件夹未挂载或路径写错。{keep}")
+    prev = _previous_scale(db_path)
+    if prev is None:
+        return
+    pf, pr = prev
+    if pf and n_files < ratio * pf:
+        raise ShrinkRefused(f"「{raw_dir}」中只有 {n_files} 个台账文件，上次入库时有 {pf} 个（少于 {ratio:.0%}）："
+                            f"可能有文件夹未复制完整或被移走。{keep}")
+    if n_rows is not None and pr and n_rows < ratio * pr:
+        raise ShrinkRefused(f"本次只读到 {n_rows} 行数据，上次入库时有 {pr} 行（少于 {ratio:.0%}）：可能有台账被清空或"
+                            f"替换成了模板。{keep}")
+
+
 def ingest(raw_dir: Path, db_path: Path, *, contract: Contract | None = None, workers: int | None = None,
-           progress=None, cache_dir: Path | None = None, crash_after: str | None = None) -> dict:
-    """Build the warehouse from every file under raw_dir. Returns the ingest summary (ARCHITECTURE.md)."""
+           progress=None, cache_dir: Path | None = None, crash_after: str | None = None,
+           allow_shrink: bool = False) -> dict:
+    """Build the warehouse from every file under raw_dir. Returns the ingest summary (ARCHITECTURE.md).
+    Raises ShrinkRefused (nothing written) when raw_dir holds no ledgers or far fewer than last time."""
     contract = contract or default_contract()
     started = dt.datetime.now()
     t0 = time.perf_counter()
@@ -539,6 +578,10 @@ def ingest(raw_dir: Path, db_path: Path, *, contract: Contract | None = None, wo
             f.status, f.duplicate_of = "duplicate", primary_by_sha[f.sha256].rel
         else:
             primary_by_sha[f.sha256] = f
+    ratio = float(contract.settings.get("shrink_min_ratio", 0.5))
+    n_ledgers = sum(1 for f in files if f.path.suffix.lower() in SUPPORTED)
+    if not allow_shrink:
+        _check_shrink(raw_dir, db_path, n_ledgers, None, ratio)
     input_fp = _input_fingerprint(files, contract)
     unchanged = _previous_summary_if_unchanged(db_path, input_fp)
     if unchanged is not None:
@@ -565,6 +608,8 @@ def ingest(raw_dir: Path, db_path: Path, *, contract: Contract | None = None, wo
     tables = S.tables(files, res, contract)
     summary = S.summary(files, res, tables)
     summary["county"] = res["county"]
+    if not allow_shrink:
+        _check_shrink(raw_dir, db_path, n_ledgers, summary["rows_read"], ratio)
     del res  # the parsed rows are in `tables` now: free them before the warehouse is written
     for f in files:
         f.parsed = None
