@@ -393,7 +393,9 @@ def usage(contract: Contract, tables: dict) -> dict:
     if not items:
         return {"file": info.get("file"), "sha256": info.get("sha256"), "n_answers": 0, "n_applied": 0,
                 "unused": [], "uses": []}
+    sheet_cols = [c for c, _ in tables.get("sheets", ([], []))[0]]
     sheets = tables.get("sheets", ([], []))[1]
+    sig_at = sheet_cols.index("signature") if "signature" in sheet_cols else None
     headers_by_kind: dict[str, list[set]] = {}
     for r in sheets:
         headers_by_kind.setdefault(r[2], []).append({norm_header(h) for h in (r[5] or "").split(" | ")})
@@ -421,8 +423,9 @@ def usage(contract: Contract, tables: dict) -> dict:
         elif it["sheet"] == NAME:
             needle = json.dumps(it["seen"], ensure_ascii=False) + "]"
             n = sum(1 for c in raw_cells if needle in c)
-        else:
-            n = sum(1 for r in sheets if (r[0], r[1]) == (it.get("file"), it.get("sheet_name")))
+        else:  # the sheet named, or another sheet with the identical header row (sheets.signature)
+            n = sum(1 for r in sheets if (r[0], r[1]) == (it.get("file"), it.get("sheet_name"))
+                    or (sig_at is not None and it.get("signature") and r[sig_at] == it.get("signature")))
         uses.append({"sheet": it["sheet"], "seen": it["seen"], "answer": it["answer"], "used": n})
     return {"file": info.get("file"), "sha256": info.get("sha256"), "n_answers": len(items),
             "n_applied": sum(1 for u in uses if u["used"]), "unused": [u for u in uses if not u["used"]],

@@ -78,6 +78,9 @@ def _print_ingest(summary: dict, db: Path) -> None:
                    f"（reports/quality/），或查询 {db} 中的 quarantine 表")
 
 
+ShrinkOpt = Annotated[bool, typer.Option("--allow-shrink", help="台账明显少于上次（或文件夹为空）时仍然重建数据仓库")]
+
+
 def _print_questions(result: dict) -> None:
     n = result.get("n_questions") or {}
     if any(n.values()):
@@ -98,7 +101,7 @@ def _print_answers(summary: dict) -> None:
 @app.command()
 def ingest(raw: RawOpt = RAW, db: DbOpt = DB, json_: JsonOpt = False,
            workers: Annotated[Optional[int], typer.Option(help="并行解析进程数（默认按文件数自动）")] = None,
-           config: CfgOpt = None) -> None:
+           allow_shrink: ShrinkOpt = False, config: CfgOpt = None) -> None:
     """把原始台账读入 DuckDB 数据仓库。示例：xuncha ingest --raw data_raw --json"""
     from pipelines.ingest.build import ingest as run
 
@@ -115,12 +118,15 @@ def ingest(raw: RawOpt = RAW, db: DbOpt = DB, json_: JsonOpt = False,
 
         def progress(name: str) -> None:
             bar.update(task, advance=1, description=f"读取 {name[-40:]}")
+    from pipelines.ingest.build import ShrinkRefused
     from pipelines.warehouse.db import WarehouseUnwritable
 
     try:
-        summary = run(raw, db, contract=contract, workers=workers, progress=progress)
+        summary = run(raw, db, contract=contract, workers=workers, progress=progress, allow_shrink=allow_shrink)
     except FileNotFoundError as exc:
         _fail(str(exc))
+    except ShrinkRefused as exc:
+        _fail(str(exc), 3)
     except WarehouseUnwritable as exc:
         _fail(str(exc), 2 if "建立" in str(exc) else 1)
     except OSError as exc:  # e.g. the disk filled up while the new warehouse was written
@@ -206,11 +212,11 @@ def report(db: DbOpt = DB, out: OutOpt = OUT,
 @app.command()
 def monthly(raw: RawOpt = RAW, db: DbOpt = DB, out: OutOpt = OUT,
             period: Annotated[Optional[str], typer.Option(help="期间 YYYY-MM（默认：上一个自然月）")] = None,
-            config: CfgOpt = None) -> None:
+            allow_shrink: ShrinkOpt = False, config: CfgOpt = None) -> None:
     """定时任务：入库 → 校验 → 报告 → 索引，可重复运行。示例：xuncha monthly --period 2020-06"""
     from pipelines.monthly import run_monthly
 
-    code, line = run_monthly(raw, db, out, period, contract=_contract(config))
+    code, line = run_monthly(raw, db, out, period, allow_shrink=allow_shrink, contract=_contract(config))
     typer.echo(line)
     raise typer.Exit(code)
 

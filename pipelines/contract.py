@@ -96,6 +96,8 @@ class Kind:
     key: tuple[str, ...]
     personal: tuple[str, ...] = ()
     dimensions: bool = False
+    # (other kind, its column): a header naming one of these means the sheet is probably not this kind
+    contradicts: tuple[tuple[str, str], ...] = ()
     # normalised header → column name (exact synonyms), and the synonym's place in that column's list
     exact: dict[str, str] = field(default_factory=dict)
     rank: dict[str, int] = field(default_factory=dict)
@@ -386,6 +388,7 @@ def build_contract(raw: dict, settings: dict, fingerprint_bytes: bytes) -> Contr
             personal=tuple(kd.get("personal", [])),
             dimensions=bool(kd.get("dimensions", False)),
             ignore=frozenset(h for h in (norm_header(x) for x in kd.get("ignore", []) or []) if h),
+            contradicts=tuple(tuple(str(x).split(".", 1)) for x in kd.get("contradicts", []) if "." in str(x)),
         )
         for c in cols.values():
             for i, s in enumerate(c.synonyms):

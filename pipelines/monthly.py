@@ -18,6 +18,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from pipelines.ingest.build import ShrinkRefused
 from pipelines.metrics import BadDate, period_end
 from pipelines.warehouse.db import pid_alive
 
@@ -77,7 +78,8 @@ def _logger(log_dir: Path, period: str) -> tuple[logging.Logger, Path]:
     return logger, path
 
 
-def run_monthly(raw: Path, db: Path, out: Path, period: str | None = None, contract=None) -> tuple[int, str]:
+def run_monthly(raw: Path, db: Path, out: Path, period: str | None = None, *,
+                allow_shrink: bool = False, contract=None) -> tuple[int, str]:
     """Returns (exit code, the last line to print). contract: workspace.load(cfg) (default: the packaged one)."""
     period = period or previous_month()
     try:
@@ -89,7 +91,10 @@ def run_monthly(raw: Path, db: Path, out: Path, period: str | None = None, contr
         with run_lock(db.parent / ".monthly.lock"):
             log, log_path = _logger(db.parent / "logs", period)
             try:
-                return _run(raw, db, out, period, as_of, log, log_path, contract)
+                return _run(raw, db, out, period, as_of, log, log_path, allow_shrink, contract)
+            except ShrinkRefused as exc:  # before anything was written: warehouse and reports as they were
+                log.error("refused: %s", exc)
+                return EXIT_FAILED, f"monthly {period} 未运行：{exc}（日志 {log_path}）"
             except Exception as exc:  # the scheduler needs one clear line, the log keeps the detail
                 log.exception("monthly failed")
                 return EXIT_FAILED, f"monthly {period} 失败：{exc}（详见日志 {log_path}）"
@@ -102,7 +107,7 @@ def run_monthly(raw: Path, db: Path, out: Path, period: str | None = None, contr
 
 
 def _run(raw: Path, db: Path, out: Path, period: str, as_of: dt.date, log: logging.Logger,
-         log_path: Path, contract=None) -> tuple[int, str]:
+         log_path: Path, allow_shrink: bool = False, contract=None) -> tuple[int, str]:
     from pipelines.ingest.build import ingest
     from pipelines.report.layout import NOTEBOOKS
     from pipelines.report.render import render_set
@@ -110,7 +115,7 @@ def _run(raw: Path, db: Path, out: Path, period: str, as_of: dt.date, log: loggi
 
     t0 = time.perf_counter()
     log.info("period %s (as of %s), raw=%s db=%s out=%s", period, as_of, raw, db, out)
-    summary = ingest(raw, db, contract=contract)
+    summary = ingest(raw, db, allow_shrink=allow_shrink, contract=contract)
     log.info("ingest: %s files, %s loaded, %s quarantined, failed=%s", summary["files_seen"], summary["rows_loaded"],
              summary["rows_quarantined"], summary["files_failed"])
     result = validate(db, out, contract=contract)

@@ -115,13 +115,21 @@ def _init_worker(contract: Contract, cache_dir: Path | None) -> None:
     _WORKER["contract"], _WORKER["cache_dir"] = contract, cache_dir
 
 
-def _store(cache_dir: Path, sha256: str, blob: bytes) -> None:
+def cache_key(sha256: str, rel: str, contract: Contract) -> str:
+    """A parse depends on the file's bytes, and on its name only when the analyst answered a sheet's kind
+    by file name (then the same bytes under another name may parse differently)."""
+    if getattr(contract, "answers_name_files", False):
+        return f"{sha256}-{hashlib.sha256(rel.encode()).hexdigest()[:12]}"
+    return sha256
+
+
+def _store(cache_dir: Path, key: str, blob: bytes) -> None:
     """Best effort: a parse cache that cannot be written (disk full) only makes the next run slower."""
-    tmp = cache_dir / f".{sha256}.{os.getpid()}.tmp"
+    tmp = cache_dir / f".{key}.{os.getpid()}.tmp"
     try:
         with open(tmp, "wb") as fh:
             fh.write(blob)
-        os.replace(tmp, cache_dir / f"{sha256}.pkl")
+        os.replace(tmp, cache_dir / f"{key}.pkl")
     except OSError:
         tmp.unlink(missing_ok=True)
 
@@ -129,9 +137,9 @@ def _store(cache_dir: Path, sha256: str, blob: bytes) -> None:
 def _parse_job(job: tuple[str, str], in_process: bool = False) -> tuple[str, object, str | None]:
     """Parse one file, store it in the parse cache, and hand it back: pickled once, in the worker (the
     same bytes go to the cache and to the main process), or as objects when run in-process."""
-    path, sha256 = job
+    path, sha256, rel = job
     try:
-        parsed = parse_file(Path(path), _WORKER["contract"])
+        parsed = parse_file(Path(path), _WORKER["contract"], rel)
     except ReadError as exc:
         return path, None, str(exc)
     except MemoryError:
@@ -142,7 +150,7 @@ def _parse_job(job: tuple[str, str], in_process: bool = False) -> tuple[str, obj
         return path, None, _EMPTY_WORKBOOK
     blob = pickle.dumps(parsed, protocol=pickle.HIGHEST_PROTOCOL)
     if _WORKER.get("cache_dir") is not None:
-        _store(_WORKER["cache_dir"], sha256, blob)
+        _store(_WORKER["cache_dir"], cache_key(sha256, rel, _WORKER["contract"]), blob)
     return path, parsed if in_process else blob, None
 
 
@@ -151,7 +159,7 @@ def _parse_all(todo: list[FileRec], contract: Contract, workers: int | None, pro
     if workers is None:
         workers = min(2, os.cpu_count() or 1) if len(todo) >= 8 else 1
     by_path = {str(f.path): f for f in todo}
-    jobs = [(str(f.path), f.sha256) for f in todo]
+    jobs = [(str(f.path), f.sha256, f.rel) for f in todo]
     if workers > 1:
         with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
                                  initargs=(contract, cache_dir)) as ex:
@@ -378,6 +386,50 @@ def _answered_names(units: list[UnitInfo], rounds: list[RoundInfo], contract: Co
     return units, rounds
 
 
+def _sheet_hold(sh: ParsedSheet, contract: Contract) -> tuple[str, str, list[str]] | None:
+    """(reason code, reason, suggestions) when a whole sheet's rows are held: its kind is uncertain, or its
+    header lacks a required column. One cause, said once per sheet in words that point at the header."""
+    if sh.kind is None:
+        return None
+    if sh.decision == "uncertain":
+        names = [c["label"] for c in sh.candidates[:2]]
+        return ("sheet_uncertain",
+                f"工作表类型待确认（可能是{'或'.join(f'「{n}」' for n in names)}）：{'；'.join(sh.reasons)}。"
+                "请在 reports/quality/待确认事项.xlsx 的「表类型」中确认", names)
+    if sh.missing_columns:
+        return ("sheet_missing_column", missing_column_message(sh, contract), [])
+    return None
+
+
+def missing_column_message(sh: ParsedSheet, contract: Contract) -> str:
+    """The sheet-level reason for a required column the header does not have, with the closest header seen."""
+    kind = contract.kinds[sh.kind]
+    parts = []
+    for col in sh.missing_columns:
+        label = contract.label(sh.kind, col)
+        near = closest_header(kind.columns[col].synonyms, [u["header"] for u in sh.unmatched])
+        hint = f"最接近的是「{near}」，如果它就是「{label}」，" if near else ""
+        parts.append(f"缺少必填列「{label}」（{hint}请在 待确认事项.xlsx 的「列名」中确认，或把表头改为「{label}」）")
+    seen = "、".join(h for h in sh.header if h)[:200]
+    return f"该表按「{kind.label}」读取，但{'；'.join(parts)}。看到的表头：{seen}"
+
+
+def closest_header(synonyms: tuple[str, ...], headers: list[str]) -> str | None:
+    """The seen header most like one of the column's synonyms (difflib), or None when nothing is close."""
+    import difflib
+
+    from pipelines.contract import norm_header
+
+    best, score = None, 0.0
+    for h in headers:
+        n = norm_header(h)
+        for syn in synonyms:
+            r = difflib.SequenceMatcher(None, n, syn).ratio()
+            if r > score:
+                best, score = h, r
+    return best if score >= 0.4 else None
+
+
 def resolve_all(files: list[FileRec], contract: Contract) -> dict:
     """Turn parsed rows into staging records, quarantine and skip decisions."""
     items: dict[str, list[Item]] = defaultdict(list)
@@ -386,13 +438,16 @@ def resolve_all(files: list[FileRec], contract: Contract) -> dict:
         if f.status != "ingested":
             continue
         for sh in f.parsed.sheets:
+            held = _sheet_hold(sh, contract)
             for pr in sh.rows:
                 if pr.cls != "data":
                     skipped_rows.append((f, sh, pr, pr.cls))
                     continue
                 vals = pr.values  # the parsed row is not used again: resolution writes into it
                 it = Item(f, sh, pr, sh.kind, vals)
-                if pr.missing:
+                if held:
+                    _quarantine(it, *held)
+                elif pr.missing:
                     labels = "、".join(f"「{contract.label(sh.kind, c)}」" for c in pr.missing)
                     _quarantine(it, "missing_required", f"缺少必填项{labels}：请在原表第{pr.row}行补全")
                 items[sh.kind].append(it)
@@ -476,9 +531,48 @@ def _previous_summary_if_unchanged(db_path: Path, input_fp: str) -> dict | None:
 
 
 
+class ShrinkRefused(RuntimeError):
+    """The input is far smaller than what the warehouse was built from (or empty): not replaced."""
+
+
+def _previous_scale(db_path: Path) -> tuple[int, int] | None:
+    """(ledger files, rows read) of the last ingest that built the warehouse, or None."""
+    if not db_path.exists():
+        return None
+    try:
+        with W.connect_ro(db_path) as con:
+            row = con.execute("SELECT summary FROM ingest_runs ORDER BY finished_at DESC LIMIT 1").fetchone()
+    except Exception:  # an old or damaged warehouse: nothing to compare with
+        return None
+    if not row:
+        return None
+    s = json.loads(row[0])
+    return int(s.get("files_ingested", 0)) + int(s.get("files_duplicate", 0)), int(s.get("rows_read", 0))
+
+
+def _check_shrink(raw_dir: Path, db_path: Path, n_files: int, n_rows: int | None, ratio: float) -> None:
+    """Refuse to replace a warehouse with one built from an empty or far smaller input: an unmounted share or a
+    half-copied folder must not silently wipe the figures (--allow-shrink accepts it deliberately)."""
+    keep = "数据仓库和报告保持不变。如确需按现在的内容重建，请加 --allow-shrink"
+    if n_files == 0:
+        raise ShrinkRefused(f"「{raw_dir}」中没有任何台账文件（.xlsx .xlsm .xls .csv）：可能是共享文件夹未挂载或路径写错。{keep}")
+    prev = _previous_scale(db_path)
+    if prev is None:
+        return
+    pf, pr = prev
+    if pf and n_files < ratio * pf:
+        raise ShrinkRefused(f"「{raw_dir}」中只有 {n_files} 个台账文件，上次入库时有 {pf} 个（少于 {ratio:.0%}）："
+                            f"可能有文件夹未复制完整或被移走。{keep}")
+    if n_rows is not None and pr and n_rows < ratio * pr:
+        raise ShrinkRefused(f"本次只读到 {n_rows} 行数据，上次入库时有 {pr} 行（少于 {ratio:.0%}）：可能有台账被清空或"
+                            f"替换成了模板。{keep}")
+
+
 def ingest(raw_dir: Path, db_path: Path, *, contract: Contract | None = None, workers: int | None = None,
-           progress=None, cache_dir: Path | None = None, crash_after: str | None = None) -> dict:
-    """Build the warehouse from every file under raw_dir. Returns the ingest summary (ARCHITECTURE.md)."""
+           progress=None, cache_dir: Path | None = None, crash_after: str | None = None,
+           allow_shrink: bool = False) -> dict:
+    """Build the warehouse from every file under raw_dir. Returns the ingest summary (ARCHITECTURE.md).
+    Raises ShrinkRefused (nothing written) when raw_dir holds no ledgers or far fewer than last time."""
     contract = contract or default_contract()
     started = dt.datetime.now()
     t0 = time.perf_counter()
@@ -512,6 +606,10 @@ def ingest(raw_dir: Path, db_path: Path, *, contract: Contract | None = None, wo
             f.status, f.duplicate_of = "duplicate", primary_by_sha[f.sha256].rel
         else:
             primary_by_sha[f.sha256] = f
+    ratio = float(contract.settings.get("shrink_min_ratio", 0.5))
+    n_ledgers = sum(1 for f in files if f.path.suffix.lower() in SUPPORTED)
+    if not allow_shrink:
+        _check_shrink(raw_dir, db_path, n_ledgers, None, ratio)
     input_fp = _input_fingerprint(files, contract)
     unchanged = _previous_summary_if_unchanged(db_path, input_fp)
     if unchanged is not None:
@@ -520,7 +618,7 @@ def ingest(raw_dir: Path, db_path: Path, *, contract: Contract | None = None, wo
     for f in files:
         if f.status != "pending":
             continue
-        cached = cache_dir / f"{f.sha256}.pkl"
+        cached = cache_dir / f"{cache_key(f.sha256, f.rel, contract)}.pkl"
         if cached.exists():
             try:
                 with open(cached, "rb") as fh:
@@ -538,6 +636,8 @@ def ingest(raw_dir: Path, db_path: Path, *, contract: Contract | None = None, wo
     tables = S.tables(files, res, contract)
     summary = S.summary(files, res, tables)
     summary["county"] = res["county"]
+    if not allow_shrink:
+        _check_shrink(raw_dir, db_path, n_ledgers, summary["rows_read"], ratio)
     summary["answers"] = answer_usage(contract, tables)  # hash, count applied, and what matched nothing
     del res  # the parsed rows are in `tables` now: free them before the warehouse is written
     for f in files:
@@ -555,7 +655,7 @@ def ingest(raw_dir: Path, db_path: Path, *, contract: Contract | None = None, wo
         "input_fingerprint": input_fp,
     }
     W.write_warehouse(db_path, tables, run, crash_after=crash_after)
-    _prune_cache(cache_dir, {f.sha256 for f in files if f.sha256})
+    _prune_cache(cache_dir, {cache_key(f.sha256, f.rel, contract) for f in files if f.sha256})
     return summary
 
 

@@ -23,6 +23,8 @@ from pipelines.ingest.structure import (
     col_letter,
     describe_header,
     find_header,
+    header_signature,
+    judge,
     title_text,
 )
 
@@ -70,6 +72,13 @@ class ParsedSheet:
     rows: list[ParsedRow]
     n_blank: int = 0
     cols: dict = field(default_factory=dict)  # canonical column → its column letter
+    # how the kind was decided (structure.judge): loaded | uncertain | unclassified | not_ledger
+    decision: str = "unclassified"
+    candidates: list = field(default_factory=list)  # [{kind, label, score, identified, headers}], best first
+    reasons: list = field(default_factory=list)  # why uncertain (Chinese)
+    unmatched: list = field(default_factory=list)  # [{column, header}] headers mapped to no column
+    missing_columns: list = field(default_factory=list)  # required columns the header does not have
+    signature: str = ""  # the normalised header texts, " | "-joined (how answers name a sheet's layout)
 
 
 @dataclass
@@ -188,11 +197,21 @@ def _required_here(spec) -> bool:
     return spec.required and (not spec.context or spec.type == "period")
 
 
-def parse_sheet(sheet: Sheet, contract: Contract) -> ParsedSheet:
+def parse_sheet(sheet: Sheet, contract: Contract, rel: str | None = None) -> ParsedSheet:
+    """rel: the file's path relative to data_raw (an analyst's answer may name the sheet's kind by file)."""
     header = find_header(sheet, contract)
+    signature = header_signature(header.raw_texts if header else describe_header(sheet).split(" | "))
+    ask = getattr(contract, "sheet_kind_answer", None)
+    answer = ask(rel or "", sheet.name, signature) if ask is not None else None
+    if answer == "not_ledger":
+        return _not_ledger(sheet, signature)
+    if answer in contract.kinds:
+        header = find_header(sheet, contract, only=answer) or header
     infos = classify_rows(sheet, header, contract)
     n_blank = len(sheet.rows) - len(infos)
     title = title_text(infos)
+    verdict = judge(contract, header, infos, _PERIOD_CTX if (V.find_period(sheet.name) or V.find_period(title))
+                    else frozenset())
     ps = ParsedSheet(
         name=sheet.name,
         kind=header.kind if header else None,
@@ -203,6 +222,11 @@ def parse_sheet(sheet: Sheet, contract: Contract) -> ParsedSheet:
         stated_as_of=stated_as_of(title) if title else None,
         rows=[],
         n_blank=n_blank,
+        decision=verdict.decision,
+        candidates=verdict.candidates,
+        reasons=verdict.reasons,
+        unmatched=verdict.unmatched,
+        signature=signature,
     )
     widest = max(map(len, sheet.rows), default=0)
     L = LETTERS if widest <= len(LETTERS) else [col_letter(i) for i in range(widest)]  # a CSV may be wider
@@ -236,8 +260,11 @@ def parse_sheet(sheet: Sheet, contract: Contract) -> ParsedSheet:
             p = V.find_period(title) or V.find_period(sheet.name)
             if p:
                 stated.update({canon: p[0], canon + "_start": p[1], canon + "_end": p[2]})
-    unmapped_required = [canon for canon, spec in kind.columns.items()
-                         if _required_here(spec) and canon not in mapped and canon not in stated]
+    # a required column the header does not have is a fact about the sheet, not about each row: the rows are
+    # held with one sheet-level reason (build.resolve_all), not sent to "fill cells" that are full
+    ps.missing_columns = [canon for canon, spec in kind.columns.items()
+                          if _required_here(spec) and canon not in mapped and canon not in stated]
+    unmapped_required: list = []
     heads = list(header.raw_texts)
     number_memo = contract.memo.setdefault("dimension_scores", {})
     for ri in infos:
@@ -296,6 +323,56 @@ def parse_sheet(sheet: Sheet, contract: Contract) -> ParsedSheet:
             [[L[c], heads[c], t] for c, t in enumerate(texts) if t]), findings, missing, ri.subheading, dims))
     if seq_col is not None:
         _qualify_restarting_numbers(ps, header.mapping[seq_col], contract)
+    _check_body(ps, kind, header, contract)
+    return ps
+
+
+_PERIOD_CTX = frozenset({"period"})
+_BODY_TYPES = {"count": "非负整数", "int": "整数", "number": "数值", "date": "日期"}
+
+
+def _check_body(ps: ParsedSheet, kind: Kind, header, contract: Contract) -> None:
+    """The body must agree with the kind: when most values under an identifying number or date column do
+    not parse (a problems ledger read as round statistics has sentences under 反馈问题), the kind is in doubt."""
+    if ps.decision != "loaded" or header.forced:
+        return
+    ident = set(kind.identify_all) | set(kind.identify_any)
+    letters = {canon: letter for canon, letter in ps.cols.items()}
+    for canon in ident:
+        spec = kind.columns.get(canon)
+        if spec is None or spec.type not in _BODY_TYPES or canon not in letters:
+            continue
+        filled = bad = 0
+        example = ""
+        for pr in ps.rows:
+            if pr.cls != "data":
+                continue
+            if pr.values.get(canon) is not None:
+                filled += 1
+            for fd in pr.findings:
+                if fd.field == canon:
+                    filled += 1
+                    bad += 1
+                    example = example or fd.raw
+        if filled >= 3 and bad * 2 >= filled:
+            ps.decision = "uncertain"
+            ps.reasons.append(f"「{contract.label(kind.name, canon)}」列（{letters[canon]}）{bad}/{filled} 个值不是"
+                              f"{_BODY_TYPES[spec.type]}（如「{example[:20]}」），这张表可能不是「{kind.label}」")
+
+
+def _not_ledger(sheet: Sheet, signature: str) -> ParsedSheet:
+    """The analyst said this sheet is not a ledger: every row is skipped as such (still counted and kept)."""
+    ps = ParsedSheet(name=sheet.name, kind=None, hidden=sheet.hidden, header_row=None,
+                     header=[describe_header(sheet)], title="", stated_as_of=None, rows=[],
+                     decision="not_ledger", signature=signature)
+    n = 0
+    for r, row in enumerate(sheet.rows):
+        texts = [V.cell_text(v) for v in row]
+        if any(texts):
+            n += 1
+            ps.rows.append(ParsedRow(r + 1, "not_ledger", cells=_cells_json(
+                [[col_letter(c), "", t] for c, t in enumerate(texts) if t])))
+    ps.n_blank = len(sheet.rows) - n
     return ps
 
 
@@ -318,7 +395,7 @@ def _qualify_restarting_numbers(ps: ParsedSheet, no_col: str, contract: Contract
             pr.values[no_col] = f"{prefix}-{pr.values[no_col]}"
 
 
-def parse_file(path: Path, contract: Contract) -> ParsedFile:
+def parse_file(path: Path, contract: Contract, rel: str | None = None) -> ParsedFile:
     """Parse every sheet of one file. Raises ReadError when the file cannot be read at all."""
     max_rows = int(contract.settings.get("max_rows_per_sheet") or 500_000)
-    return ParsedFile(sheets=[parse_sheet(s, contract) for s in read_file(path, max_rows)])
+    return ParsedFile(sheets=[parse_sheet(s, contract, rel) for s in read_file(path, max_rows)])

@@ -13,6 +13,7 @@ from pipelines.contract import Contract
 
 PROV = [("src_file", "VARCHAR"), ("src_sha256", "VARCHAR"), ("src_sheet", "VARCHAR"), ("src_row", "INTEGER")]
 PROV_NAMES = frozenset(c for c, _ in PROV) | {"src_cells"}
+SHEET_HOLDS = ("sheet_uncertain", "sheet_missing_column")  # reasons that hold a whole sheet's rows
 
 _TYPES = {"text": "VARCHAR", "id": "VARCHAR", "date": "DATE", "count": "BIGINT", "int": "BIGINT",
           "number": "DOUBLE", "vocab": "VARCHAR"}
@@ -55,7 +56,10 @@ FILES_COLS = [("path", "VARCHAR"), ("sha256", "VARCHAR"), ("size_bytes", "BIGINT
               ("rows_skipped", "BIGINT")]
 SHEETS_COLS = [("file", "VARCHAR"), ("sheet", "VARCHAR"), ("kind", "VARCHAR"), ("hidden", "BOOLEAN"),
                ("header_row", "INTEGER"), ("header", "VARCHAR"), ("title", "VARCHAR"), ("stated_as_of", "DATE"),
-               ("rows_read", "BIGINT"), ("rows_blank", "BIGINT")]
+               ("rows_read", "BIGINT"), ("rows_blank", "BIGINT"), ("decision", "VARCHAR"), ("candidate", "VARCHAR"),
+               ("candidates", "VARCHAR"), ("reasons", "VARCHAR"), ("unmatched_headers", "VARCHAR"),
+               ("missing_columns", "VARCHAR"), ("signature", "VARCHAR"), ("rows_loaded", "BIGINT"),
+               ("rows_quarantined", "BIGINT")]
 RAW_COLS = [("file", "VARCHAR"), ("sha256", "VARCHAR"), ("sheet", "VARCHAR"), ("row", "INTEGER"), ("kind", "VARCHAR"),
             ("row_class", "VARCHAR"), ("outcome", "VARCHAR"), ("skip_class", "VARCHAR"), ("cells", "VARCHAR")]
 QUAR_COLS = [("kind", "VARCHAR"), ("file", "VARCHAR"), ("sha256", "VARCHAR"), ("sheet", "VARCHAR"), ("row", "INTEGER"),
@@ -103,7 +107,7 @@ def tables(files, res, contract: Contract) -> dict[str, tuple[list, list]]:
             if it.outcome == "quarantined":
                 quar.append((kind, f.rel, f.sha256, it.sheet.name, pr.row, it.reason_code, it.reason,
                              "、".join(it.suggestions) or None, pr.cells))
-            if it.outcome != "skipped":
+            if it.outcome != "skipped" and it.reason_code not in SHEET_HOLDS:  # a held sheet is said once
                 for fd in pr.findings:
                     finds.append(("cell_unparsed", kind, f.rel, it.sheet.name, pr.row, fd.column, fd.field, fd.raw,
                                   fd.expected, f"{f.rel}「{it.sheet.name}」{fd.column}{pr.row} 的值「{fd.raw}」"
@@ -122,13 +126,20 @@ def tables(files, res, contract: Contract) -> dict[str, tuple[list, list]]:
     out["conflicts"] = (CONFLICT_COLS, conf)
 
     sheets = []
+    per_sheet = sheet_counts(items)
     for f in files:
         if f.status != "ingested":
             continue
         for sh in f.parsed.sheets:
             n_read = len(sh.rows)
-            sheets.append((f.rel, sh.name, sh.kind, sh.hidden, sh.header_row, " | ".join(sh.header)[:1000],
-                           sh.title or None, sh.stated_as_of, n_read, sh.n_blank))
+            n = per_sheet.get((f.rel, sh.name), {})
+            sheets.append((f.rel, sh.name, sh.kind if sh.decision == "loaded" else None, sh.hidden, sh.header_row,
+                           " | ".join(sh.header)[:1000], sh.title or None, sh.stated_as_of, n_read, sh.n_blank,
+                           sh.decision, sh.kind, _json(sh.candidates), _json(sh.reasons), _json(sh.unmatched),
+                           _json(sh.missing_columns), sh.signature, n.get("loaded", 0), n.get("quarantined", 0)))
+            if sh.decision == "uncertain" or (sh.decision == "loaded" and sh.missing_columns):
+                finds.append(sheet_finding(f, sh, contract))
+    finds.sort(key=lambda r: (r[2], r[3], r[4] or 0, r[5] or ""))
     out["sheets"] = (SHEETS_COLS, sheets)
     frows = []
     for f in files:
@@ -138,6 +149,36 @@ def tables(files, res, contract: Contract) -> dict[str, tuple[list, list]]:
                       f.counts["quarantined"], f.counts["skipped"]))
     out["files"] = (FILES_COLS, frows)
     return out
+
+
+def _json(v) -> str | None:
+    import json
+
+    return json.dumps(v, ensure_ascii=False) if v else None
+
+
+def sheet_counts(items: dict) -> dict[tuple[str, str], dict[str, int]]:
+    """(file, sheet) → {loaded, quarantined, skipped} data rows."""
+    out: dict[tuple[str, str], dict[str, int]] = {}
+    for its in items.values():
+        for it in its:
+            d = out.setdefault((it.f.rel, it.sheet.name), {"loaded": 0, "quarantined": 0, "skipped": 0})
+            d[it.outcome] += 1
+    return out
+
+
+def sheet_finding(f, sh, contract: Contract) -> tuple:
+    """One finding for a whole sheet (its kind uncertain, or a required column missing), not one per row."""
+    from pipelines.ingest.build import missing_column_message
+
+    seen = " | ".join(h for h in sh.header if h)[:300]
+    if sh.decision == "uncertain":
+        cands = "；".join(f"{c['label']} {c['score']:.1f}（{'、'.join(c['headers'][:6])}）" for c in sh.candidates[:2])
+        return ("sheet_uncertain", sh.kind, f.rel, sh.name, None, None, None, seen, cands,
+                f"{f.rel}「{sh.name}」类型待确认：{'；'.join(sh.reasons)}。候选：{cands}。该表各行暂不入库，"
+                "请在 待确认事项.xlsx 的「表类型」中选择")
+    return ("sheet_missing_column", sh.kind, f.rel, sh.name, sh.header_row, None, "、".join(sh.missing_columns),
+            seen, None, f"{f.rel}「{sh.name}」{missing_column_message(sh, contract)}；该表各行暂不入库")
 
 
 def _assessment_rows(items: list, contract: Contract) -> tuple[list[dict], list[dict]]:
@@ -189,13 +230,26 @@ def summary(files, res, tables_) -> dict:
         n = sum(1 for it in its if it.outcome == "loaded")
         if n:
             loaded_by_kind[kind] = n
-    unclassified = []
+    unclassified, uncertain, sheets = [], [], []
+    per_sheet = sheet_counts(items)
     for f in files:
         if f.status != "ingested":
             continue
         for sh in f.parsed.sheets:
-            if sh.kind is None and sh.rows:
-                unclassified.append({"file": f.rel, "sheet": sh.name, "header": " | ".join(sh.header)})
+            header = " | ".join(h for h in sh.header if h)
+            if sh.decision == "unclassified" and sh.rows:
+                unclassified.append({"file": f.rel, "sheet": sh.name, "header": header})
+            if sh.decision == "uncertain":
+                uncertain.append({"file": f.rel, "sheet": sh.name, "header": header, "reasons": sh.reasons,
+                                  "candidates": [{"kind": c["kind"], "score": c["score"]} for c in sh.candidates[:3]]})
+            if not sh.rows:
+                continue
+            n = per_sheet.get((f.rel, sh.name), {})
+            sheets.append({"file": f.rel, "sheet": sh.name, "kind": sh.kind if sh.decision == "loaded" else None,
+                           "decision": sh.decision, "rows_loaded": n.get("loaded", 0),
+                           "rows_quarantined": n.get("quarantined", 0),
+                           "unmatched_headers": [u["header"] for u in sh.unmatched],
+                           "missing_columns": list(sh.missing_columns)})
     reasons: dict[str, int] = {}
     for row in tables_["quarantine"][1]:
         reasons[row[5]] = reasons.get(row[5], 0) + 1
@@ -205,6 +259,8 @@ def summary(files, res, tables_) -> dict:
         "files_duplicate": sum(1 for f in files if f.status == "duplicate"),
         "files_failed": [{"file": f.rel, "error": f.error} for f in files if f.status == "failed"],
         "sheets_unclassified": unclassified,
+        "sheets_uncertain": uncertain,
+        "sheets": sheets,
         "rows_read": sum(f.counts["read"] for f in files),
         "rows_loaded": sum(f.counts["loaded"] for f in files),
         "rows_quarantined": sum(f.counts["quarantined"] for f in files),

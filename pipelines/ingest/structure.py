@@ -9,9 +9,9 @@ import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from pipelines.contract import MEMO_LIMIT, Contract, Kind, nfkc, norm_header, norm_header_cached
+from pipelines.contract import MEMO_LIMIT, Contract, Kind, nfkc, norm_header, norm_header_cached, norm_value
 from pipelines.ingest.read import Sheet
-from pipelines.ingest.values import cell_text, find_period
+from pipelines.ingest.values import cell_text, find_period, parse_date
 
 MIN_SUBSTRING_SYNONYM = 3
 
@@ -97,6 +97,7 @@ class HeaderGuess:
     mapping: dict[int, str]
     unmatched: list[int]
     score: float
+    forced: bool = False  # the kind was given by the analyst (an answer), not decided here
 
 
 def _row_texts(sheet: Sheet, r: int, hfill: dict[tuple[int, int], object]) -> list[str]:
@@ -151,7 +152,9 @@ def _norm_cells(texts: list[str]) -> list[str]:
     return [norm_header_cached(t) if len(t) <= MAX_HEADER_CELL else ("\x00" if t else "") for t in texts]
 
 
-def find_header(sheet: Sheet, contract: Contract) -> HeaderGuess | None:
+def find_header(sheet: Sheet, contract: Contract, only: str | None = None) -> HeaderGuess | None:
+    """The best header row (or pair of rows) and the kind it names. only: the kind the analyst said the
+    sheet is (its identifying columns are then not required, any matched column counts)."""
     scan = int(contract.settings.get("header_scan_rows", 20))
     limit = min(scan, len(sheet.rows))
     hfill = horizontal_fill(sheet, limit + 1)
@@ -172,6 +175,8 @@ def find_header(sheet: Sheet, contract: Contract) -> HeaderGuess | None:
             period_seen = find_period(" ".join(dict.fromkeys(t for t in top if t))) is not None  # a title row
         if sum(1 for t in top if t) < 2:
             continue
+        if _looks_like_values(contract, top, ntop):
+            continue  # dates, numbers and status words are the body of a ledger, not its header
         candidates = []
         if any(n in contract.all_exact for n in ntop):
             candidates.append((r, 1, top, None))
@@ -191,12 +196,48 @@ def find_header(sheet: Sheet, contract: Contract) -> HeaderGuess | None:
                         pair.append((s_ or g, "", ns or ng, ""))
                 candidates.append((r + 1, 2, [p[0] for p in pair], pair))
         for hr, n, raw_texts, pair in candidates:
-            if best is not None and _upper_bound(contract, ntop, pair) <= best.score + 1e-9:
+            if best is not None and only is None and _upper_bound(contract, ntop, pair) <= best.score + 1e-9:
                 continue  # cannot beat the header already found (most rows below a header are data)
-            for kind, norm, mapping, unmatched, sc in _evaluate(contract, ntop, pair, n, ctx):
+            for kind, norm, mapping, unmatched, sc in _evaluate(contract, ntop, pair, n, ctx, only):
                 if best is None or sc > best.score + 1e-9:
-                    best = HeaderGuess(kind, hr, n, norm, raw_texts, mapping, unmatched, sc)
+                    best = HeaderGuess(kind, hr, n, norm, raw_texts, mapping, unmatched, sc, only is not None)
     return best
+
+
+def _looks_like_values(contract: Contract, texts: list[str], norm: list[str]) -> bool:
+    """A row whose cells are mostly values (dates, numbers, status words such as 已整改) is a data row,
+    even when some of its words are also header words. Known header texts never count as values."""
+    memo = contract.memo.setdefault("value_like", {})
+    n = valueish = 0
+    for t, h in zip(texts, norm):
+        if not t:
+            continue
+        n += 1
+        v = memo.get(t)
+        if v is None:
+            v = h not in contract.all_exact and _is_value(contract, t)
+            if len(memo) < MEMO_LIMIT:
+                memo[t] = v
+        valueish += v
+    return valueish >= 2 and valueish * 3 >= n
+
+
+_NUMBER = re.compile(r"^[+-]?\d+(?:\.\d+)?%?$")
+
+
+def _is_value(contract: Contract, text: str) -> bool:
+    t = nfkc(text).strip()
+    if _NUMBER.match(t):
+        return True
+    if len(t) >= 6 and parse_date(t)[0] is not None:
+        return True
+    words = contract.memo.get("status_words")
+    if words is None:
+        words = contract.memo["status_words"] = frozenset(
+            w for name in contract.settings.get("value_vocabularies", ("problem_status", "lead_status"))
+            if name in contract.vocabularies for _c, syns in contract.vocabularies[name].entries for w in syns
+            if len(w) >= 2)
+    return norm_value(t) in words
 
 
 def _matchable(contract: Contract, h: str) -> frozenset[str]:
@@ -269,21 +310,26 @@ def _plausible_kinds(contract: Contract, names) -> set[str]:
     return plausible
 
 
-def _evaluate(contract: Contract, ntop: list[str], pair, n: int, ctx: frozenset = frozenset()) -> list[tuple]:
+def _evaluate(contract: Contract, ntop: list[str], pair, n: int, ctx: frozenset = frozenset(),
+              only: str | None = None) -> list[tuple]:
     """Every kind a header candidate could be, with its column mapping and score (> 0 only). Memoised:
-    a ledger set repeats a handful of header layouts across thousands of files."""
+    a ledger set repeats a handful of header layouts across thousands of files. only: the one kind to
+    try, identified or not (the analyst's answer)."""
     memo = contract.memo.setdefault("header_candidates", {})
-    key = (tuple(ntop), n, ctx) if pair is None else (tuple(pair), n, ctx)
+    key = (tuple(ntop), n, ctx, only) if pair is None else (tuple(pair), n, ctx, only)
     hit = memo.get(key)
     if hit is not None:
         return hit
     names = ntop if pair is None else [x for p_ in pair for x in p_[1:]]
-    plausible = _plausible_kinds(contract, names)
+    plausible = _plausible_kinds(contract, names) if only is None else {only}
     out = []
     for kind in (k for k in contract.kinds.values() if k.name in plausible):
         norm = ntop if pair is None else _pick_pair(kind, pair)
         mapping, unmatched = match_columns(kind, norm)
-        sc = _score(kind, mapping, unmatched, ctx, norm) - (0.01 if n == 2 else 0)
+        if only is None:
+            sc = _score(kind, mapping, unmatched, ctx, norm) - (0.01 if n == 2 else 0)
+        else:
+            sc = len(mapping) - (0.01 if n == 2 else 0)
         if sc > 0:
             out.append((kind.name, norm, mapping, unmatched, sc))
     if len(memo) < 50_000:
@@ -391,6 +437,11 @@ def title_text(rows: list[RowInfo]) -> str:
     return " ".join(parts)
 
 
+def header_signature(texts: list[str]) -> str:
+    """A header layout's identity for answers: its normalised non-empty texts joined by " | "."""
+    return " | ".join(n for n in (norm_header(t) for t in texts) if n)
+
+
 def describe_header(sheet: Sheet) -> str:
     """For an unclassified sheet: the first row that looks like a header (≥2 non-empty cells)."""
     for row in sheet.rows[:30]:
@@ -402,3 +453,95 @@ def describe_header(sheet: Sheet) -> str:
         if texts:
             return " | ".join(texts)[:300]
     return ""
+
+
+# ---------------------------------------------------------------- the sheet's kind, decided on evidence
+
+
+@dataclass
+class Judgement:
+    decision: str  # loaded | uncertain | unclassified | not_ledger
+    candidates: list[dict]  # [{kind, label, score, identified, headers}] best first
+    reasons: list[str]  # why the sheet is uncertain (Chinese, for the analyst)
+    unmatched: list[dict]  # [{column, header}] headers that map to no column of the chosen kind
+
+
+GENERIC_HEADERS = ("序号", "备注", "说明", "编号", "其他", "附件", "备考")
+
+
+def candidates_of(contract: Contract, header: HeaderGuess, ctx: frozenset = frozenset()) -> list[dict]:
+    """Every kind that maps at least one of the header's columns, with its score ("identified": the kind's
+    identifying columns are all there), best first: the evidence behind a decision, shown to the analyst."""
+    out = []
+    for kind in contract.kinds.values():
+        mapping, unmatched = match_columns(kind, header.texts)
+        if not mapping:
+            continue
+        sc = _score(kind, mapping, unmatched, ctx, header.texts)
+        out.append({"kind": kind.name, "label": kind.label, "identified": sc > 0,
+                    "score": round(sc if sc > 0 else float(len(mapping)), 2),
+                    "headers": [header.raw_texts[i] for i in sorted(mapping)]})
+    out.sort(key=lambda c: (not c["identified"], -c["score"], c["kind"]))
+    return out
+
+
+def _column_label(kind: Kind, col: str) -> str:
+    c = kind.columns[col]
+    return c.label or (c.synonyms[0] if c.synonyms else col)
+
+
+def judge(contract: Contract, header: HeaderGuess | None, infos: list[RowInfo], ctx: frozenset = frozenset()
+          ) -> Judgement:
+    """Load a sheet as a kind only when that kind wins clearly. A close second, a column that belongs to
+    another kind (declared as contradicting in the contract), too few of the headers explained, or rows
+    that look like data above the header make the sheet uncertain: its rows are held and the analyst asked."""
+    if header is None:
+        return Judgement("unclassified", [], [], [])
+    kind = contract.kinds[header.kind]
+    letters = [col_letter(i) for i in range(len(header.texts))]
+    unmatched = [{"column": letters[i], "header": header.raw_texts[i]} for i in header.unmatched
+                 if header.raw_texts[i]]
+    cands = candidates_of(contract, header, ctx)
+    if header.forced:
+        return Judgement("loaded", cands, [], unmatched)
+    st = contract.settings
+    reasons: list[str] = []
+    best = header.score
+    rivals = [c for c in cands if c["identified"] and c["kind"] != kind.name]
+    margin = float(st.get("kind_margin", 1.0))
+    if rivals and rivals[0]["score"] > best - margin:
+        r = rivals[0]
+        reasons.append(f"也像「{r['label']}」（得分 {r['score']:.1f}，「{kind.label}」{best:.1f}），两者差距不足 {margin:g}")
+    for i in header.unmatched:
+        h = header.texts[i]
+        if not h:
+            continue
+        for other, col in kind.contradicts:
+            k2 = contract.kinds.get(other)
+            if k2 is None:
+                continue
+            if k2.exact.get(h) == col or (len(h) >= MIN_SUBSTRING_SYNONYM and col in _fuzzy_columns(k2, h)):
+                reasons.append(f"表头「{header.raw_texts[i]}」是「{k2.label}」的「{_column_label(k2, col)}」列，"
+                               f"「{kind.label}」中不应有这一列")
+                break
+    generic = {norm_header(g) for g in GENERIC_HEADERS}
+    dims = kind.dimensions and "dimension" not in header.mapping.values()
+    countable = [i for i, h in enumerate(header.texts) if h and h not in generic]
+    explained = [i for i in countable if i in header.mapping or (dims and h_not_known(contract, header.texts[i]))]
+    min_cov = float(st.get("min_header_coverage", 0.4))
+    if len(countable) >= 4 and len(explained) < min_cov * len(countable):
+        others = [header.raw_texts[i] for i in countable if i not in explained]
+        reasons.append(f"只有 {len(explained)}/{len(countable)} 个表头能对上「{kind.label}」的标准列，"
+                       f"其余如：{'、'.join(others[:5])}")
+    width = sum(1 for t in header.raw_texts if t)
+    need = max(3, (width + 1) // 2)
+    above = [ri.row + 1 for ri in infos if ri.cls == "title" and sum(1 for t in ri.texts if t) >= need]
+    if len(above) >= 2:
+        reasons.append(f"表头（第{header.row + 1}行）之上有 {len(above)} 行看起来是数据（第{above[0]}行起），"
+                       "可能选错了表头行")
+    return Judgement("uncertain" if reasons else "loaded", cands, reasons, unmatched)
+
+
+def h_not_known(contract: Contract, h: str) -> bool:
+    """A wide assessment's dimension column: a header no kind knows (序号, 备注 … are never dimensions)."""
+    return h not in contract.known_headers

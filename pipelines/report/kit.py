@@ -227,8 +227,39 @@ def validation_status(con: duckdb.DuckDBPyConnection) -> dict:
     return {"status": row[0], "n_errors": row[1], "n_warnings": row[2], "ran_at": row[3]}
 
 
+def data_gaps(con: duckdb.DuckDBPyConnection, as_of) -> dict:
+    """What makes this period's figures unsure (mart_data_gaps); empty for a warehouse that predates it."""
+    try:
+        df = con.execute("SELECT * FROM mart_data_gaps(?)", [as_date(as_of)]).df()
+    except duckdb.Error:
+        return {}
+    return df.iloc[0].to_dict() if not df.empty else {}
+
+
+def uncertainty(g: dict) -> str | None:
+    """The banner sentence: every cause counted, then which figures it touches; None when nothing is unsure."""
+    causes = [("files_failed", "个文件未能读取"), ("sheets_uncertain", "张表类型待确认"),
+              ("sheets_unclassified", "张表未能识别"), ("sheets_missing_column", "张表缺少必填列"),
+              ("rows_held", "行数据暂未入库"), ("problems_status_unknown", "个问题整改状态不明"),
+              ("leads_status_unknown", "件线索办理状态不明")]
+    parts = [f"{int(g[k])} {word}" for k, word in causes if g.get(k)]
+    if not parts:
+        return None
+    touched = []
+    if g.get("problems_held") or g.get("problems_status_unknown"):
+        touched.append("整改率")
+    if g.get("leads_held") or g.get("leads_status_unknown"):
+        touched.append("线索办结率")
+    effect = f"{'、'.join(touched)}可能不准" if touched else "相关数字可能不准"
+    if g.get("files_failed") or g.get("sheets_uncertain") or g.get("sheets_unclassified") or \
+            g.get("sheets_missing_column") or g.get("rows_held"):
+        effect += "，其他数字可能偏低"
+    return f"本期有 {'、'.join(parts)}：{effect}。详见数据质量页和 reports/quality/待确认事项.xlsx。"
+
+
 def header(con: duckdb.DuckDBPyConnection, title: str, as_of, subtitle: str | None = None) -> None:
-    """Page title, data date and a banner when the data did not pass validation."""
+    """Page title, data date and a banner counting what makes the figures unsure (validation errors, files
+    not read, sheets awaiting an answer, rows held, statuses unknown)."""
     d = as_date(as_of)
     v = validation_status(con)
     parts = [f"<h1>{esc(title)}</h1>",
@@ -238,6 +269,9 @@ def header(con: duckdb.DuckDBPyConnection, title: str, as_of, subtitle: str | No
                      f"数字可能不准确，请先处理数据质量页中的问题。</div>")
     elif v["status"] is None:
         parts.append('<div class="banner warn">注意：本报告所用数据尚未运行校验（xuncha validate）。</div>')
+    unsure = uncertainty(data_gaps(con, d))
+    if unsure:
+        parts.append(f'<div class="banner warn gaps">{esc(unsure)}</div>')
     display(HTML("\n".join(parts)))
 
 

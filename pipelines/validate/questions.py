@@ -124,8 +124,12 @@ def _rank_kinds(contract: Contract, texts: list[str], cands) -> list[tuple[str, 
 
 def _column_questions(con, contract: Contract, cols: set[str]) -> list[A.Row]:
     has_unmatched = "unmatched_headers" in cols
-    q = ("SELECT file, sheet, kind, header" + (", unmatched_headers" if has_unmatched else ", NULL") +
-         " FROM sheets WHERE kind IS NOT NULL AND rows_read > 0 ORDER BY file, sheet")
+    if "decision" in cols:  # an uncertain sheet is asked about the headers of its best candidate kind
+        q = ("SELECT file, sheet, COALESCE(kind, candidate), header, unmatched_headers FROM sheets "
+             "WHERE decision IN ('loaded', 'uncertain') AND rows_read > 0 ORDER BY file, sheet")
+    else:
+        q = ("SELECT file, sheet, kind, header" + (", unmatched_headers" if has_unmatched else ", NULL") +
+             " FROM sheets WHERE kind IS NOT NULL AND rows_read > 0 ORDER BY file, sheet")
     groups: dict[tuple, dict] = {}
     for file, sheet, kind, header, unmatched_json in con.execute(q).fetchall():
         if kind not in contract.kinds:

@@ -18,7 +18,10 @@ INGEST_RULES = {
     "quarantined": ("error", "该行未能入库（已隔离）"),
     "cell_unparsed": ("warning", "单元格的值无法识别，已置空"),
     "record_conflict": ("warning", "同一记录在两个文件中内容不同"),
+    "sheet_uncertain": ("error", "工作表类型待确认（该表各行暂不入库）"),
+    "sheet_missing_column": ("error", "工作表缺少必填列（该表各行暂不入库）"),
 }
+SHEET_LEVEL = ("sheet_uncertain", "sheet_missing_column")  # said once per sheet, not once per held row
 FINDING_COLS = ["rule", "severity", "message", "file", "sheet", "row", "value"]
 
 
@@ -30,13 +33,15 @@ def load_rules() -> list[dict]:
 def _ingest_findings(con) -> list[dict]:
     out = []
     for file, sheet, row, code, reason in con.execute(
-            "SELECT file, sheet, row, reason_code, reason FROM quarantine ORDER BY file, sheet, row").fetchall():
+            "SELECT file, sheet, row, reason_code, reason FROM quarantine WHERE reason_code NOT IN "
+            f"{SHEET_LEVEL} ORDER BY file, sheet, row").fetchall():
         out.append({"rule": "quarantined", "severity": "error", "message": reason, "file": file, "sheet": sheet,
                     "row": row, "value": code})
-    for file, sheet, row, raw, msg in con.execute(
-            "SELECT file, sheet, row, raw_value, message FROM findings ORDER BY file, sheet, row"
+    for code, file, sheet, row, raw, msg in con.execute(
+            "SELECT code, file, sheet, row, raw_value, message FROM findings ORDER BY file, sheet, row"
     ).fetchall():
-        out.append({"rule": "cell_unparsed", "severity": "warning", "message": msg, "file": file, "sheet": sheet,
+        rule = code if code in INGEST_RULES else "cell_unparsed"
+        out.append({"rule": rule, "severity": INGEST_RULES[rule][0], "message": msg, "file": file, "sheet": sheet,
                     "row": row, "value": raw})
     for key, kf, ks, kr, df, ds, dr, fields in con.execute(
             "SELECT record_key, kept_file, kept_sheet, kept_row, dropped_file, dropped_sheet, dropped_row, fields "
