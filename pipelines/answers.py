@@ -72,7 +72,9 @@ class Row:
 
 def row_key(sheet: str, v: dict) -> tuple:
     """What a question is about: answering it twice replaces the earlier answer."""
-    g = (lambda c: "" if v.get(c) is None else str(v.get(c)).strip())
+    def g(c: str) -> str:
+        return "" if v.get(c) is None else str(v.get(c)).strip()
+
     if sheet == KIND:
         return (KIND, g("文件"), g("工作表"))
     if sheet == COLUMN:
@@ -109,7 +111,9 @@ def allowed_answers(contract: Contract, sheet: str, values: dict, registers: dic
                     ) -> list[str] | None:
     """Exactly the answers 确认 may hold for this question; None when the question itself is not understood
     (a 台账类型 or 列 the contract does not know)."""
-    g = (lambda c: "" if values.get(c) is None else str(values.get(c)).strip())
+    def g(c: str) -> str:
+        return "" if values.get(c) is None else str(values.get(c)).strip()
+
     if sheet == KIND:
         return [*kind_labels(contract), NOT_LEDGER]
     if sheet == COLUMN:

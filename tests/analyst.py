@@ -90,6 +90,8 @@ def answer_workbook(path: Path, truth: dict, out: Path | None = None, wrong: boo
         type_col = head.index("类型") + 1 if "类型" in head else None
         for r in range(2, ws.max_row + 1):
             seen = ws.cell(r, seen_col).value
+            if ws.title == "表类型":  # the analyst knows a sheet by its tab, not by its header text
+                seen = ws.cell(r, head.index("工作表") + 1).value
             want = truth.get((ws.title, seen))
             if want is None:
                 continue

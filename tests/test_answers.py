@@ -45,12 +45,15 @@ COUNTY_A = {
 # headline figure to its true value in at most three rounds of answers.
 COUNTY_B = {
     "cells": {"整改状态": "落实结果", "整改进展": "进度", "已完成": "已验收", "正在推进": "推进当中", "未启动": "尚未着手",
-              "办理中": "在查", "移交时间": "移送日期", "责任人": "具体负责人"},
+              "办理中": "在查", "移交时间": "移送日期", "责任人": "具体负责人", "移交单位": "移送单位"},
     "names": {"县民政局": "民政部门", "民政局": "民政部门", "山丹县民政局": "民政部门", "中共山丹县民政局党组": "民政部门"},
     "truth": {
         ("列名", "落实结果"): ("column", "problems", "status"),
         ("列名", "进度"): ("column", "problems", "status"),
         ("列名", "移送日期"): ("column", "leads", "transfer_date"),
+        # the leads ledger without its identifying 移交单位 is not recognised: first its kind, then the header
+        ("表类型", "线索台账"): ("kind", "leads"),
+        ("列名", "移送单位"): ("column", "leads", "transferred_to"),
         ("列名", "具体负责人"): ("ignore", "problems"),
         ("词语", "已验收"): ("word", "problem_status", "rectified"),
         ("词语", "推进当中"): ("word", "problem_status", "in_progress"),
@@ -67,6 +70,8 @@ def labels_for(truth: dict, contract, register: list[str]) -> dict:
     for key, t in truth.items():
         if t[0] == "column":
             out[key] = {c: lab for lab, c in A.column_labels(contract, t[1]).items()}[t[2]]
+        elif t[0] == "kind":
+            out[key] = contract.kinds[t[1]].label
         elif t[0] == "ignore":
             out[key] = A.IGNORE
         elif t[0] == "word":
@@ -134,10 +139,13 @@ def teach(work: Path, truth_labels: dict, max_rounds: int = 3) -> list[list[tupl
     raise AssertionError(f"still asking after {max_rounds} rounds of answers")
 
 
-def test_analyst_answers_in_excel_and_gets_the_unmodified_figures(county_a, demo_db, tmp_path):
+def test_analyst_answers_in_excel_and_gets_the_unmodified_figures(county_a, demo_db, expected, tmp_path):
     work = working_folder(tmp_path, county_a)
     truth = labels_for(COUNTY_A["truth"], workspace.load(work / "config"), register_units(demo_db))
     q = run_round(work)
+    texts = [str(c.value) for ws in load_workbook(q).worksheets for row in ws.iter_rows() for c in row if c.value]
+    assert not {n for n in expected["personal_names"] for t in texts if n in t}  # no lead subject is shown
+    assert any("不显示示例" in t for t in texts)  # the leads header question shows no sample names
     before = metrics_of(work / "data_clean/w.duckdb")
     baseline = metrics_of(demo_db)
     assert before != baseline  # the unknown headers and words do cost figures before the analyst answers
@@ -242,6 +250,8 @@ def test_ledgers_never_seen_reach_their_true_figures_within_three_rounds(tmp_pat
     assert metrics_of(work / "data_clean/w.duckdb") != metrics_of(base_db)  # wrong until the analyst answers
     rounds = teach(work, truth, max_rounds=3)
     assert 1 <= len(rounds) <= 3
+    answered = [(sheet, choice) for rnd in rounds for sheet, _r, choice in rnd]
+    assert ("表类型", "问题线索移交台账") in answered and ("列名", "移交单位") in answered
     assert metrics_of(work / "data_clean/w.duckdb") == metrics_of(base_db)
 
 

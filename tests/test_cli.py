@@ -16,7 +16,7 @@ from pipelines.metrics import METRIC_KEYS
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
-COMMANDS = ["demo", "ingest", "validate", "metrics", "report", "monthly"]
+COMMANDS = ["demo", "ingest", "validate", "metrics", "report", "monthly", "confirm"]
 INGEST_KEYS = {"files_seen", "files_ingested", "files_duplicate", "files_failed", "sheets_unclassified", "rows_read",
                "rows_loaded", "rows_quarantined", "rows_skipped", "loaded_by_kind"}
 
@@ -72,3 +72,9 @@ def test_console_script_is_installed():
     exe = Path(sys.executable).parent / "xuncha"
     p = subprocess.run([str(exe), "--help"], capture_output=True, text=True)
     assert p.returncode == 0 and all(c in p.stdout for c in COMMANDS)
+
+
+@pytest.mark.parametrize("cmd", COMMANDS)
+def test_every_command_takes_its_configuration_folder(cmd):
+    res = runner.invoke(app, [cmd, "--help"])
+    assert res.exit_code == 0 and "--config" in res.output

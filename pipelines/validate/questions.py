@@ -149,7 +149,9 @@ def _column_questions(con, contract: Contract, cols: set[str]) -> list[A.Row]:
             h = norm[i]
             if not h or h in NOT_ASKED:
                 continue
-            samples = _samples(con, file, sheet, texts[i])
+            # a ledger holding personal data (leads: the people reported on) shows no sample values: the
+            # question workbook sits beside the quality page, which never names them
+            samples = [] if k.personal else _samples(con, file, sheet, texts[i])
             if k.dimensions and "dimension" not in mapped and samples and all(
                     _NUMBER.match(s) for s in samples):
                 continue  # a numeric column of a wide assessment sheet is a dimension score
@@ -163,7 +165,8 @@ def _column_questions(con, contract: Contract, cols: set[str]) -> list[A.Row]:
     for (kind, _h), g in groups.items():
         label = contract.kinds[kind].label
         rows.append(A.Row(A.COLUMN, {A.SEEN: g["seen"], A.SUGGEST: g["suggest"] or "", "台账类型": label,
-                                     "示例": "；".join(g["samples"]), "出现次数": f"{g['n']} 个工作表",
+                                     "示例": "；".join(g["samples"]) if not contract.kinds[kind].personal
+                                     else "（该类台账含人名，不显示示例）", "出现次数": f"{g['n']} 个工作表",
                                      "文件": g["file"], "工作表": g["sheet"]},
                           allowed=A.allowed_answers(contract, A.COLUMN, {"台账类型": label})))
     return rows
