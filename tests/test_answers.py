@@ -413,3 +413,39 @@ def test_a_full_width_colon_is_explained(tmp_path, registers):
     res = cli("ingest", "--raw", str(registers), "--db", str(tmp_path / "w.duckdb"), "--config", str(cfg))
     assert res.exit_code == 2 and "Traceback" not in res.output
     assert "contract.yaml" in res.output and "第" in res.output
+
+
+def test_the_workbook_keeps_ledger_text_as_text_and_long_lists_on_a_hidden_sheet(tmp_path):
+    names = [f"山丹县第{i}号单位名称比较长" for i in range(40)]  # far more than Excel's 255-character inline list
+    rows = {A.WORD: [A.Row(A.WORD, {A.SEEN: "=HYPERLINK(\"http://x\",\"点我\")", "台账类型": "巡察反馈问题整改台账",
+                                    "列": "整改情况"}, allowed=["已整改", "整改中"])],
+            A.NAME: [A.Row(A.NAME, {A.SEEN: "教体局", "类别": "单位"}, allowed=[*names, A.NEW_NAME],
+                           allowed_type=["乡镇", "县直部门"])]}
+    path = A.write_workbook(tmp_path / "q.xlsx", rows)
+    wb = load_workbook(path)
+    cell = wb["词语"]["A2"]
+    assert cell.data_type == "s" and cell.value.startswith("=HYPERLINK")  # text, never a formula
+    assert wb[A.LISTS_SHEET].sheet_state == "hidden"
+    assert dropdown(wb["名称"], "C2") == [*names, A.NEW_NAME]
+    assert dropdown(wb["名称"], "D2") == ["乡镇", "县直部门"]
+    assert dropdown(wb["词语"], "C2") == ["已整改", "整改中"]
+    assert wb["名称"].freeze_panes == "A2" and wb["名称"].column_dimensions["A"].width >= 8
+
+
+def test_the_report_manifest_names_the_answers_file(registers, tmp_path):
+    import duckdb
+
+    from pipelines.report.kit import _answers_used
+
+    cfg = tmp_path / "config"
+    db = tmp_path / "w.duckdb"
+    assert cli("ingest", "--raw", str(registers), "--db", str(db), "--config", str(cfg)).exit_code == 0
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert "未使用" in _answers_used(con)
+    A.write_workbook(workspace.answers_file(cfg), {A.NAME: [A.Row(A.NAME, {
+        A.SEEN: "财政", A.ANSWER: "山丹县财政局", "类别": "单位"})]})
+    assert cli("ingest", "--raw", str(registers), "--db", str(db), "--config", str(cfg)).exit_code == 0
+    sha = workspace.load(cfg).answers_info["sha256"]
+    with duckdb.connect(str(db), read_only=True) as con:
+        text = _answers_used(con)
+    assert "本县口径.xlsx" in text and sha in text and "1 条答案" in text and "1 条本次没有用上" in text
