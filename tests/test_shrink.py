@@ -79,3 +79,13 @@ def test_monthly_on_an_unmounted_folder_says_so_in_one_line(demo_copy, tmp_path)
     assert "Traceback" not in res.output and "Error" not in res.output
     assert "没有任何台账文件" in res.output.strip().splitlines()[-1]
     assert _hash(db) == before and not (out / "quality").exists() and not (out / "2020-06").exists()
+
+
+def test_monthly_on_an_empty_warehouse_accepted_deliberately_renders_without_a_traceback(tmp_path):
+    raw, db, out = tmp_path / "raw", tmp_path / "wh.duckdb", tmp_path / "reports"
+    raw.mkdir()
+    res = runner.invoke(app, ["monthly", "--raw", str(raw), "--db", str(db), "--out", str(out), "--period", "2020-06",
+                              "--allow-shrink"])
+    assert res.exit_code == 0, res.output
+    assert "Traceback" not in res.output and "TypeError" not in res.output
+    assert (out / "2020-06" / "monthly_brief.html").exists()

@@ -303,7 +303,7 @@ def manifest(con: duckdb.DuckDBPyConnection, params: dict) -> None:
     display(HTML(
         '<div class="manifest"><b>运行清单</b><table>'
         f"<tr><th>数据截至</th><td>{esc(params.get('as_of'))}</td></tr>"
-        f"<tr><th>数据仓库生成</th><td>{esc(built[0] if built else '')} · 指纹 {esc((built[1] if built else '')[:16])}</td></tr>"
+        f"<tr><th>数据仓库生成</th><td>{esc(built[0] if built else '')} · 指纹 {esc(((built[1] if built else None) or '')[:16])}</td></tr>"
         f"<tr><th>校验状态</th><td>{esc(status_text)}" + (f"（错误 {v['n_errors']}，警告 {v['n_warnings']}）" if v["status"] else "")
         + "</td></tr>"
         f"<tr><th>本县口径</th><td>{esc(answers)}</td></tr>"
