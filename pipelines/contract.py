@@ -84,6 +84,9 @@ class Column:
     from_subheading: bool = False  # empty → the sub-heading row above ("一、政治建设方面")
     into: tuple[str, ...] = ()  # daterange columns: the (start, end) columns a "X至Y" cell fills
     label: str | None = None  # how messages name the column (default: its first synonym)
+    # status columns: (date column, code) — an empty cell (or no such column) with that date → that code;
+    # the staging table gets <col>_source (column / narrative / date / NULL = unknown)
+    derive: tuple[str, str] | None = None
 
 
 @dataclass
@@ -105,6 +108,33 @@ class Kind:
     fuzzy_memo: dict = field(default_factory=dict, repr=False, compare=False)
 
 
+_DIGITS = re.compile(r"\d+")
+
+
+@dataclass(frozen=True)
+class ReaderRules:
+    """How status phrases are read (status_reading: in the contract): marker words by class, their scope."""
+    scope: int
+    split: re.Pattern  # clause separators
+    markers: dict  # marker word → class (negation, hedge, pending, deadline, contrast …)
+    marker_lengths: tuple[int, ...]  # distinct marker lengths, longest first
+    affirm: tuple[str, ...]
+    affirm_voids: dict  # marker class → "between" (已 between marker and word) or "clause" (已 anywhere before)
+    not_markers: tuple[str, ...]
+    topic_start: tuple[str, ...] = ()
+    topic_end: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StatusReading:
+    """Per vocabulary: which codes are "positive" and what a marked positive word becomes (None = unknown)."""
+    positive: frozenset
+    outcome: dict  # marker class → code or None
+    mixed: str | None
+    precedence: tuple[str, ...]
+    keeps_positive: frozenset
+
+
 @dataclass
 class Vocabulary:
     name: str
@@ -112,6 +142,9 @@ class Vocabulary:
     fallback: str | None
     labels: dict[str, str] = field(default_factory=dict)  # code → the Chinese name users see
     memo: dict = field(default_factory=dict, repr=False, compare=False)
+    reading: StatusReading | None = None  # set: phrases are read by the rule-based reader, not "contains"
+    rules: ReaderRules | None = None
+    _index: dict | None = field(default=None, repr=False, compare=False)  # word → code, for the reader
 
     def label(self, code: object) -> str:
         """The code's Chinese name (labels: in the contract); an unknown code is shown as it is."""
@@ -121,39 +154,255 @@ class Vocabulary:
     def codes(self) -> list[str]:
         return [c for c, _ in self.entries]
 
+    def add(self, code: str, words) -> None:
+        """More synonyms for a code (a new code is appended last), e.g. from the analyst's answers."""
+        words = tuple(w for w in (norm_value(x) for x in words) if w)
+        for i, (c, syns) in enumerate(self.entries):
+            if c == code:
+                self.entries[i] = (c, syns + tuple(w for w in words if w not in syns))
+                break
+        else:
+            self.entries.append((str(code), words))
+        self.memo.clear()
+        self._index = None
+
     def lookup(self, raw: object) -> str | None:
-        """Exact synonym or code first, then the first entry (in file order) whose ≥2-char synonym occurs."""
+        """The code of a cell's text, or None when it cannot be read with confidence.
+
+        Exact synonym or code first (after normalisation). Then, for a vocabulary listed in status_reading,
+        the phrase reader (negation, hedge and pending markers; see the contract); for the others the first
+        entry (in file order) whose ≥2-char synonym occurs, then the fallback."""
+        return self.classify(raw)[0]
+
+    def classify(self, raw: object) -> tuple[str | None, str | None]:
+        """(code, how): how is "exact" (a vocabulary word), "phrase" (read from a sentence), "contains",
+        "fallback", or None when unknown. Memoised per distinct text."""
         if raw.__class__ is not str:
-            return self._lookup(raw)
+            return self._classify(raw)
         try:
             return self.memo[raw]
         except KeyError:
-            code = self._lookup(raw)
+            res = self._classify(raw)
             if len(self.memo) < MEMO_LIMIT:
-                self.memo[raw] = code
-            return code
+                self.memo[raw] = res
+            return res
 
-    def _lookup(self, raw: object) -> str | None:
-        code = self._match(raw)
+    def guess(self, text: object) -> str | None:
+        """A best guess for a word the vocabulary does not know (for the question workbook, never for
+        loading): the confident reading if there is one; else the reader without its scope limit and with
+        "mixed" for what it cannot place; else the closest synonym by difflib (ratio ≥ 0.6); else None."""
+        code = self.lookup(text)
+        if code is not None or not isinstance(text, str) or not text.strip():
+            return code
+        if self.reading is not None:
+            code = self._read(text, lenient=True)
+            if code is not None:
+                return code
+        import difflib
+
+        v = norm_value(text)
+        words = {w: c for c, syns in reversed(self.entries) for w in syns}
+        best = difflib.get_close_matches(v, list(words), n=1, cutoff=0.6)
+        return words[best[0]] if best else None
+
+    def _classify(self, raw: object) -> tuple[str | None, str | None]:
+        code = self._exact(raw)
+        if code is not None:
+            return code, "exact"
+        if self.reading is not None:
+            if raw.__class__ is not str:
+                raw = str(raw)
+            code = self._read(raw)
+            return (code, "phrase") if code is not None else (None, None)
+        code = self._contains(raw)
         if code is None and raw.__class__ is str:
             text = nfkc(raw)
             bare = _BRACKETED.sub("", text)
             if bare != text:
-                code = self._match(bare)  # "好（优秀）" is 好
-        return code if code is not None else (self.fallback if norm_value(raw) else None)
+                code = self._exact(bare) or self._contains(bare)  # "好（优秀）" is 好
+        if code is not None:
+            return code, "contains"
+        if self.fallback and norm_value(raw):
+            return self.fallback, "fallback"
+        return None, None
 
-    def _match(self, raw: object) -> str | None:
+    def _exact(self, raw: object) -> str | None:
         v = norm_value(raw)
         if not v:
             return None
         for code, syns in self.entries:
             if v == code or v in syns:
                 return code
+        return None
+
+    def _contains(self, raw: object) -> str | None:
+        v = norm_value(raw)
+        if not v:
+            return None
         for code, syns in self.entries:
             for s in syns:
                 if len(s) >= 2 and s in v:
                     return code
         return None
+
+    # --- the phrase reader (status_reading: in the contract)
+
+    def _words(self) -> tuple[dict, tuple[int, ...]]:
+        if self._index is None:
+            idx: dict[str, str] = {}
+            for code, syns in self.entries:
+                for w in syns:
+                    if len(w) >= 2:
+                        idx.setdefault(w, code)
+            self._index = (idx, tuple(sorted({len(w) for w in idx}, reverse=True)))
+        return self._index
+
+    def _read(self, raw: str, lenient: bool = False) -> str | None:
+        rules, rd = self.rules, self.reading
+        idx, lengths = self._words()
+        text = _DIGITS.sub("0", _SPACE.sub("", nfkc(raw)))  # a date's digits count as one character
+        P: list[str] = []  # positive words read as written
+        O: list[tuple[str | None, str | None]] = []  # (code, word) of the other words and of marked positives
+        free = False
+        for cl in rules.split.split(text):
+            if not cl:
+                continue
+            n = len(cl)
+            masked = _topic_mask(cl, rules)
+            toks = []
+            i = 0
+            while i < n:
+                for L in lengths:
+                    w = cl[i:i + L]
+                    if len(w) == L and w in idx and not any(masked[i:i + L]):
+                        toks.append((i, i + L, w, idx[w]))
+                        i += L
+                        break
+                else:
+                    i += 1
+            for nm in rules.not_markers:
+                j = cl.find(nm)
+                while j >= 0:
+                    for k in range(j, j + len(nm)):
+                        masked[k] = True
+                    j = cl.find(nm, j + 1)
+            marks = []  # [start, end, class, attached]
+            i = 0
+            while i < n:
+                for L in rules.marker_lengths:
+                    w = cl[i:i + L]
+                    if len(w) == L and w in rules.markers and not any(masked[i:i + L]):
+                        inside = next((t for t in toks if t[0] <= i and i + L <= t[1]), None)
+                        if inside is None or inside[3] not in rd.positive:
+                            marks.append([i, i + L, rules.markers[w], inside is not None])
+                        i += L
+                        break
+                else:
+                    i += 1
+            applied: set[int] = set()
+            for ts, te, w, code in toks:
+                best = None
+                for mi, m in enumerate(marks):
+                    if m[1] > ts:
+                        break
+                    if m[2] not in rd.outcome:  # contrast words only matter when they stand free
+                        continue
+                    if ts - m[1] <= rules.scope or mi in applied:
+                        m[3] = True  # attached to a word: not a free marker
+                    if code not in rd.positive:
+                        continue
+                    how = rules.affirm_voids.get(m[2])
+                    if how and any(a in cl[m[1] if how == "between" else 0:te] for a in rules.affirm):
+                        m[3] = True  # "对未按规定采购的问题已完成整改": the 已 re-asserts
+                        continue
+                    best = mi
+                if code not in rd.positive:
+                    O.append((code, w))
+                    continue
+                if best is None:
+                    P.append(code)
+                    continue
+                m = marks[best]
+                if ts - m[1] <= rules.scope or best in applied or lenient:
+                    applied.add(best)
+                    m[3] = True
+                    out = rd.outcome[m[2]]
+                    if out is None and lenient:
+                        out = rd.mixed
+                    O.append((out, None))
+                else:
+                    return None  # a marker too far away to tell whether it governs the word
+            if any(not m[3] for m in marks):
+                free = True
+        if any(c is None for c, _ in O):
+            return None
+        if P:
+            others = {c for c, w in O if w is None or w not in rd.keeps_positive}
+            if not others and not free:
+                return P[0]
+            if rd.mixed is None:
+                return None
+            cands = others | {rd.mixed}
+            return next((c for c in rd.precedence if c in cands), rd.mixed)
+        codes = {c for c, _ in O}
+        if len(codes) == 1:
+            return codes.pop()
+        return next((c for c in rd.precedence if c in codes), None)
+
+
+def _topic_mask(cl: str, rules: ReaderRules) -> list[bool]:
+    """Characters inside a restated problem ("针对学习不深入问题"): neither words nor markers are read there."""
+    masked = [False] * len(cl)
+    for st in rules.topic_start:
+        j = cl.find(st)
+        while j >= 0:
+            ends = [(k, e) for e in rules.topic_end if (k := cl.find(e, j + len(st))) >= 0]
+            stop = min(k + len(e) for k, e in ends) if ends else len(cl)
+            for k in range(j, stop):
+                masked[k] = True
+            j = cl.find(st, stop)
+    return masked
+
+
+def _reader_rules(sr: dict) -> ReaderRules:
+    markers: dict[str, str] = {}
+    for cls, words in (sr.get("markers") or {}).items():
+        for w in words or ():
+            markers.setdefault(nfkc(str(w)), str(cls))
+    seps = str(sr.get("separators", "，,；;。！!？?\n"))
+    topic = sr.get("topic") or {}
+    return ReaderRules(
+        scope=int(sr.get("scope", 10)),
+        split=re.compile("[" + re.escape(nfkc(seps) + seps) + "]"),
+        markers=markers,
+        marker_lengths=tuple(sorted({len(w) for w in markers}, reverse=True)),
+        affirm=tuple(nfkc(str(a)) for a in sr.get("affirm") or ()),
+        affirm_voids={str(k): str(v) for k, v in (sr.get("affirm_voids") or {}).items()},
+        not_markers=tuple(nfkc(str(w)) for w in sr.get("not_markers") or ()),
+        topic_start=tuple(nfkc(str(w)) for w in topic.get("start") or ()),
+        topic_end=tuple(nfkc(str(w)) for w in topic.get("end") or ()),
+    )
+
+
+def _status_reading(vname: str, vd: dict, codes: list[str], classes: set[str]) -> StatusReading:
+    def code(key):
+        c = vd.get(key)
+        if c is not None and str(c) not in codes:
+            raise ValueError(f"contract.yaml 的 status_reading.vocabularies.{vname}.{key}「{c}」不是词表 {vname} "
+                             f"中的代码（应为 {'、'.join(codes)} 之一，或 null 表示未知）")
+        return None if c is None else str(c)
+
+    positive = frozenset(str(c) for c in vd.get("positive") or ())
+    for c in positive:
+        if c not in codes:
+            raise ValueError(f"contract.yaml 的 status_reading.vocabularies.{vname}.positive 中「{c}」不是词表代码")
+    return StatusReading(
+        positive=positive,
+        outcome={cls: code(cls) for cls in classes if cls in vd},
+        mixed=code("mixed"),
+        precedence=tuple(str(c) for c in vd.get("precedence") or () if str(c) in codes),
+        keeps_positive=frozenset(norm_value(w) for w in vd.get("keeps_positive") or ()),
+    )
 
 
 @dataclass
@@ -222,6 +471,7 @@ def load_contract(contract_path: Path | None = None, settings_path: Path | None 
                 from_subheading=bool(cd.get("from_subheading", False)),
                 into=tuple(cd.get("into", ())),
                 label=cd.get("label"),
+                derive=(str(cd["derive"]["date"]), str(cd["derive"]["code"])) if cd.get("derive") else None,
             )
         ident = kd.get("identify", {})
         kind = Kind(
@@ -241,13 +491,20 @@ def load_contract(contract_path: Path | None = None, settings_path: Path | None 
         kind.fuzzy = sorted(((s, c.name) for c in cols.values() for s in c.synonyms if len(s) >= 3),
                             key=lambda x: -len(x[0]))
         kinds[kname] = kind
+    sr = raw.get("status_reading") or {}
+    rules = _reader_rules(sr) if sr else None
+    classes = set((sr.get("markers") or {}).keys())
     vocabs = {}
     for vname, vd in raw["vocabularies"].items():
         vd = dict(vd)
         fb = vd.pop("fallback", None)
         labels = {str(k): str(v) for k, v in (vd.pop("labels", None) or {}).items()}
         entries = [(str(code), tuple(norm_value(s) for s in syns)) for code, syns in vd.items()]
-        vocabs[vname] = Vocabulary(vname, entries, fb, labels)
+        reading = None
+        if rules is not None and vname in (sr.get("vocabularies") or {}):
+            reading = _status_reading(vname, sr["vocabularies"][vname] or {}, [c for c, _ in entries], classes)
+        vocabs[vname] = Vocabulary(vname, entries, fb, labels, reading=reading,
+                                   rules=rules if reading is not None else None)
     rc = raw.get("row_classes", {})
     fp = hashlib.sha256(contract_path.read_bytes() + b"".join(sp.read_bytes() for sp in settings_paths)).hexdigest()[:16]
     return Contract(
