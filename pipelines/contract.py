@@ -305,15 +305,12 @@ class Vocabulary:
                 for mi, m in enumerate(marks):
                     if m[1] > ts:
                         break
-                    if m[2] not in rd.outcome:  # contrast words only matter when they stand free
-                        continue
-                    if ts - m[1] <= rules.scope or mi in applied:
-                        m[3] = True  # attached to a word: not a free marker
-                    if code not in rd.positive:
-                        continue
+                    if m[2] not in rd.outcome or code not in rd.positive:
+                        continue  # contrast words, and markers before other words, only matter when they stand free
                     how = rules.affirm_voids.get(m[2])
-                    if how and any(a in cl[m[1] if how == "between" else 0:te] for a in rules.affirm):
-                        m[3] = True  # "对未按规定采购的问题已完成整改": the 已 re-asserts
+                    # between: not right after the marker ("未已完成" is no re-assertion); clause: anywhere before
+                    if how and any(a in cl[m[1] + 1 if how == "between" else 0:te] for a in rules.affirm):
+                        m[3] = True  # "已于6月底前完成": the 已 makes the date a past one
                         continue
                     best = mi
                 if code not in rd.positive:
@@ -357,7 +354,9 @@ def _topic_mask(cl: str, rules: ReaderRules) -> list[bool]:
         j = cl.find(st)
         while j >= 0:
             ends = [(k, e) for e in rules.topic_end if (k := cl.find(e, j + len(st))) >= 0]
-            stop = min(k + len(e) for k, e in ends) if ends else len(cl)
+            if not ends:
+                break  # no "…问题" after it: not a restated problem ("对账销号")
+            stop = min(k + len(e) for k, e in ends)
             for k in range(j, stop):
                 masked[k] = True
             j = cl.find(st, stop)
