@@ -123,6 +123,8 @@ class ReaderRules:
     not_markers: tuple[str, ...]
     topic_start: tuple[str, ...] = ()
     topic_end: tuple[str, ...] = ()
+    marker_pat: re.Pattern | None = None  # the longest marker at each place
+    blank: re.Pattern | None = None  # restated problems (topic) and not_markers: read as blanks
 
 
 @dataclass(frozen=True)
@@ -144,7 +146,8 @@ class Vocabulary:
     memo: dict = field(default_factory=dict, repr=False, compare=False)
     reading: StatusReading | None = None  # set: phrases are read by the rule-based reader, not "contains"
     rules: ReaderRules | None = None
-    _index: dict | None = field(default=None, repr=False, compare=False)  # word → code, for the reader
+    _index: tuple | None = field(default=None, repr=False, compare=False)  # (word → code, word pattern): the reader
+    _exact_index: dict | None = field(default=None, repr=False, compare=False)
 
     def label(self, code: object) -> str:
         """The code's Chinese name (labels: in the contract); an unknown code is shown as it is."""
@@ -164,7 +167,7 @@ class Vocabulary:
         else:
             self.entries.append((str(code), words))
         self.memo.clear()
-        self._index = None
+        self._index = self._exact_index = None
 
     def lookup(self, raw: object) -> str | None:
         """The code of a cell's text, or None when it cannot be read with confidence.
@@ -230,10 +233,18 @@ class Vocabulary:
         v = norm_value(raw)
         if not v:
             return None
-        for code, syns in self.entries:
-            if v == code or v in syns:
-                return code
-        return None
+        return self._exact_map().get(v)
+
+    def _exact_map(self) -> dict:
+        """normalised word or code → code; the first entry (in file order) that has it wins."""
+        if self._exact_index is None:
+            ex: dict[str, str] = {}
+            for code, syns in self.entries:
+                ex.setdefault(code, code)
+                for w in syns:
+                    ex.setdefault(w, code)
+            self._exact_index = ex
+        return self._exact_index
 
     def _contains(self, raw: object) -> str | None:
         v = norm_value(raw)
@@ -247,75 +258,57 @@ class Vocabulary:
 
     # --- the phrase reader (status_reading: in the contract)
 
-    def _words(self) -> tuple[dict, tuple[int, ...]]:
+    def _words(self) -> tuple[dict, re.Pattern | None]:
+        """word → code (≥2 characters, the first entry wins), and one pattern finding the longest word at each place."""
         if self._index is None:
             idx: dict[str, str] = {}
             for code, syns in self.entries:
                 for w in syns:
                     if len(w) >= 2:
                         idx.setdefault(w, code)
-            self._index = (idx, tuple(sorted({len(w) for w in idx}, reverse=True)))
+            self._index = (idx, _alternation(idx))
         return self._index
 
     def _read(self, raw: str, lenient: bool = False) -> str | None:
         rules, rd = self.rules, self.reading
-        idx, lengths = self._words()
+        idx, word_pat = self._words()
         text = _DIGITS.sub("0", _SPACE.sub("", nfkc(raw)))  # a date's digits count as one character
+        # restated problems ("针对…问题") and words that only look like markers ("不断", "提前") are blanked out,
+        # keeping every other character where it is
+        if rules.blank is not None:
+            text = rules.blank.sub(_blank, text)
         P: list[str] = []  # positive words read as written
         O: list[tuple[str | None, str | None]] = []  # (code, word) of the other words and of marked positives
         free = False
+        positive = rd.positive
         for cl in rules.split.split(text):
             if not cl:
                 continue
-            n = len(cl)
-            masked = _topic_mask(cl, rules)
-            toks = []
-            i = 0
-            while i < n:
-                for L in lengths:
-                    w = cl[i:i + L]
-                    if len(w) == L and w in idx and not any(masked[i:i + L]):
-                        toks.append((i, i + L, w, idx[w]))
-                        i += L
-                        break
-                else:
-                    i += 1
-            for nm in rules.not_markers:
-                j = cl.find(nm)
-                while j >= 0:
-                    for k in range(j, j + len(nm)):
-                        masked[k] = True
-                    j = cl.find(nm, j + 1)
+            toks = [(m.start(), m.end(), m.group(), idx[m.group()]) for m in word_pat.finditer(cl)] if word_pat else []
             marks = []  # [start, end, class, attached]
-            i = 0
-            while i < n:
-                for L in rules.marker_lengths:
-                    w = cl[i:i + L]
-                    if len(w) == L and w in rules.markers and not any(masked[i:i + L]):
-                        inside = next((t for t in toks if t[0] <= i and i + L <= t[1]), None)
-                        if inside is None or inside[3] not in rd.positive:
-                            marks.append([i, i + L, rules.markers[w], inside is not None])
-                        i += L
-                        break
-                else:
-                    i += 1
+            if rules.marker_pat is not None:
+                for m in rules.marker_pat.finditer(cl):
+                    i, j = m.span()
+                    inside = next((t for t in toks if t[0] <= i and j <= t[1]), None)
+                    if inside is None or inside[3] not in positive:
+                        marks.append([i, j, rules.markers[m.group()], inside is not None])
             applied: set[int] = set()
             for ts, te, w, code in toks:
+                if code not in positive:
+                    O.append((code, w))
+                    continue
                 best = None
                 for mi, m in enumerate(marks):
                     if m[1] > ts:
                         break
-                    if m[2] not in rd.outcome or code not in rd.positive:
-                        continue  # contrast words, and markers before other words, only matter when they stand free
+                    if m[2] not in rd.outcome:
+                        continue  # contrast words only matter when they stand free
                     how = rules.affirm_voids.get(m[2])
-                    # between: not right after the marker ("未已完成" is no re-assertion); clause: anywhere before
+                    # clause: 已 anywhere before the word ("已于6月底前完成"); between: not right after the marker
                     if how and any(a in cl[m[1] + 1 if how == "between" else 0:te] for a in rules.affirm):
-                        m[3] = True  # "已于6月底前完成": the 已 makes the date a past one
+                        m[3] = True
                         continue
                     best = mi
-                if code not in rd.positive:
-                    O.append((code, w))
-                    continue
                 if best is None:
                     P.append(code)
                     continue
@@ -347,20 +340,14 @@ class Vocabulary:
         return next((c for c in rd.precedence if c in codes), None)
 
 
-def _topic_mask(cl: str, rules: ReaderRules) -> list[bool]:
-    """Characters inside a restated problem ("针对学习不深入问题"): neither words nor markers are read there."""
-    masked = [False] * len(cl)
-    for st in rules.topic_start:
-        j = cl.find(st)
-        while j >= 0:
-            ends = [(k, e) for e in rules.topic_end if (k := cl.find(e, j + len(st))) >= 0]
-            if not ends:
-                break  # no "…问题" after it: not a restated problem ("对账销号")
-            stop = min(k + len(e) for k, e in ends)
-            for k in range(j, stop):
-                masked[k] = True
-            j = cl.find(st, stop)
-    return masked
+def _alternation(words) -> re.Pattern | None:
+    """One pattern matching, at each place, the longest of the words (alternatives longest first)."""
+    ws = sorted(set(words), key=lambda w: (-len(w), w))
+    return re.compile("|".join(map(re.escape, ws))) if ws else None
+
+
+def _blank(m: re.Match) -> str:
+    return "\x00" * len(m.group())
 
 
 def _reader_rules(sr: dict) -> ReaderRules:
@@ -369,17 +356,28 @@ def _reader_rules(sr: dict) -> ReaderRules:
         for w in words or ():
             markers.setdefault(nfkc(str(w)), str(cls))
     seps = str(sr.get("separators", "，,；;。！!？?\n"))
+    seps = nfkc(seps) + seps
     topic = sr.get("topic") or {}
+    not_markers = tuple(nfkc(str(w)) for w in sr.get("not_markers") or ())
+    t_start = tuple(nfkc(str(w)) for w in topic.get("start") or ())
+    t_end = tuple(nfkc(str(w)) for w in topic.get("end") or ())
+    blanks = []
+    if t_start and t_end:  # from a start word to the nearest end word after it, within one clause
+        blanks.append(f"(?:{_alternation(t_start).pattern})[^{re.escape(seps)}]*?(?:{_alternation(t_end).pattern})")
+    if not_markers:
+        blanks.append(_alternation(not_markers).pattern)
     return ReaderRules(
         scope=int(sr.get("scope", 10)),
-        split=re.compile("[" + re.escape(nfkc(seps) + seps) + "]"),
+        split=re.compile("[" + re.escape(seps) + "]"),
         markers=markers,
         marker_lengths=tuple(sorted({len(w) for w in markers}, reverse=True)),
         affirm=tuple(nfkc(str(a)) for a in sr.get("affirm") or ()),
         affirm_voids={str(k): str(v) for k, v in (sr.get("affirm_voids") or {}).items()},
-        not_markers=tuple(nfkc(str(w)) for w in sr.get("not_markers") or ()),
-        topic_start=tuple(nfkc(str(w)) for w in topic.get("start") or ()),
-        topic_end=tuple(nfkc(str(w)) for w in topic.get("end") or ()),
+        not_markers=not_markers,
+        topic_start=t_start,
+        topic_end=t_end,
+        marker_pat=_alternation(markers),
+        blank=re.compile("|".join(blanks)) if blanks else None,
     )
 
 
