@@ -277,8 +277,8 @@ class Vocabulary:
         # keeping every other character where it is
         if rules.blank is not None:
             text = rules.blank.sub(_blank, text)
-        P: list[str] = []  # positive words read as written
-        O: list[tuple[str | None, str | None]] = []  # (code, word) of the other words and of marked positives
+        plain: list[str] = []  # positive words read as written
+        other: list[tuple[str | None, str | None]] = []  # (code, word) of the other words and of marked positives
         free = False
         positive = rd.positive
         for cl in rules.split.split(text):
@@ -295,7 +295,7 @@ class Vocabulary:
             applied: set[int] = set()
             for ts, te, w, code in toks:
                 if code not in positive:
-                    O.append((code, w))
+                    other.append((code, w))
                     continue
                 best = None
                 for mi, m in enumerate(marks):
@@ -310,7 +310,7 @@ class Vocabulary:
                         continue
                     best = mi
                 if best is None:
-                    P.append(code)
+                    plain.append(code)
                     continue
                 m = marks[best]
                 if ts - m[1] <= rules.scope or best in applied or lenient:
@@ -319,22 +319,22 @@ class Vocabulary:
                     out = rd.outcome[m[2]]
                     if out is None and lenient:
                         out = rd.mixed
-                    O.append((out, None))
+                    other.append((out, None))
                 else:
                     return None  # a marker too far away to tell whether it governs the word
             if any(not m[3] for m in marks):
                 free = True
-        if any(c is None for c, _ in O):
+        if any(c is None for c, _ in other):
             return None
-        if P:
-            others = {c for c, w in O if w is None or w not in rd.keeps_positive}
+        if plain:
+            others = {c for c, w in other if w is None or w not in rd.keeps_positive}
             if not others and not free:
-                return P[0]
+                return plain[0]
             if rd.mixed is None:
                 return None
             cands = others | {rd.mixed}
             return next((c for c in rd.precedence if c in cands), rd.mixed)
-        codes = {c for c, _ in O}
+        codes = {c for c, _ in other}
         if len(codes) == 1:
             return codes.pop()
         return next((c for c in rd.precedence if c in codes), None)
