@@ -84,6 +84,9 @@ class Column:
     from_subheading: bool = False  # empty → the sub-heading row above ("一、政治建设方面")
     into: tuple[str, ...] = ()  # daterange columns: the (start, end) columns a "X至Y" cell fills
     label: str | None = None  # how messages name the column (default: its first synonym)
+    # status columns: (date column, code) — an empty cell (or no such column) with that date → that code;
+    # the staging table gets <col>_source (column / narrative / date / NULL = unknown)
+    derive: tuple[str, str] | None = None
 
 
 @dataclass
@@ -109,6 +112,35 @@ class Kind:
     ignore: frozenset = frozenset()
 
 
+_DIGITS = re.compile(r"\d+")
+
+
+@dataclass(frozen=True)
+class ReaderRules:
+    """How status phrases are read (status_reading: in the contract): marker words by class, their scope."""
+    scope: int
+    split: re.Pattern  # clause separators
+    markers: dict  # marker word → class (negation, hedge, pending, deadline, contrast …)
+    marker_lengths: tuple[int, ...]  # distinct marker lengths, longest first
+    affirm: tuple[str, ...]
+    affirm_voids: dict  # marker class → "between" (已 between marker and word) or "clause" (已 anywhere before)
+    not_markers: tuple[str, ...]
+    topic_start: tuple[str, ...] = ()
+    topic_end: tuple[str, ...] = ()
+    marker_pat: re.Pattern | None = None  # the longest marker at each place
+    blank: re.Pattern | None = None  # restated problems (topic) and not_markers: read as blanks
+
+
+@dataclass(frozen=True)
+class StatusReading:
+    """Per vocabulary: which codes are "positive" and what a marked positive word becomes (None = unknown)."""
+    positive: frozenset
+    outcome: dict  # marker class → code or None
+    mixed: str | None
+    precedence: tuple[str, ...]
+    keeps_positive: frozenset
+
+
 @dataclass
 class Vocabulary:
     name: str
@@ -119,6 +151,10 @@ class Vocabulary:
     # words the analyst confirmed (本县口径.xlsx): normalised word → code, matched exactly and before the list,
     # never as a substring (an answered "办毕" must not turn "未办毕" into rectified)
     answered: dict[str, str] = field(default_factory=dict)
+    reading: StatusReading | None = None  # set: phrases are read by the rule-based reader, not "contains"
+    rules: ReaderRules | None = None
+    _index: tuple | None = field(default=None, repr=False, compare=False)  # (word → code, word pattern): the reader
+    _exact_index: dict | None = field(default=None, repr=False, compare=False)
 
     def label(self, code: object) -> str:
         """The code's Chinese name (labels: in the contract); an unknown code is shown as it is."""
@@ -128,43 +164,253 @@ class Vocabulary:
     def codes(self) -> list[str]:
         return [c for c, _ in self.entries]
 
+    def add(self, code: str, words) -> None:
+        """More synonyms for a code (a new code is appended last), e.g. from the analyst's answers."""
+        words = tuple(w for w in (norm_value(x) for x in words) if w)
+        for i, (c, syns) in enumerate(self.entries):
+            if c == code:
+                self.entries[i] = (c, syns + tuple(w for w in words if w not in syns))
+                break
+        else:
+            self.entries.append((str(code), words))
+        self.memo.clear()
+        self._index = self._exact_index = None
+
     def lookup(self, raw: object) -> str | None:
-        """Exact synonym or code first, then the first entry (in file order) whose ≥2-char synonym occurs."""
+        """The code of a cell's text, or None when it cannot be read with confidence.
+
+        Exact synonym or code first (after normalisation). Then, for a vocabulary listed in status_reading,
+        the phrase reader (negation, hedge and pending markers; see the contract); for the others the first
+        entry (in file order) whose ≥2-char synonym occurs, then the fallback."""
+        return self.classify(raw)[0]
+
+    def classify(self, raw: object) -> tuple[str | None, str | None]:
+        """(code, how): how is "exact" (a vocabulary word), "phrase" (read from a sentence), "contains",
+        "fallback", or None when unknown. Memoised per distinct text."""
         if raw.__class__ is not str:
-            return self._lookup(raw)
+            return self._classify(raw)
         try:
             return self.memo[raw]
         except KeyError:
-            code = self._lookup(raw)
+            res = self._classify(raw)
             if len(self.memo) < MEMO_LIMIT:
-                self.memo[raw] = code
-            return code
+                self.memo[raw] = res
+            return res
 
-    def _lookup(self, raw: object) -> str | None:
-        if self.answered:
+    def guess(self, text: object) -> str | None:
+        """A best guess for a word the vocabulary does not know (for the question workbook, never for
+        loading): the confident reading if there is one; else the reader without its scope limit and with
+        "mixed" for what it cannot place; else the closest synonym by difflib (ratio ≥ 0.6); else None."""
+        code = self.lookup(text)
+        if code is not None or not isinstance(text, str) or not text.strip():
+            return code
+        if self.reading is not None:
+            code = self._read(text, lenient=True)
+            if code is not None:
+                return code
+        import difflib
+
+        v = norm_value(text)
+        words = {w: c for c, syns in reversed(self.entries) for w in syns}
+        best = difflib.get_close_matches(v, list(words), n=1, cutoff=0.6)
+        return words[best[0]] if best else None
+
+    def _classify(self, raw: object) -> tuple[str | None, str | None]:
+        if self.answered:  # the analyst's answers (本县口径.xlsx): whole words, before everything else
             hit = self.answered.get(norm_value(raw))
             if hit is not None:
-                return hit
-        code = self._match(raw)
+                return hit, "answered"
+        code = self._exact(raw)
+        if code is not None:
+            return code, "exact"
+        if self.reading is not None:
+            if raw.__class__ is not str:
+                raw = str(raw)
+            code = self._read(raw)
+            return (code, "phrase") if code is not None else (None, None)
+        code = self._contains(raw)
         if code is None and raw.__class__ is str:
             text = nfkc(raw)
             bare = _BRACKETED.sub("", text)
             if bare != text:
-                code = self._match(bare)  # "好（优秀）" is 好
-        return code if code is not None else (self.fallback if norm_value(raw) else None)
+                code = self._exact(bare) or self._contains(bare)  # "好（优秀）" is 好
+        if code is not None:
+            return code, "contains"
+        if self.fallback and norm_value(raw):
+            return self.fallback, "fallback"
+        return None, None
 
-    def _match(self, raw: object) -> str | None:
+    def _exact(self, raw: object) -> str | None:
         v = norm_value(raw)
         if not v:
             return None
-        for code, syns in self.entries:
-            if v == code or v in syns:
-                return code
+        return self._exact_map().get(v)
+
+    def _exact_map(self) -> dict:
+        """normalised word or code → code; the first entry (in file order) that has it wins."""
+        if self._exact_index is None:
+            ex: dict[str, str] = {}
+            for code, syns in self.entries:
+                ex.setdefault(code, code)
+                for w in syns:
+                    ex.setdefault(w, code)
+            self._exact_index = ex
+        return self._exact_index
+
+    def _contains(self, raw: object) -> str | None:
+        v = norm_value(raw)
+        if not v:
+            return None
         for code, syns in self.entries:
             for s in syns:
                 if len(s) >= 2 and s in v:
                     return code
         return None
+
+    # --- the phrase reader (status_reading: in the contract)
+
+    def _words(self) -> tuple[dict, re.Pattern | None]:
+        """word → code (≥2 characters, the first entry wins), and one pattern finding the longest word at each place."""
+        if self._index is None:
+            idx: dict[str, str] = {}
+            for code, syns in self.entries:
+                for w in syns:
+                    if len(w) >= 2:
+                        idx.setdefault(w, code)
+            self._index = (idx, _alternation(idx))
+        return self._index
+
+    def _read(self, raw: str, lenient: bool = False) -> str | None:
+        rules, rd = self.rules, self.reading
+        idx, word_pat = self._words()
+        text = _DIGITS.sub("0", _SPACE.sub("", nfkc(raw)))  # a date's digits count as one character
+        # restated problems ("针对…问题") and words that only look like markers ("不断", "提前") are blanked out,
+        # keeping every other character where it is
+        if rules.blank is not None:
+            text = rules.blank.sub(_blank, text)
+        plain: list[str] = []  # positive words read as written
+        other: list[tuple[str | None, str | None]] = []  # (code, word) of the other words and of marked positives
+        free = False
+        positive = rd.positive
+        for cl in rules.split.split(text):
+            if not cl:
+                continue
+            toks = [(m.start(), m.end(), m.group(), idx[m.group()]) for m in word_pat.finditer(cl)] if word_pat else []
+            marks = []  # [start, end, class, attached]
+            if rules.marker_pat is not None:
+                for m in rules.marker_pat.finditer(cl):
+                    i, j = m.span()
+                    inside = next((t for t in toks if t[0] <= i and j <= t[1]), None)
+                    if inside is None or inside[3] not in positive:
+                        marks.append([i, j, rules.markers[m.group()], inside is not None])
+            applied: set[int] = set()
+            for ts, te, w, code in toks:
+                if code not in positive:
+                    other.append((code, w))
+                    continue
+                best = None
+                for mi, m in enumerate(marks):
+                    if m[1] > ts:
+                        break
+                    if m[2] not in rd.outcome:
+                        continue  # contrast words only matter when they stand free
+                    how = rules.affirm_voids.get(m[2])
+                    # clause: 已 anywhere before the word ("已于6月底前完成"); between: not right after the marker
+                    if how and any(a in cl[m[1] + 1 if how == "between" else 0:te] for a in rules.affirm):
+                        m[3] = True
+                        continue
+                    best = mi
+                if best is None:
+                    plain.append(code)
+                    continue
+                m = marks[best]
+                if ts - m[1] <= rules.scope or best in applied or lenient:
+                    applied.add(best)
+                    m[3] = True
+                    out = rd.outcome[m[2]]
+                    if out is None and lenient:
+                        out = rd.mixed
+                    other.append((out, None))
+                else:
+                    return None  # a marker too far away to tell whether it governs the word
+            if any(not m[3] for m in marks):
+                free = True
+        if any(c is None for c, _ in other):
+            return None
+        if plain:
+            others = {c for c, w in other if w is None or w not in rd.keeps_positive}
+            if not others and not free:
+                return plain[0]
+            if rd.mixed is None:
+                return None
+            cands = others | {rd.mixed}
+            return next((c for c in rd.precedence if c in cands), rd.mixed)
+        codes = {c for c, _ in other}
+        if len(codes) == 1:
+            return codes.pop()
+        return next((c for c in rd.precedence if c in codes), None)
+
+
+def _alternation(words) -> re.Pattern | None:
+    """One pattern matching, at each place, the longest of the words (alternatives longest first)."""
+    ws = sorted(set(words), key=lambda w: (-len(w), w))
+    return re.compile("|".join(map(re.escape, ws))) if ws else None
+
+
+def _blank(m: re.Match) -> str:
+    return "\x00" * len(m.group())
+
+
+def _reader_rules(sr: dict) -> ReaderRules:
+    markers: dict[str, str] = {}
+    for cls, words in (sr.get("markers") or {}).items():
+        for w in words or ():
+            markers.setdefault(nfkc(str(w)), str(cls))
+    seps = str(sr.get("separators", "，,；;。！!？?\n"))
+    seps = nfkc(seps) + seps
+    topic = sr.get("topic") or {}
+    not_markers = tuple(nfkc(str(w)) for w in sr.get("not_markers") or ())
+    t_start = tuple(nfkc(str(w)) for w in topic.get("start") or ())
+    t_end = tuple(nfkc(str(w)) for w in topic.get("end") or ())
+    blanks = []
+    if t_start and t_end:  # from a start word to the nearest end word after it, within one clause
+        blanks.append(f"(?:{_alternation(t_start).pattern})[^{re.escape(seps)}]*?(?:{_alternation(t_end).pattern})")
+    if not_markers:
+        blanks.append(_alternation(not_markers).pattern)
+    return ReaderRules(
+        scope=int(sr.get("scope", 10)),
+        split=re.compile("[" + re.escape(seps) + "]"),
+        markers=markers,
+        marker_lengths=tuple(sorted({len(w) for w in markers}, reverse=True)),
+        affirm=tuple(nfkc(str(a)) for a in sr.get("affirm") or ()),
+        affirm_voids={str(k): str(v) for k, v in (sr.get("affirm_voids") or {}).items()},
+        not_markers=not_markers,
+        topic_start=t_start,
+        topic_end=t_end,
+        marker_pat=_alternation(markers),
+        blank=re.compile("|".join(blanks)) if blanks else None,
+    )
+
+
+def _status_reading(vname: str, vd: dict, codes: list[str], classes: set[str]) -> StatusReading:
+    def code(key):
+        c = vd.get(key)
+        if c is not None and str(c) not in codes:
+            raise ValueError(f"contract.yaml 的 status_reading.vocabularies.{vname}.{key}「{c}」不是词表 {vname} "
+                             f"中的代码（应为 {'、'.join(codes)} 之一，或 null 表示未知）")
+        return None if c is None else str(c)
+
+    positive = frozenset(str(c) for c in vd.get("positive") or ())
+    for c in positive:
+        if c not in codes:
+            raise ValueError(f"contract.yaml 的 status_reading.vocabularies.{vname}.positive 中「{c}」不是词表代码")
+    return StatusReading(
+        positive=positive,
+        outcome={cls: code(cls) for cls in classes if cls in vd},
+        mixed=code("mixed"),
+        precedence=tuple(str(c) for c in vd.get("precedence") or () if str(c) in codes),
+        keeps_positive=frozenset(norm_value(w) for w in vd.get("keeps_positive") or ()),
+    )
 
 
 @dataclass
@@ -376,6 +622,7 @@ def build_contract(raw: dict, settings: dict, fingerprint_bytes: bytes) -> Contr
                 from_subheading=bool(cd.get("from_subheading", False)),
                 into=tuple(cd.get("into", ())),
                 label=cd.get("label"),
+                derive=(str(cd["derive"]["date"]), str(cd["derive"]["code"])) if cd.get("derive") else None,
             )
         ident = kd.get("identify", {})
         kind = Kind(
@@ -397,6 +644,9 @@ def build_contract(raw: dict, settings: dict, fingerprint_bytes: bytes) -> Contr
         kind.fuzzy = sorted(((s, c.name) for c in cols.values() for s in c.synonyms if len(s) >= 3),
                             key=lambda x: -len(x[0]))
         kinds[kname] = kind
+    sr = raw.get("status_reading") or {}
+    rules = _reader_rules(sr) if sr else None
+    classes = set((sr.get("markers") or {}).keys())
     vocabs = {}
     for vname, vd in raw["vocabularies"].items():
         vd = dict(vd)
@@ -404,7 +654,11 @@ def build_contract(raw: dict, settings: dict, fingerprint_bytes: bytes) -> Contr
         labels = {str(k): str(v) for k, v in (vd.pop("labels", None) or {}).items()}
         answered = {norm_value(w): str(c) for w, c in (vd.pop("answered", None) or {}).items() if norm_value(w)}
         entries = [(str(code), tuple(norm_value(s) for s in syns)) for code, syns in vd.items()]
-        vocabs[vname] = Vocabulary(vname, entries, fb, labels, answered=answered)
+        reading = None
+        if rules is not None and vname in (sr.get("vocabularies") or {}):
+            reading = _status_reading(vname, sr["vocabularies"][vname] or {}, [c for c, _ in entries], classes)
+        vocabs[vname] = Vocabulary(vname, entries, fb, labels, answered=answered, reading=reading,
+                                   rules=rules if reading is not None else None)
     rc = raw.get("row_classes", {})
     fp = hashlib.sha256(fingerprint_bytes).hexdigest()[:16]
     answers = raw.get("answers") or {}

@@ -14,7 +14,10 @@ from pipelines.warehouse.db import connect_ro
 METRIC_KEYS = ["as_of", "rounds_by_kind", "units_in_scope", "units_covered", "coverage_rate", "villages_total",
                "villages_covered", "problems_total", "problems_rectified", "rectification_rate", "problems_overdue",
                "leads_transferred", "leads_closed", "lead_closure_rate", "people_disciplined", "people_org_handled",
-               "ecology_assessed_by_type", "checklist_items", "meetings_by_type", "teams_total", "teams_3n"]
+               "ecology_assessed_by_type", "checklist_items", "meetings_by_type", "teams_total", "teams_3n",
+               # problems / leads counted in problems_total / leads_transferred whose status is unknown (never
+               # silently in a numerator: the rates keep their definitions, these make the gap visible)
+               "problems_status_unknown", "leads_status_unknown"]
 
 _PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
 

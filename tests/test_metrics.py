@@ -65,6 +65,7 @@ def test_hand_computed_answers_at_year_end(small_db):
         "leads_closed": 1, "lead_closure_rate": 0.5, "people_disciplined": 1, "people_org_handled": 2,
         "ecology_assessed_by_type": {"township": 1}, "checklist_items": 3,
         "meetings_by_type": {"leading_group": 1, "other": 1, "secretary": 1}, "teams_total": 2, "teams_3n": 1,
+        "problems_status_unknown": 0, "leads_status_unknown": 0,
     }
 
 

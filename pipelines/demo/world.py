@@ -445,4 +445,7 @@ def expected_metrics(w: World, as_of: D | None = None) -> dict:
         "meetings_by_type": dict(sorted(meetings.items())),
         "teams_total": len(teams),
         "teams_3n": n3,
+        # every demo record has a known status (the writer spells it with a vocabulary word)
+        "problems_status_unknown": sum(1 for p in probs if p.status is None),
+        "leads_status_unknown": sum(1 for ld in leads if ld.status is None),
     }

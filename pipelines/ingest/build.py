@@ -103,6 +103,7 @@ def parser_fingerprint(contract: Contract) -> str:
     here = Path(__file__).parent
     for name in _INGEST_SRC:
         h.update((here / name).read_bytes())
+    h.update((here.parent / "contract.py").read_bytes())  # the vocabulary reader decides parsed codes too
     return h.hexdigest()[:16]
 
 

@@ -163,10 +163,39 @@ def _plan_column(kind: Kind, col: str, contract: Contract) -> tuple[tuple[str, .
     if t == "daterange":
         return spec.into, _conv_date_range
     if t == "vocab":
-        lookup = contract.vocabularies[spec.vocab].lookup
+        vocab = contract.vocabularies[spec.vocab]
+        if spec.derive:
+            classify = vocab.classify
+
+            def conv(v, text):  # status columns also say where their code came from
+                if not text:
+                    return (None, None, None), None
+                code, how = classify(text)
+                return (code, text, _SOURCE.get(how) if code is not None else None), None
+            return (col, col + "_raw", col + "_source"), conv
+        lookup = vocab.lookup
         # an unknown vocabulary word is reported by validation (rule vocab_*), not here
         return (col, col + "_raw"), lambda v, text: ((lookup(text) if text else None, text or None), None)
     return (col,), None
+
+
+# how a status cell was read → its <col>_source: a vocabulary word is the status column speaking, a sentence
+# read by the phrase reader is a narrative; "date" is set when the cell is empty and the date column decides
+_SOURCE = {"exact": "column", "contains": "column", "fallback": "column", "phrase": "narrative"}
+
+
+def _derive(vals: dict, derived: list, missing):
+    """Empty status cell (or no status column) with the derivation date present → the derived code."""
+    for col, date_col, code, required in derived:
+        if vals.get(col) is None and not vals.get(col + "_raw"):
+            if vals.get(date_col) is not None:
+                vals[col], vals[col + "_source"] = code, "date"
+            else:
+                vals.setdefault(col, None)
+                vals[col + "_source"] = None
+                if required:
+                    missing = [*missing, col]
+    return missing
 
 
 _MEMO_LIMIT = 100_000
@@ -253,7 +282,10 @@ def parse_sheet(sheet: Sheet, contract: Contract, rel: str | None = None) -> Par
         if spec.type == "daterange" and mapped.intersection(spec.into):
             continue  # separate start/end columns win over a combined one
         memo = contract.memo.setdefault(("conv", kind.name, canon), {}) if conv else None
-        plan.append((c, canon, keys, conv, memo, spec.fill_down and bool(vfill), _required_here(spec)))
+        plan.append((c, canon, keys, conv, memo, spec.fill_down and bool(vfill),
+                     _required_here(spec) and not spec.derive))  # derived columns: checked after derivation
+    derived = [(canon, spec.derive[0], spec.derive[1], _required_here(spec))
+               for canon, spec in kind.columns.items() if spec.derive]
     stated = {}  # a period stated only in the title or the sheet name ("2021年度政治生态评价")
     for canon, spec in kind.columns.items():
         if spec.type == "period" and spec.context and canon not in mapped:
@@ -263,7 +295,8 @@ def parse_sheet(sheet: Sheet, contract: Contract, rel: str | None = None) -> Par
     # a required column the header does not have is a fact about the sheet, not about each row: the rows are
     # held with one sheet-level reason (build.resolve_all), not sent to "fill cells" that are full
     ps.missing_columns = [canon for canon, spec in kind.columns.items()
-                          if _required_here(spec) and canon not in mapped and canon not in stated]
+                          if _required_here(spec) and not spec.derive and canon not in mapped
+                          and canon not in stated]
     unmapped_required: list = []
     heads = list(header.raw_texts)
     number_memo = contract.memo.setdefault("dimension_scores", {})
@@ -306,6 +339,8 @@ def parse_sheet(sheet: Sheet, contract: Contract, rel: str | None = None) -> Par
                     findings.append(Finding(L[c], canon, text, problem))
             elif required and outs[0] is None:
                 missing = [*missing, canon]
+        if derived:
+            missing = _derive(vals, derived, missing)
         dims: list | tuple = ()
         for c, label in dim_cols:
             if c >= width or not texts[c]:

@@ -39,6 +39,8 @@ def stg_columns(contract: Contract, kind: str) -> list[tuple[str, str]]:
             cols += [(name, "VARCHAR"), (name + "_start", "DATE"), (name + "_end", "DATE")]
         elif spec.type == "vocab":
             cols += [(name, "VARCHAR"), (name + "_raw", "VARCHAR")]
+            if spec.derive:
+                cols.append((name + "_source", "VARCHAR"))  # column / narrative / date / NULL (unknown)
         else:
             cols.append((name, _TYPES.get(spec.type, "VARCHAR")))
     return cols + PROV + [("src_cells", "VARCHAR")]

@@ -10,8 +10,10 @@ joined AS (
 final AS (
     SELECT round_name, unit_name, unit_type, problem_no, coalesce(category, 'other') AS category, category_raw,
            checklist_item, description, measures, responsible_unit, deadline, deadline_text, status,
-           rectified_date, transferred_to, round_kind, level, feedback_date, round_start,
+           status_raw, status_source, rectified_date, transferred_to, round_kind, level, feedback_date, round_start,
            coalesce(fed_back, true) AS counted,
+           -- status that could not be read (or is written nowhere): counted apart, never in a numerator
+           coalesce(fed_back, true) AND status IS NULL AS status_unknown,
            coalesce(fed_back, true) AND status = 'rectified' AND (rectified_date IS NULL OR rectified_date <= as_of)
                AS rectified,
            coalesce(fed_back, true) AND status IN ('in_progress', 'not_started') AND deadline IS NOT NULL

@@ -6,11 +6,13 @@ rounds AS (SELECT round_name, round_kind, level, start_date AS round_start FROM 
 units AS (SELECT unit_name, unit_type FROM int_units),
 final AS (
     SELECT l.lead_no, l.round_name, r.round_kind, r.level, r.round_start, l.unit_name, u.unit_type, l.transferred_to,
-           l.transfer_date, l.disposal, l.status, l.closed_date, coalesce(l.n_disciplined, 0) AS n_disciplined,
+           l.transfer_date, l.disposal, l.status, l.status_raw, l.status_source, l.closed_date,
+           coalesce(l.n_disciplined, 0) AS n_disciplined,
            coalesce(l.n_org_handled, 0) AS n_org_handled,
            (l.transfer_date IS NULL OR l.transfer_date <= as_of) AS counted,
            (l.transfer_date IS NULL OR l.transfer_date <= as_of) AND l.status = 'closed'
                AND (l.closed_date IS NULL OR l.closed_date <= as_of) AS closed,
+           (l.transfer_date IS NULL OR l.transfer_date <= as_of) AND l.status IS NULL AS status_unknown,
            CASE WHEN l.closed_date IS NOT NULL AND l.transfer_date IS NOT NULL
                 THEN date_diff('day', l.transfer_date, l.closed_date) END AS days_to_close,
            CASE WHEN l.transfer_date IS NOT NULL THEN date_diff('day', l.transfer_date, as_of) END AS days_open,
