@@ -95,26 +95,27 @@ def test_a_data_row_is_never_taken_as_the_header(registers, tmp_path):
 
 
 def test_a_missing_required_column_is_one_sheet_level_finding_not_a_row_fix(registers, tmp_path):
-    rows = [["线索编号", "巡察轮次", "被巡察单位", "移交部门", "问题摘要", "办理结果"]]
-    for i in range(1, 5):
-        rows.append([f"00{i}", "十四届县委第一轮巡察", "县财政局", "县纪委监委", "违规发放补贴", "已办结"])
-    write_xlsx(registers / "线索.xlsx", {"线索": rows})
+    # a team roster whose group column is headed 分组, a word the contract does not know
+    rows = [["序号", "巡察轮次", "分组", "姓名", "组内职务", "专业"]]
+    for i, (name, role) in enumerate([("甲", "组长"), ("乙", "副组长"), ("丙", "组员"), ("丁", "组员")], 1):
+        rows.append([i, "十四届县委第一轮巡察", "第一组", name, role, "纪检"])
+    write_xlsx(registers / "名单.xlsx", {"名单": rows})
     db = tmp_path / "wh.duckdb"
     s = ingest(registers, db)
     _balanced(s)
-    entry = _sheet(s, "线索")
-    assert entry["decision"] == "loaded" and entry["missing_columns"] == ["status"]
+    entry = _sheet(s, "名单")
+    assert entry["decision"] == "loaded" and entry["missing_columns"] == ["group"]
     assert entry["rows_quarantined"] == 4 and entry["rows_loaded"] == 0
-    assert "办理结果" in entry["unmatched_headers"]
-    reasons = q(db, "SELECT DISTINCT reason_code, reason FROM quarantine WHERE sheet = '线索'")
+    assert "分组" in entry["unmatched_headers"]
+    reasons = q(db, "SELECT DISTINCT reason_code, reason FROM quarantine WHERE sheet = '名单'")
     assert len(reasons) == 1 and reasons[0][0] == "sheet_missing_column"
-    assert "「办理情况」" in reasons[0][1] and "「办理结果」" in reasons[0][1]  # the closest header seen
+    assert "「巡察组」" in reasons[0][1] and "「分组」" in reasons[0][1]  # the closest header seen
     assert "补全" not in reasons[0][1]  # the cells are full: nobody is sent to fill them
     with duckdb.connect(str(db), read_only=True) as con:
         findings, counts = collect(con)
     assert counts["sheet_missing_column"] == 1 and counts["quarantined"] == 0
     f = next(f for f in findings if f["rule"] == "sheet_missing_column")
-    assert f["file"] == "线索.xlsx" and f["row"] == 1 and "办理结果" in f["message"]
+    assert f["file"] == "名单.xlsx" and f["row"] == 1 and "分组" in f["message"]
 
 
 def test_a_lead_export_without_a_transfer_column_is_not_loaded_as_inspections(registers, tmp_path):

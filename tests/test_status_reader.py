@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipelines.contract import CONFIG_DIR, _load_yaml, default_contract, load_contract
+from pipelines.contract import CONFIG_DIR, default_contract, load_contract
+from pipelines.contract import _read_yaml as _load_yaml
 from pipelines.ingest.build import ingest
 from pipelines.metrics import metrics
 from tests.conftest import write_xlsx
