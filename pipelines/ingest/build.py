@@ -23,6 +23,7 @@ from pathlib import Path
 
 from pipelines import __version__
 from pipelines.contract import Contract, default_contract
+from pipelines.ingest import layouts as LY
 from pipelines.ingest import schema as S
 from pipelines.ingest.parse import ParsedFile, ParsedRow, ParsedSheet, parse_file
 from pipelines.ingest.read import SUPPORTED, ReadError
@@ -39,7 +40,7 @@ from pipelines.warehouse import db as W
 IGNORED_NAMES = re.compile(r"^(~\$|\.|readme)", re.I)
 IGNORED_SUFFIXES = {".md", ".json"}
 _ALIAS_SPLIT = re.compile(r"[、,;，；/|\n]+")
-_INGEST_SRC = ["read.py", "structure.py", "parse.py", "values.py"]
+_INGEST_SRC = ["read.py", "structure.py", "parse.py", "values.py", "layouts.py"]
 
 
 @dataclass
@@ -75,6 +76,7 @@ class Item:
     reason_code: str | None = None
     suggestions: list[str] | tuple = ()
     skip_class: str | None = None
+    derived: bool = False  # a further record of a source row that holds several (names, units): row counted once
 
 
 def sha256_file(path: Path) -> str:
@@ -238,14 +240,12 @@ def _from_subheading(it: Item, specs: list, contract: Contract) -> None:
     """Columns declared from_subheading (specs) take the sub-heading row above when empty: a vocabulary
     keeps the heading as its raw text; a text column gets the heading without its numbering ("一、")."""
     v = it.values
-    for col, spec in specs:
+    for col, spec in specs:  # nested headings: the outermost level the vocabulary knows (layouts)
         if spec.type == "vocab":
             if not v.get(col + "_raw"):
-                v[col + "_raw"] = it.pr.subheading
-                v[col] = contract.vocabularies[spec.vocab].lookup(it.pr.subheading)
+                v[col], v[col + "_raw"] = LY.category_from_heading(it.pr.subheading, contract.vocabularies[spec.vocab])
         elif not v.get(col):
-            m = contract.subheading.match(it.pr.subheading)
-            v[col] = it.pr.subheading[m.end():].strip() if m else it.pr.subheading
+            v[col] = LY.heading_text(LY.heading_parts(it.pr.subheading)[0], contract)
 
 
 def _resolve_context(it: Item, col: str, resolver, contract: Contract, memo: dict) -> None:
@@ -354,6 +354,11 @@ def _dedupe(items: list[Item], key: tuple[str, ...], conflicts: list[dict], fiel
                           "fields": diff})
 
 
+def _derived(it: Item, values: dict) -> Item:
+    """A further record of the same source row (same provenance), with some values of its own."""
+    return Item(it.f, it.sheet, it.pr, it.kind, {**it.values, **values}, derived=True)
+
+
 def resolve_all(files: list[FileRec], contract: Contract) -> dict:
     """Turn parsed rows into staging records, quarantine and skip decisions."""
     items: dict[str, list[Item]] = defaultdict(list)
@@ -378,6 +383,7 @@ def resolve_all(files: list[FileRec], contract: Contract) -> dict:
     urs = UnitResolver(units, county)
     rounds = _build_rounds([i for i in items["rounds"] if i.outcome == "loaded"])
     rrs = RoundResolver(rounds)
+    LY.expand_items(items, urs, contract, _derived, _quarantine)  # several names / units in one source row
 
     memo: dict = {}
     for kind, its in items.items():

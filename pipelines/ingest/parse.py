@@ -15,6 +15,7 @@ from pathlib import Path
 import orjson
 
 from pipelines.contract import Contract, Kind, nfkc
+from pipelines.ingest import layouts as LY
 from pipelines.ingest import values as V
 from pipelines.ingest.read import Sheet, read_file
 from pipelines.ingest.structure import (
@@ -36,9 +37,10 @@ class Finding:
     field: str
     raw: str
     expected: str
+    row: int | None = None  # Excel row of the cell when it is not the record's row (a transposed sheet)
 
     def __reduce__(self):
-        return Finding, (self.column, self.field, self.raw, self.expected)
+        return Finding, (self.column, self.field, self.raw, self.expected, self.row)
 
 
 @dataclass(slots=True)
@@ -188,8 +190,13 @@ def _required_here(spec) -> bool:
     return spec.required and (not spec.context or spec.type == "period")
 
 
-def parse_sheet(sheet: Sheet, contract: Contract) -> ParsedSheet:
-    header = find_header(sheet, contract)
+def parse_sheet(sheet: Sheet, contract: Contract, header=None) -> ParsedSheet:
+    """header: given for the row view of a transposed sheet (layouts.find_transposed), else found here."""
+    if header is None:
+        header = find_header(sheet, contract)
+        tv = LY.find_transposed(sheet, contract, header)
+        if tv is not None:
+            return LY.restore(tv, parse_sheet(tv.view, contract, tv.header), contract, _cells_json, ParsedRow)
     infos = classify_rows(sheet, header, contract)
     n_blank = len(sheet.rows) - len(infos)
     title = title_text(infos)
@@ -239,6 +246,7 @@ def parse_sheet(sheet: Sheet, contract: Contract) -> ParsedSheet:
     unmapped_required = [canon for canon, spec in kind.columns.items()
                          if _required_here(spec) and canon not in mapped and canon not in stated]
     heads = list(header.raw_texts)
+    hook = LY.row_hook(kind, header, contract)  # 届次+轮次 → round name; 组长/组员 names → member records
     number_memo = contract.memo.setdefault("dimension_scores", {})
     for ri in infos:
         r0 = ri.row
@@ -279,6 +287,8 @@ def parse_sheet(sheet: Sheet, contract: Contract) -> ParsedSheet:
                     findings.append(Finding(L[c], canon, text, problem))
             elif required and outs[0] is None:
                 missing = [*missing, canon]
+        if hook is not None:
+            missing = hook(vals, missing)
         dims: list | tuple = ()
         for c, label in dim_cols:
             if c >= width or not texts[c]:
@@ -300,7 +310,7 @@ def parse_sheet(sheet: Sheet, contract: Contract) -> ParsedSheet:
 
 
 def _qualify_restarting_numbers(ps: ParsedSheet, no_col: str, contract: Contract) -> None:
-    """序号 that restarts under each "一、…" sub-heading is qualified by it ("二-3"), so keys stay unique."""
+    """序号 that restarts under each sub-heading is qualified by it ("二-3"), so keys stay unique."""
     data = [pr for pr in ps.rows if pr.cls == "data" and pr.values.get(no_col)]
     first_section: dict[str, str | None] = {}
     restarts = False
@@ -312,10 +322,8 @@ def _qualify_restarting_numbers(ps: ParsedSheet, no_col: str, contract: Contract
     if not restarts:
         return
     for pr in data:
-        if pr.subheading:
-            m = contract.subheading.match(pr.subheading)
-            prefix = m.group(0).strip("、.．（）() ") if m else pr.subheading[:4]
-            pr.values[no_col] = f"{prefix}-{pr.values[no_col]}"
+        if pr.subheading:  # every level's number: "二-3", or "一-2-3" under "一、…" and "2.…"
+            pr.values[no_col] = LY.qualified_number(pr.subheading, pr.values[no_col], contract)
 
 
 def parse_file(path: Path, contract: Contract) -> ParsedFile:

@@ -28,8 +28,8 @@ def prov(it, letter: str | None = None) -> dict:
 def stg_columns(contract: Contract, kind: str) -> list[tuple[str, str]]:
     cols: list[tuple[str, str]] = []
     for name, spec in contract.kinds[kind].columns.items():
-        if spec.type == "daterange":
-            continue  # its two dates land in the columns it names (into)
+        if spec.type == "daterange" or spec.names_into:
+            continue  # its two dates land in the columns it names (into); names become member records
         if kind == "units" and name == "in_scope":
             cols.append((name, "BOOLEAN"))  # 是/否 resolved (with the per-type default) during ingest
         elif spec.type == "deadline":
@@ -95,6 +95,8 @@ def tables(files, res, contract: Contract) -> dict[str, tuple[list, list]]:
         f.counts["skipped"] += 1
     for kind, its in items.items():
         for it in its:
+            if it.derived:
+                continue  # a further record of a row already counted (several names or units in one row)
             f, pr = it.f, it.pr
             f.counts["read"] += 1
             f.counts[it.outcome] += 1
@@ -105,8 +107,9 @@ def tables(files, res, contract: Contract) -> dict[str, tuple[list, list]]:
                              "、".join(it.suggestions) or None, pr.cells))
             if it.outcome != "skipped":
                 for fd in pr.findings:
-                    finds.append(("cell_unparsed", kind, f.rel, it.sheet.name, pr.row, fd.column, fd.field, fd.raw,
-                                  fd.expected, f"{f.rel}「{it.sheet.name}」{fd.column}{pr.row} 的值「{fd.raw}」"
+                    row = fd.row or pr.row
+                    finds.append(("cell_unparsed", kind, f.rel, it.sheet.name, row, fd.column, fd.field, fd.raw,
+                                  fd.expected, f"{f.rel}「{it.sheet.name}」{fd.column}{row} 的值「{fd.raw}」"
                                   f"无法识别，应为{fd.expected}；该字段已置空，整行照常入库"))
     raw.sort(key=lambda r: (r[0], r[2], r[3]))
     quar.sort(key=lambda r: (r[1], r[3], r[4]))
@@ -186,7 +189,7 @@ def summary(files, res, tables_) -> dict:
     items = res["items"]
     loaded_by_kind = {}
     for kind, its in items.items():
-        n = sum(1 for it in its if it.outcome == "loaded")
+        n = sum(1 for it in its if it.outcome == "loaded" and not it.derived)  # source rows
         if n:
             loaded_by_kind[kind] = n
     unclassified = []
