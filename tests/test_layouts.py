@@ -47,6 +47,21 @@ def test_transposed_round_statistics_are_read_with_every_cell_traceable(register
     assert q(db, "SELECT header_row, stated_as_of FROM sheets WHERE sheet = '统计'")[0][0] == 2
 
 
+# A unit's details as a form, one field per line (单位基本信息表 "反映行政事业单位类别…等基本概况":
+# https://m.wenke99.com/p-4975888.html), here one column per unit; the units it registers resolve like any other.
+def test_transposed_unit_details_register_units_that_ledgers_then_resolve(registers, tmp_path):
+    rows = [["单位基本信息表"], ["单位名称", "山丹县审计局", "山丹县统计局"], ["单位类别", "县直部门", "县直部门"],
+            ["简称", "县审计局", None], ["是否纳入巡察范围", "是", "否"]]
+    write_xlsx(registers / "单位基本信息.xlsx", {"基本信息": rows})
+    write_xlsx(registers / "第一轮" / "名单.xlsx", {"S": [["巡察组", "被巡察单位"], ["第一巡察组", "县财政局、县审计局"]]})
+    db, s = run(registers, tmp_path)
+    assert_balanced(db, s)
+    assert q(db, "SELECT unit_name, unit_type, aliases, in_scope, src_row FROM stg_units WHERE src_file = '单位基本信息.xlsx' "
+                 "ORDER BY 1") == [("山丹县审计局", "department", "县审计局", True, 2),
+                                   ("山丹县统计局", "department", None, False, 2)]
+    assert q(db, "SELECT unit_name FROM stg_inspections ORDER BY 1") == [("山丹县审计局",), ("山丹县财政局",)]
+
+
 def test_an_ordinary_table_is_never_read_as_transposed(registers, tmp_path):
     rows = [["巡察轮次", "发现问题（个）", "移交线索（件）"], ["十四届县委第一轮巡察", 12, 3], ["十四届县委第二轮巡察", 8, 2]]
     write_xlsx(registers / "统计.xlsx", {"统计": rows})
@@ -96,6 +111,20 @@ def test_round_composed_from_separate_term_and_number_columns(registers, tmp_pat
     assert q(db, "SELECT description, round_name, round_term FROM stg_problems ORDER BY 1") == [
         ("问题丁", "十四届县委第二轮巡察", "十四届"), ("问题丙", "十五届县委第一轮巡察", "第十五届"),
         ("问题乙", "十四届县委第三轮巡察", "十四届"), ("问题甲", "十四届县委第一轮巡察", "十四届")]
+
+
+def test_round_register_written_as_term_and_number_columns(tmp_path):
+    raw = tmp_path / "raw"
+    write_xlsx(raw / "名册.xlsx", {"名册": REGISTER_UNITS,
+                                  "轮次": [["届次", "轮次", "巡察类型"], ["十四届", "第一轮", "常规巡察"],
+                                           [None, "第二轮", "专项巡察"], ["十五届", "第一轮", "常规巡察"]]},
+               {"轮次": ["A2:A3"]})
+    write_xlsx(raw / "台账.xlsx", {"S": [["巡察轮次", "被巡察单位", "问题描述", "整改情况"],
+                                        ["十四届县委第二轮巡察", "清泉镇", "问题甲", "已整改"]]})
+    db, s = run(raw, tmp_path)
+    assert q(db, "SELECT round_name, round_kind FROM stg_rounds ORDER BY 1") == [
+        ("十五届县委第一轮巡察", "regular"), ("十四届县委第一轮巡察", "regular"), ("十四届县委第二轮巡察", "special")]
+    assert q(db, "SELECT round_name FROM stg_problems") == [("十四届县委第二轮巡察",)]
 
 
 # Team lists by group with the names under 组长 / 副组长 / 组员 (the published list "巡視組別 | 組長 | 職務":

@@ -103,9 +103,13 @@ def category_from_heading(sub: str, vocab) -> tuple[str | None, str]:
 # ---------------------------------------------------------------- footers
 
 
-def is_footer(first: str, contract: Contract) -> bool:
-    """A sign-off row written after the table (…（签字背书）, 单位（盖章）, 年　月　日, 主要负责人签字：)."""
-    if not contract.footer_patterns or len(first) > 60:
+FOOTER_MAX_CELLS = 3  # a sign-off row has a label, perhaps a name and a date; a record fills more cells
+
+
+def is_footer(first: str, contract: Contract, n_cells: int = 1) -> bool:
+    """A sign-off row written after the table (…（签字背书）, 单位（盖章）, 年　月　日, 主要负责人签字：):
+    its first text matches a footer pattern and it has at most FOOTER_MAX_CELLS non-empty cells."""
+    if not contract.footer_patterns or len(first) > 60 or n_cells > FOOTER_MAX_CELLS:
         return False
     t = first if first.isascii() else nfkc(first)
     return any(rx.search(t) for rx in contract.footer_patterns)
@@ -361,7 +365,7 @@ def restore(tv: Transposed, ps, contract: Contract, cells_json, parsed_row):
             continue
         first_t = nonempty[0] if nonempty[0].isascii() else nfkc(nonempty[0])
         in_footer = in_footer or first_t.lstrip().startswith(contract.footer_prefixes) or \
-            is_footer(nonempty[0], contract)
+            is_footer(nonempty[0], contract, len(nonempty))
         below.append(parsed_row(r + 1, "footer" if in_footer else "outside_table",
                                 cells=cells_json([[S.col_letter(c), "", t]
                                                   for c, t in enumerate(texts) if t])))

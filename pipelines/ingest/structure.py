@@ -357,7 +357,7 @@ def classify_rows(sheet: Sheet, header: HeaderGuess | None, contract: Contract) 
             continue
         first = nonempty[0]
         if in_footer or (first if first.isascii() else nfkc(first)).lstrip().startswith(footer) or \
-                L.is_footer(first, contract):
+                L.is_footer(first, contract, len(nonempty)):
             in_footer = True
             out.append(RowInfo(r, "footer", texts))
             continue
