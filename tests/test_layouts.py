@@ -95,6 +95,19 @@ def test_several_units_in_one_cell_give_one_inspection_each_and_all_must_resolve
     assert "2 个单位" in reason and "「县审计厅」" in reason and "县财政局" in reason
 
 
+def test_a_row_whose_first_unit_is_already_listed_elsewhere_still_counts_as_loaded(registers, tmp_path):
+    head = ["巡察组", "被巡察单位", "进驻时间"]
+    write_xlsx(registers / "第一轮" / "a.xlsx", {"S": [head, ["第一巡察组", "县财政局", "2019-03-01"]]})
+    write_xlsx(registers / "第一轮" / "b.xlsx", {"S": [head, ["第一巡察组", "县财政局、县教育局", "2019-03-01"]]})
+    db, s = run(registers, tmp_path)
+    assert_balanced(db, s)
+    assert q(db, "SELECT unit_name, src_file FROM stg_inspections ORDER BY 1") == [
+        ("山丹县教育局", "第一轮/b.xlsx"), ("山丹县财政局", "第一轮/a.xlsx")]
+    assert s["loaded_by_kind"]["inspections"] == 2
+    assert q(db, "SELECT file, outcome FROM raw_rows WHERE row = 2 AND file LIKE '第一轮/%' ORDER BY 1") == [
+        ("第一轮/a.xlsx", "loaded"), ("第一轮/b.xlsx", "loaded")]
+
+
 # Rounds named by 届次 and 轮次 ("十四届县委第五轮巡察": http://www.hntjqxw.com/detail/index/id/295/aid/16938.html;
 # "十七届县委第六轮巡察": http://www.qinan.gov.cn/info/13252/1165052.htm), written in two columns of a ledger.
 def test_round_composed_from_separate_term_and_number_columns(registers, tmp_path):

@@ -425,11 +425,11 @@ def _split_unit_item(it, units, make_item, quarantine) -> list:
     res = [(p, units.resolve_in(p, context)) for p in parts]
     bad = [(p, r) for p, r in res if not r.value]
     if bad:
-        named = "；".join(f"「{p}」" + (r.reason or "无法识别").replace(f"「{p}」", "") for p, r in bad)
+        named = "；".join(r.reason or f"单位「{p}」无法识别" for p, r in bad)
         sugg = [s for _, r in bad for s in r.suggestions]
         hint = "；可能是：" + "、".join(sugg) if sugg else ""
         quarantine(it, "unknown_unit",
-                   f"该格写了 {len(parts)} 个单位（{'、'.join(parts)}），其中 {named}{hint}。"
+                   f"该格写了 {len(parts)} 个单位（{'、'.join(parts)}），其中{named}{hint}。"
                    "请改为名册中的名称，或在名册的“简称/别名”列补充该写法；改好后这一行的各单位一起入库",
                    sugg)
         return [it]

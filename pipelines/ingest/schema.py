@@ -93,19 +93,20 @@ def tables(files, res, contract: Contract) -> dict[str, tuple[list, list]]:
         raw.append((f.rel, f.sha256, sh.name, pr.row, sh.kind, cls, "skipped", cls, pr.cells))
         f.counts["read"] += 1
         f.counts["skipped"] += 1
+    feeding = rows_feeding_records(items)
     for kind, its in items.items():
         for it in its:
             if it.derived:
                 continue  # a further record of a row already counted (several names or units in one row)
             f, pr = it.f, it.pr
+            outcome, skip_class = row_outcome(it, feeding)
             f.counts["read"] += 1
-            f.counts[it.outcome] += 1
-            raw.append((f.rel, f.sha256, it.sheet.name, pr.row, kind, "data", it.outcome, it.skip_class,
-                        pr.cells))
+            f.counts[outcome] += 1
+            raw.append((f.rel, f.sha256, it.sheet.name, pr.row, kind, "data", outcome, skip_class, pr.cells))
             if it.outcome == "quarantined":
                 quar.append((kind, f.rel, f.sha256, it.sheet.name, pr.row, it.reason_code, it.reason,
                              "、".join(it.suggestions) or None, pr.cells))
-            if it.outcome != "skipped":
+            if outcome != "skipped":
                 for fd in pr.findings:
                     row = fd.row or pr.row
                     finds.append(("cell_unparsed", kind, f.rel, it.sheet.name, row, fd.column, fd.field, fd.raw,
@@ -185,11 +186,25 @@ def _assessment_rows(items: list, contract: Contract) -> tuple[list[dict], list[
     return out, scores
 
 
+def rows_feeding_records(items: dict) -> set[int]:
+    """Source rows (by id of their parsed row) whose further records (several units or names) are loaded."""
+    return {id(it.pr) for its in items.values() for it in its if it.derived and it.outcome == "loaded"}
+
+
+def row_outcome(it, feeding: set[int]) -> tuple[str, str | None]:
+    """A source row's outcome: its first record's, except that a row whose first record merged into the same
+    record elsewhere (duplicate) but whose other records are loaded counts as loaded."""
+    if it.outcome == "skipped" and id(it.pr) in feeding:
+        return "loaded", None
+    return it.outcome, it.skip_class
+
+
 def summary(files, res, tables_) -> dict:
     items = res["items"]
     loaded_by_kind = {}
+    feeding = rows_feeding_records(items)
     for kind, its in items.items():
-        n = sum(1 for it in its if it.outcome == "loaded" and not it.derived)  # source rows
+        n = sum(1 for it in its if not it.derived and row_outcome(it, feeding)[0] == "loaded")  # source rows
         if n:
             loaded_by_kind[kind] = n
     unclassified = []
