@@ -87,6 +87,9 @@ class Column:
     # status columns: (date column, code) — an empty cell (or no such column) with that date → that code;
     # the staging table gets <col>_source (column / narrative / date / NULL = unknown)
     derive: tuple[str, str] | None = None
+    several: bool = False  # a cell may name several values ("县财政局、县审计局"): one record per value
+    names_into: tuple[str, ...] = ()  # a column of names under a role header (组长): (name column, role column)
+    part_of: str | None = None  # a component of another column (届次 + 轮次 → round_name), see Contract.compose
 
 
 @dataclass
@@ -101,6 +104,7 @@ class Kind:
     dimensions: bool = False
     # (other kind, its column): a header naming one of these means the sheet is probably not this kind
     contradicts: tuple[tuple[str, str], ...] = ()
+    identify_also: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()  # other (all, any) signatures
     # normalised header → column name (exact synonyms), and the synonym's place in that column's list
     exact: dict[str, str] = field(default_factory=dict)
     rank: dict[str, int] = field(default_factory=dict)
@@ -419,9 +423,14 @@ class Contract:
     vocabularies: dict[str, Vocabulary]
     footer_prefixes: tuple[str, ...]
     total_words: tuple[str, ...]
-    subheading: re.Pattern
+    subheading: re.Pattern  # any sub-heading numbering (the union of subheading_levels)
     settings: dict
     fingerprint: str
+    subheading_levels: tuple[re.Pattern, ...] = ()  # sub-heading numberings, outermost first
+    subheading_max_chars: int = 80
+    footer_patterns: tuple[re.Pattern, ...] = ()
+    compose: dict = field(default_factory=dict)  # column → {"parts": {col: regex}, "formats": [(needs, format)]}
+    transposed: dict = field(default_factory=dict)  # {"min_fields": n, "scan_rows": n}
     all_exact: frozenset = frozenset()
     kinds_by_header: dict = field(default_factory=dict)  # normalised header → kinds that know it exactly
     fuzzy_all: tuple = ()  # (synonym of ≥3 characters, kinds) for headers that only contain a synonym
@@ -623,6 +632,9 @@ def build_contract(raw: dict, settings: dict, fingerprint_bytes: bytes) -> Contr
                 into=tuple(cd.get("into", ())),
                 label=cd.get("label"),
                 derive=(str(cd["derive"]["date"]), str(cd["derive"]["code"])) if cd.get("derive") else None,
+                several=bool(cd.get("several", False)),
+                names_into=tuple(cd.get("names_into", ())),
+                part_of=cd.get("part_of"),
             )
         ident = kd.get("identify", {})
         kind = Kind(
@@ -636,6 +648,8 @@ def build_contract(raw: dict, settings: dict, fingerprint_bytes: bytes) -> Contr
             dimensions=bool(kd.get("dimensions", False)),
             ignore=frozenset(h for h in (norm_header(x) for x in kd.get("ignore", []) or []) if h),
             contradicts=tuple(tuple(str(x).split(".", 1)) for x in kd.get("contradicts", []) if "." in str(x)),
+            identify_also=tuple((tuple(a.get("all", [])), tuple(a.get("any", [])))
+                                for a in kd.get("identify_also", []) or []),
         )
         for c in cols.values():
             for i, s in enumerate(c.synonyms):
@@ -660,6 +674,12 @@ def build_contract(raw: dict, settings: dict, fingerprint_bytes: bytes) -> Contr
         vocabs[vname] = Vocabulary(vname, entries, fb, labels, answered=answered, reading=reading,
                                    rules=rules if reading is not None else None)
     rc = raw.get("row_classes", {})
+    # sub-heading numberings, outermost first (an older contract gives one subheading_pattern)
+    levels = rc.get("subheading_levels") or [rc.get("subheading_pattern", r"^[一二三四五六七八九十]+、")]
+    compose = {}
+    for col, cd in (raw.get("compose") or {}).items():
+        compose[col] = {"parts": {c: re.compile(rx) for c, rx in (cd.get("parts") or {}).items()},
+                        "formats": [(tuple(f["needs"]), f["format"]) for f in cd.get("formats") or []]}
     fp = hashlib.sha256(fingerprint_bytes).hexdigest()[:16]
     answers = raw.get("answers") or {}
     return Contract(
@@ -667,9 +687,14 @@ def build_contract(raw: dict, settings: dict, fingerprint_bytes: bytes) -> Contr
         vocabularies=vocabs,
         footer_prefixes=tuple(nfkc(p) for p in rc.get("footer_prefixes", [])),
         total_words=tuple(rc.get("total_words", [])),
-        subheading=re.compile(rc.get("subheading_pattern", r"^[一二三四五六七八九十]+、")),
+        subheading=re.compile("|".join(f"(?:{p})" for p in levels)),
         settings=settings,
         fingerprint=fp,
+        subheading_levels=tuple(re.compile(p) for p in levels),
+        subheading_max_chars=int(rc.get("subheading_max_chars", 80)),
+        footer_patterns=tuple(re.compile(p) for p in rc.get("footer_patterns", []) or []),
+        compose=compose,
+        transposed=dict(raw.get("transposed") or {}),
         all_exact=frozenset(h for k in kinds.values() for h in k.exact),
         kinds_by_header=_kinds_by_header(kinds),
         fuzzy_all=tuple((syn, tuple(ks)) for syn, ks in _fuzzy_all(kinds).items()),

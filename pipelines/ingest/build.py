@@ -24,6 +24,7 @@ from pathlib import Path
 from pipelines import __version__
 from pipelines.answers import usage as answer_usage
 from pipelines.contract import Contract, default_contract
+from pipelines.ingest import layouts as LY
 from pipelines.ingest import schema as S
 from pipelines.ingest.parse import ParsedFile, ParsedRow, ParsedSheet, parse_file
 from pipelines.ingest.read import SUPPORTED, ReadError
@@ -40,7 +41,7 @@ from pipelines.warehouse import db as W
 IGNORED_NAMES = re.compile(r"^(~\$|\.|readme)", re.I)
 IGNORED_SUFFIXES = {".md", ".json"}
 _ALIAS_SPLIT = re.compile(r"[、,;，；/|\n]+")
-_INGEST_SRC = ["read.py", "structure.py", "parse.py", "values.py"]
+_INGEST_SRC = ["read.py", "structure.py", "parse.py", "values.py", "layouts.py"]
 
 
 @dataclass
@@ -76,6 +77,7 @@ class Item:
     reason_code: str | None = None
     suggestions: list[str] | tuple = ()
     skip_class: str | None = None
+    derived: bool = False  # a further record of a source row that holds several (names, units): row counted once
 
 
 def sha256_file(path: Path) -> str:
@@ -248,14 +250,12 @@ def _from_subheading(it: Item, specs: list, contract: Contract) -> None:
     """Columns declared from_subheading (specs) take the sub-heading row above when empty: a vocabulary
     keeps the heading as its raw text; a text column gets the heading without its numbering ("一、")."""
     v = it.values
-    for col, spec in specs:
+    for col, spec in specs:  # nested headings: the outermost level the vocabulary knows (layouts)
         if spec.type == "vocab":
             if not v.get(col + "_raw"):
-                v[col + "_raw"] = it.pr.subheading
-                v[col] = contract.vocabularies[spec.vocab].lookup(it.pr.subheading)
+                v[col], v[col + "_raw"] = LY.category_from_heading(it.pr.subheading, contract.vocabularies[spec.vocab])
         elif not v.get(col):
-            m = contract.subheading.match(it.pr.subheading)
-            v[col] = it.pr.subheading[m.end():].strip() if m else it.pr.subheading
+            v[col] = LY.heading_text(LY.heading_parts(it.pr.subheading)[0], contract)
 
 
 def _resolve_context(it: Item, col: str, resolver, contract: Contract, memo: dict) -> None:
@@ -429,6 +429,9 @@ def closest_header(synonyms: tuple[str, ...], headers: list[str]) -> str | None:
             if r > score:
                 best, score = h, r
     return best if score >= 0.4 else None
+def _derived(it: Item, values: dict) -> Item:
+    """A further record of the same source row (same provenance), with some values of its own."""
+    return Item(it.f, it.sheet, it.pr, it.kind, {**it.values, **values}, derived=True)
 
 
 def resolve_all(files: list[FileRec], contract: Contract) -> dict:
@@ -462,6 +465,7 @@ def resolve_all(files: list[FileRec], contract: Contract) -> dict:
     for seen, target in contract.name_answers.get("round", {}).items():
         if target in rrs.rounds:
             rrs.exact[clean(seen)] = target  # an answered round name is one more way to write that round
+    LY.expand_items(items, urs, contract, _derived, _quarantine)  # several names / units in one source row
 
     memo: dict = {}
     for kind, its in items.items():

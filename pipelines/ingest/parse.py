@@ -15,6 +15,7 @@ from pathlib import Path
 import orjson
 
 from pipelines.contract import Contract, Kind, nfkc
+from pipelines.ingest import layouts as LY
 from pipelines.ingest import values as V
 from pipelines.ingest.read import Sheet, read_file
 from pipelines.ingest.structure import (
@@ -38,9 +39,10 @@ class Finding:
     field: str
     raw: str
     expected: str
+    row: int | None = None  # Excel row of the cell when it is not the record's row (a transposed sheet)
 
     def __reduce__(self):
-        return Finding, (self.column, self.field, self.raw, self.expected)
+        return Finding, (self.column, self.field, self.raw, self.expected, self.row)
 
 
 @dataclass(slots=True)
@@ -226,16 +228,24 @@ def _required_here(spec) -> bool:
     return spec.required and (not spec.context or spec.type == "period")
 
 
-def parse_sheet(sheet: Sheet, contract: Contract, rel: str | None = None) -> ParsedSheet:
-    """rel: the file's path relative to data_raw (an analyst's answer may name the sheet's kind by file)."""
-    header = find_header(sheet, contract)
-    signature = header_signature(header.raw_texts if header else describe_header(sheet).split(" | "))
-    ask = getattr(contract, "sheet_kind_answer", None)
-    answer = ask(rel or "", sheet.name, signature) if ask is not None else None
-    if answer == "not_ledger":
-        return _not_ledger(sheet, signature)
-    if answer in contract.kinds:
-        header = find_header(sheet, contract, only=answer) or header
+def parse_sheet(sheet: Sheet, contract: Contract, rel: str | None = None, header=None) -> ParsedSheet:
+    """rel: the file's path relative to data_raw (an analyst's answer may name the sheet's kind by file).
+    header: given for the row view of a transposed sheet (layouts.find_transposed), else found here."""
+    if header is None:
+        header = find_header(sheet, contract)
+        signature = header_signature(header.raw_texts if header else describe_header(sheet).split(" | "))
+        ask = getattr(contract, "sheet_kind_answer", None)
+        answer = ask(rel or "", sheet.name, signature) if ask is not None else None
+        if answer == "not_ledger":
+            return _not_ledger(sheet, signature)
+        if answer in contract.kinds:
+            header = find_header(sheet, contract, only=answer) or header
+        else:
+            tv = LY.find_transposed(sheet, contract, header)
+            if tv is not None:
+                return LY.restore(tv, parse_sheet(tv.view, contract, rel, tv.header), contract, _cells_json, ParsedRow)
+    else:
+        signature = header_signature(header.raw_texts)
     infos = classify_rows(sheet, header, contract)
     n_blank = len(sheet.rows) - len(infos)
     title = title_text(infos)
@@ -299,6 +309,7 @@ def parse_sheet(sheet: Sheet, contract: Contract, rel: str | None = None) -> Par
                           and canon not in stated]
     unmapped_required: list = []
     heads = list(header.raw_texts)
+    hook = LY.row_hook(kind, header, contract)  # 届次+轮次 → round name; 组长/组员 names → member records
     number_memo = contract.memo.setdefault("dimension_scores", {})
     for ri in infos:
         r0 = ri.row
@@ -339,6 +350,8 @@ def parse_sheet(sheet: Sheet, contract: Contract, rel: str | None = None) -> Par
                     findings.append(Finding(L[c], canon, text, problem))
             elif required and outs[0] is None:
                 missing = [*missing, canon]
+        if hook is not None:
+            missing = hook(vals, missing)
         if derived:
             missing = _derive(vals, derived, missing)
         dims: list | tuple = ()
@@ -412,7 +425,7 @@ def _not_ledger(sheet: Sheet, signature: str) -> ParsedSheet:
 
 
 def _qualify_restarting_numbers(ps: ParsedSheet, no_col: str, contract: Contract) -> None:
-    """序号 that restarts under each "一、…" sub-heading is qualified by it ("二-3"), so keys stay unique."""
+    """序号 that restarts under each sub-heading is qualified by it ("二-3"), so keys stay unique."""
     data = [pr for pr in ps.rows if pr.cls == "data" and pr.values.get(no_col)]
     first_section: dict[str, str | None] = {}
     restarts = False
@@ -424,10 +437,8 @@ def _qualify_restarting_numbers(ps: ParsedSheet, no_col: str, contract: Contract
     if not restarts:
         return
     for pr in data:
-        if pr.subheading:
-            m = contract.subheading.match(pr.subheading)
-            prefix = m.group(0).strip("、.．（）() ") if m else pr.subheading[:4]
-            pr.values[no_col] = f"{prefix}-{pr.values[no_col]}"
+        if pr.subheading:  # every level's number: "二-3", or "一-2-3" under "一、…" and "2.…"
+            pr.values[no_col] = LY.qualified_number(pr.subheading, pr.values[no_col], contract)
 
 
 def parse_file(path: Path, contract: Contract, rel: str | None = None) -> ParsedFile:

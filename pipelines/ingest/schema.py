@@ -29,8 +29,8 @@ def prov(it, letter: str | None = None) -> dict:
 def stg_columns(contract: Contract, kind: str) -> list[tuple[str, str]]:
     cols: list[tuple[str, str]] = []
     for name, spec in contract.kinds[kind].columns.items():
-        if spec.type == "daterange":
-            continue  # its two dates land in the columns it names (into)
+        if spec.type == "daterange" or spec.names_into:
+            continue  # its two dates land in the columns it names (into); names become member records
         if kind == "units" and name == "in_scope":
             cols.append((name, "BOOLEAN"))  # 是/否 resolved (with the per-type default) during ingest
         elif spec.type == "deadline":
@@ -99,20 +99,24 @@ def tables(files, res, contract: Contract) -> dict[str, tuple[list, list]]:
         raw.append((f.rel, f.sha256, sh.name, pr.row, sh.kind, cls, "skipped", cls, pr.cells))
         f.counts["read"] += 1
         f.counts["skipped"] += 1
+    feeding = rows_feeding_records(items)
     for kind, its in items.items():
         for it in its:
+            if it.derived:
+                continue  # a further record of a row already counted (several names or units in one row)
             f, pr = it.f, it.pr
+            outcome, skip_class = row_outcome(it, feeding)
             f.counts["read"] += 1
-            f.counts[it.outcome] += 1
-            raw.append((f.rel, f.sha256, it.sheet.name, pr.row, kind, "data", it.outcome, it.skip_class,
-                        pr.cells))
+            f.counts[outcome] += 1
+            raw.append((f.rel, f.sha256, it.sheet.name, pr.row, kind, "data", outcome, skip_class, pr.cells))
             if it.outcome == "quarantined":
                 quar.append((kind, f.rel, f.sha256, it.sheet.name, pr.row, it.reason_code, it.reason,
                              "、".join(it.suggestions) or None, pr.cells))
-            if it.outcome != "skipped" and it.reason_code not in SHEET_HOLDS:  # a held sheet is said once
+            if outcome != "skipped" and it.reason_code not in SHEET_HOLDS:  # a held sheet is said once
                 for fd in pr.findings:
-                    finds.append(("cell_unparsed", kind, f.rel, it.sheet.name, pr.row, fd.column, fd.field, fd.raw,
-                                  fd.expected, f"{f.rel}「{it.sheet.name}」{fd.column}{pr.row} 的值「{fd.raw}」"
+                    row = fd.row or pr.row
+                    finds.append(("cell_unparsed", kind, f.rel, it.sheet.name, row, fd.column, fd.field, fd.raw,
+                                  fd.expected, f"{f.rel}「{it.sheet.name}」{fd.column}{row} 的值「{fd.raw}」"
                                   f"无法识别，应为{fd.expected}；该字段已置空，整行照常入库"))
     raw.sort(key=lambda r: (r[0], r[2], r[3]))
     quar.sort(key=lambda r: (r[1], r[3], r[4]))
@@ -160,12 +164,15 @@ def _json(v) -> str | None:
 
 
 def sheet_counts(items: dict) -> dict[tuple[str, str], dict[str, int]]:
-    """(file, sheet) → {loaded, quarantined, skipped} data rows."""
+    """(file, sheet) → {loaded, quarantined, skipped} source data rows (a row with several records counts once)."""
     out: dict[tuple[str, str], dict[str, int]] = {}
+    feeding = rows_feeding_records(items)
     for its in items.values():
         for it in its:
+            if it.derived:
+                continue
             d = out.setdefault((it.f.rel, it.sheet.name), {"loaded": 0, "quarantined": 0, "skipped": 0})
-            d[it.outcome] += 1
+            d[row_outcome(it, feeding)[0]] += 1
     return out
 
 
@@ -225,11 +232,25 @@ def _assessment_rows(items: list, contract: Contract) -> tuple[list[dict], list[
     return out, scores
 
 
+def rows_feeding_records(items: dict) -> set[int]:
+    """Source rows (by id of their parsed row) whose further records (several units or names) are loaded."""
+    return {id(it.pr) for its in items.values() for it in its if it.derived and it.outcome == "loaded"}
+
+
+def row_outcome(it, feeding: set[int]) -> tuple[str, str | None]:
+    """A source row's outcome: its first record's, except that a row whose first record merged into the same
+    record elsewhere (duplicate) but whose other records are loaded counts as loaded."""
+    if it.outcome == "skipped" and id(it.pr) in feeding:
+        return "loaded", None
+    return it.outcome, it.skip_class
+
+
 def summary(files, res, tables_) -> dict:
     items = res["items"]
     loaded_by_kind = {}
+    feeding = rows_feeding_records(items)
     for kind, its in items.items():
-        n = sum(1 for it in its if it.outcome == "loaded")
+        n = sum(1 for it in its if not it.derived and row_outcome(it, feeding)[0] == "loaded")  # source rows
         if n:
             loaded_by_kind[kind] = n
     unclassified, uncertain, sheets = [], [], []

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from pipelines.contract import MEMO_LIMIT, Contract, Kind, nfkc, norm_header, norm_header_cached, norm_value
+from pipelines.ingest import layouts as L
 from pipelines.ingest.read import Sheet
 from pipelines.ingest.values import cell_text, find_period, parse_date
 
@@ -79,12 +80,15 @@ def _fuzzy_columns(kind: Kind, h: str) -> list[str]:
 
 
 def satisfies(kind: Kind, fields: set[str]) -> bool:
-    if not all(f in fields for f in kind.identify_all):
-        return False
-    if kind.identify_any and not any(f in fields for f in kind.identify_any):
-        # an assessment sheet is identified by dimension columns instead
-        return False
-    return True
+    """The kind's signature (identify), or one of its other signatures (identify_also), is present."""
+    if _signature(kind.identify_all, kind.identify_any, fields):
+        return True
+    # an assessment sheet without its signature is identified by dimension columns instead (see _score)
+    return any(_signature(a, b, fields) for a, b in kind.identify_also)
+
+
+def _signature(all_: tuple[str, ...], any_: tuple[str, ...], fields: set[str]) -> bool:
+    return all(f in fields for f in all_) and (not any_ or any(f in fields for f in any_))
 
 
 @dataclass
@@ -381,7 +385,7 @@ def classify_rows(sheet: Sheet, header: HeaderGuess | None, contract: Contract) 
     header_norm = set(t for t in header.texts if t) if header else set()
     header_raw = {t for t in (header.raw_texts if header else []) if t}
     repeat_min = max(2, len(header_norm) // 2)
-    footer, totals, sub_match = contract.footer_prefixes, contract.total_words, contract.subheading.match
+    footer, totals = contract.footer_prefixes, contract.total_words
     in_footer = False
     current_sub: str | None = None
     for r, row in enumerate(sheet.rows):
@@ -399,7 +403,8 @@ def classify_rows(sheet: Sheet, header: HeaderGuess | None, contract: Contract) 
             out.append(RowInfo(r, cls, texts))
             continue
         first = nonempty[0]
-        if in_footer or (first if first.isascii() else nfkc(first)).lstrip().startswith(footer):
+        if in_footer or (first if first.isascii() else nfkc(first)).lstrip().startswith(footer) or \
+                L.is_footer(first, contract, len(nonempty)):
             in_footer = True
             out.append(RowInfo(r, "footer", texts))
             continue
@@ -413,15 +418,9 @@ def classify_rows(sheet: Sheet, header: HeaderGuess | None, contract: Contract) 
             continue
         distinct = list(dict.fromkeys(nonempty)) if len(nonempty) <= 2 or len(set(nonempty)) <= 2 else None
         if distinct is not None:
-            joined = nfkc("".join(distinct))
-            if sub_match(joined):
-                current_sub = joined
-                out.append(RowInfo(r, "subheading", texts, current_sub))
-                continue
-            if len(distinct) == 2 and _NUM_ONLY.match(distinct[0]) is None and len(distinct[0]) <= 3 and \
-                    sub_match(nfkc(distinct[0] + "、")):
-                # "一" in the 序号 column and "政治建设方面" beside it
-                current_sub = nfkc(distinct[0] + "、" + distinct[1])
+            h = L.heading(distinct, contract)  # "一、…方面", "（一）…", "1.关于…的整改", "一是…"
+            if h is not None:
+                current_sub = L.nest(current_sub, h[0], h[1], contract)
                 out.append(RowInfo(r, "subheading", texts, current_sub))
                 continue
         out.append(RowInfo(r, "data", texts, current_sub))
