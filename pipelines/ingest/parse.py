@@ -306,8 +306,10 @@ def parse_sheet(sheet: Sheet, contract: Contract, rel: str | None = None, header
     # held with one sheet-level reason (build.resolve_all), not sent to "fill cells" that are full
     ps.missing_columns = [canon for canon, spec in kind.columns.items()
                           if _required_here(spec) and not spec.derive and canon not in mapped
-                          and canon not in stated]
-    unmapped_required: list = []
+                          and canon not in stated and canon not in _filled_by_layout(kind, mapped)]
+    # ...except those a layout fills row by row (names under 组长/组员): the row hook checks them per row
+    unmapped_required: list = [c for c in sorted(_filled_by_layout(kind, mapped))
+                                if _required_here(kind.columns[c]) and c not in mapped]
     heads = list(header.raw_texts)
     hook = LY.row_hook(kind, header, contract)  # 届次+轮次 → round name; 组长/组员 names → member records
     number_memo = contract.memo.setdefault("dimension_scores", {})
@@ -406,6 +408,11 @@ def _check_body(ps: ParsedSheet, kind: Kind, header, contract: Contract) -> None
             ps.decision = "uncertain"
             ps.reasons.append(f"「{contract.label(kind.name, canon)}」列（{letters[canon]}）{bad}/{filled} 个值不是"
                               f"{_BODY_TYPES[spec.type]}（如「{example[:20]}」），这张表可能不是「{kind.label}」")
+
+
+def _filled_by_layout(kind: Kind, mapped: set) -> set:
+    """Columns the row hook fills from other columns: the names under 组长/组员 headers give member_name."""
+    return {kind.columns[c].names_into[0] for c in mapped if kind.columns[c].names_into}
 
 
 def _not_ledger(sheet: Sheet, signature: str) -> ParsedSheet:
