@@ -447,6 +447,11 @@ class Contract:
     new_names: dict = field(default_factory=dict)
     answers_info: dict = field(default_factory=dict)  # {file, sha256, n_answers} when an answers workbook applies
 
+    @property
+    def answers_name_files(self) -> bool:
+        """Whether a parse depends on the file's name (a 「表类型」 answer names a file), not only its bytes."""
+        return bool(self.sheet_answers)
+
     def sheet_kind_answer(self, file_rel: str | None, sheet_name: str, header_signature: str | None = None
                           ) -> str | None:
         """The analyst's answer to 「表类型」 for a sheet: a kind name, "not_ledger", or None (no answer).
