@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -143,3 +144,25 @@ def test_make_recreates_the_environment_of_a_copied_checkout(tmp_path):
     shutil.rmtree(orig)  # moved rather than copied: the environment points at a folder that is gone
     p = subprocess.run(["make", "-n", "install"], capture_output=True, text=True, cwd=copy, env=_env())
     assert p.returncode == 0 and "不是为这个文件夹" in p.stdout and "rm -rf .venv" in p.stdout
+
+
+def test_commands_in_a_working_folder_use_its_config_not_the_packaged_one(tmp_path, monkeypatch):
+    """The same ledger, ingested in two working folders: only the one whose settings.yaml sets a tiny row limit
+    refuses it, so the command read that folder's config/ (the packaged default is 500000 rows)."""
+    from tests.conftest import REGISTER_UNITS, write_xlsx
+
+    strict, plain = tmp_path / "严格县", tmp_path / "普通县"
+    for ws in (strict, plain):
+        assert runner.invoke(app, ["init", str(ws), "--county", "山丹县"]).exit_code == 0
+        write_xlsx(ws / "data_raw" / "名册.xlsx", {"名册": REGISTER_UNITS})
+    with open(strict / "config" / "settings.yaml", "a", encoding="utf-8") as fh:
+        fh.write("max_rows_per_sheet: 3\n")
+    results = {}
+    for ws in (strict, plain):
+        monkeypatch.chdir(ws)
+        res = runner.invoke(app, ["ingest", "--json"])
+        results[ws.name] = json.loads(res.output)
+    assert [f["file"] for f in results["严格县"]["files_failed"]] == ["名册.xlsx"]
+    assert "max_rows_per_sheet" in results["严格县"]["files_failed"][0]["error"]
+    assert results["普通县"]["files_failed"] == [] and results["普通县"]["loaded_by_kind"]["units"] == len(REGISTER_UNITS) - 1
+    assert results["普通县"]["county"] == "山丹县"
