@@ -98,6 +98,44 @@ def _print_answers(summary: dict) -> None:
                        f"如已不需要可在 config/本县口径.xlsx 中删除这一行")
 
 
+def _version(value: bool) -> None:
+    if value:
+        from pipelines import __version__
+
+        typer.echo(f"xuncha {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _startup(version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_version,
+                                                   help="显示版本号后退出")] = False) -> None:
+    from pipelines.checkout import foreign_environment
+
+    problem = foreign_environment()
+    if problem:
+        _fail(problem)
+
+
+@app.command()
+def init(dir: Annotated[Path, typer.Argument(help="要建立的工作文件夹（一个县、市或区一个）")],
+         county: Annotated[Optional[str], typer.Option("--county", help="县（市、区）全称，如 山丹县；不给则从名册推断")] = None,
+         copy_contract: Annotated[bool, typer.Option("--copy-contract", help="把自带的数据契约 contract.yaml 复制到 config/ 以便修改")] = False
+         ) -> None:
+    """建立一个县的工作文件夹 data_raw、data_clean、reports、config（县名写入 config/settings.yaml）。示例：xuncha init 山丹县 --county 山丹县"""
+    from pipelines.workspace_init import InitError, init_workspace
+
+    try:
+        res = init_workspace(dir, county, copy_contract=copy_contract)
+    except InitError as exc:
+        _fail(str(exc))
+    for p in res.created:
+        typer.echo(f"已建立 {p}")
+    for p in res.kept:
+        typer.echo(f"已存在，未改动 {p}")
+    typer.echo(f"工作文件夹：{res.root}。下一步：把台账复制到 {res.root / 'data_raw'}，然后在 {res.root} 中运行 "
+               "xuncha ingest、xuncha validate、xuncha report（或先运行 xuncha demo 看演示）")
+
+
 @app.command()
 def ingest(raw: RawOpt = RAW, db: DbOpt = DB, json_: JsonOpt = False,
            workers: Annotated[Optional[int], typer.Option(help="并行解析进程数（默认按文件数自动）")] = None,
@@ -171,7 +209,7 @@ def validate(db: DbOpt = DB, out: OutOpt = OUT, json_: JsonOpt = False, config: 
 def metrics(db: DbOpt = DB, as_of: Annotated[Optional[str], typer.Option("--as-of", help="统计截至日期 YYYY-MM-DD")] = None,
             period: Annotated[Optional[str], typer.Option(help="期间 YYYY-MM（取该月最后一天）")] = None,
             json_: JsonOpt = False, config: CfgOpt = None) -> None:
-    """计算 DATA_CONTRACT 第 6 节的核心指标。示例：xuncha metrics --as-of 2020-06-30 --json"""
+    """计算核心指标（口径见 docs/data-contract.md）。示例：xuncha metrics --as-of 2020-06-30 --json"""
     from pipelines.metrics import metrics as run
     from pipelines.warehouse.db import WarehouseMissing
 

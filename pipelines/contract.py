@@ -729,6 +729,14 @@ def _kinds_by_header(kinds: dict[str, Kind]) -> dict[str, tuple[str, ...]]:
     return {h: tuple(v) for h, v in out.items()}
 
 
-@lru_cache(maxsize=1)
 def default_contract() -> Contract:
-    return load_contract()
+    """The contract of the working folder the process runs in: its config/ (see pipelines/workspace.py) over the
+    packaged defaults; only the packaged files when the folder has no config/."""
+    return _folder_contract((Path.cwd() / "config").resolve())
+
+
+@lru_cache(maxsize=8)
+def _folder_contract(cfg: Path) -> Contract:
+    from pipelines.workspace import load
+
+    return load(cfg)

@@ -13,7 +13,20 @@ from pipelines import __version__
 from pipelines.files import write_text_atomic
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-NOTEBOOK_DIR = Path(os.environ.get("XUNCHA_NOTEBOOKS", Path(__file__).resolve().parents[2] / "notebooks"))
+PACKAGE_NOTEBOOKS = Path(__file__).resolve().parent / "notebooks"  # the copy a wheel ships (setup.py puts it there)
+
+
+def _notebook_dir() -> Path:
+    """The report notebooks: $XUNCHA_NOTEBOOKS, else a checkout's notebooks/ folder, else the installed copy."""
+    if os.environ.get("XUNCHA_NOTEBOOKS"):
+        return Path(os.environ["XUNCHA_NOTEBOOKS"])
+    root = Path(__file__).resolve().parents[2]
+    if (root / "pyproject.toml").is_file() and (root / "notebooks").is_dir():
+        return root / "notebooks"
+    return PACKAGE_NOTEBOOKS
+
+
+NOTEBOOK_DIR = _notebook_dir()
 NOTEBOOKS = [
     ("monthly_brief", "月度简报"),
     ("coverage", "巡察覆盖"),
