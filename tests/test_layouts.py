@@ -246,3 +246,19 @@ def test_sign_off_footers_are_skipped_as_footers(registers, tmp_path):
     assert s["rows_quarantined"] == 0 and s["loaded_by_kind"]["problems"] == 3
     assert [(r, c) for r, c, _ in _sheet_rows(db, "第一轮/整改落实情况台账.xlsx") if r > 4] == [(5, "footer"), (6, "footer")]
     assert [(r, c) for r, c, _ in _sheet_rows(db, "第一轮/清泉镇.xlsx") if r > 2] == [(3, "footer"), (4, "footer")]
+
+
+def test_each_sign_off_form_alone_ends_the_table(registers, tmp_path):
+    forms = ["被巡察党组织主要负责人（签字背书）：", "单位（盖章）", "年　月　日", "2021年　月　日", "签字：",
+             "被巡察党组织书记签字：王某", "（盖章）"]
+    head = ["序号", "被巡察单位", "问题描述", "整改情况"]
+    sheets = {f"S{i}": [head, [1, "清泉镇", f"问题{i}", "已完成"], [form]] for i, form in enumerate(forms)}
+    # a record whose first text mentions a signature is still a record (it fills more than three cells)
+    sheets["记录"] = [["问题描述", "被巡察单位", "整改措施", "整改情况"], ["合同签字：未经集体研究", "清泉镇", "规范程序", "已完成"]]
+    write_xlsx(registers / "第一轮" / "签字.xlsx", sheets)
+    db, s = run(registers, tmp_path)
+    assert_balanced(db, s)
+    assert s["rows_quarantined"] == 0
+    assert q(db, "SELECT sheet, row_class FROM raw_rows WHERE file = '第一轮/签字.xlsx' AND row = 3 ORDER BY 1") == [
+        (f"S{i}", "footer") for i in range(len(forms))]
+    assert q(db, "SELECT description FROM stg_problems WHERE src_sheet = '记录'") == [("合同签字：未经集体研究",)]

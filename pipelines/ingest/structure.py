@@ -365,7 +365,6 @@ class RowInfo(NamedTuple):
     subheading: str | None = None
 
 
-_NUM_ONLY = re.compile(r"^\d+(\.0)?$")
 _SHORT = 40  # longer cells (descriptions) are normalised only when they contain a total word
 
 
