@@ -84,6 +84,8 @@ class Column:
     from_subheading: bool = False  # empty → the sub-heading row above ("一、政治建设方面")
     into: tuple[str, ...] = ()  # daterange columns: the (start, end) columns a "X至Y" cell fills
     label: str | None = None  # how messages name the column (default: its first synonym)
+    min: float | str | None = None  # count/number columns: validation range (a number or a setting's name)
+    max: float | str | None = None
 
 
 @dataclass
@@ -96,6 +98,7 @@ class Kind:
     key: tuple[str, ...]
     personal: tuple[str, ...] = ()
     dimensions: bool = False
+    check_key: bool = True  # validation checks the key is unique (false: a rules.yaml rule does it instead)
     # normalised header → column name (exact synonyms), and the synonym's place in that column's list
     exact: dict[str, str] = field(default_factory=dict)
     rank: dict[str, int] = field(default_factory=dict)
@@ -196,8 +199,11 @@ def _load_yaml(path: Path) -> dict:
 
 
 def load_contract(contract_path: Path | None = None, settings_path: Path | None = None, *,
-                  settings_paths: list[Path] | None = None) -> Contract:
-    """The contract file with the settings; several settings files are overlaid in order (later keys win)."""
+                  settings_paths: list[Path] | None = None, fingerprint_files: list[Path] = ()) -> Contract:
+    """The contract file with the settings; several settings files are overlaid in order (later keys win).
+
+    The fingerprint covers the contract, every settings file and `fingerprint_files` (the analyst's answers
+    workbook): a change to any of them gives a new parse cache and rebuilds the warehouse."""
     contract_path = contract_path or CONFIG_DIR / "contract.yaml"
     if settings_paths is None:
         settings_paths = [settings_path or CONFIG_DIR / "settings.yaml"]
@@ -222,6 +228,8 @@ def load_contract(contract_path: Path | None = None, settings_path: Path | None 
                 from_subheading=bool(cd.get("from_subheading", False)),
                 into=tuple(cd.get("into", ())),
                 label=cd.get("label"),
+                min=cd.get("min"),
+                max=cd.get("max"),
             )
         ident = kd.get("identify", {})
         kind = Kind(
@@ -233,6 +241,7 @@ def load_contract(contract_path: Path | None = None, settings_path: Path | None 
             key=tuple(kd.get("key", [])),
             personal=tuple(kd.get("personal", [])),
             dimensions=bool(kd.get("dimensions", False)),
+            check_key=bool(kd.get("check_key", True)),
         )
         for c in cols.values():
             for i, s in enumerate(c.synonyms):
@@ -249,7 +258,8 @@ def load_contract(contract_path: Path | None = None, settings_path: Path | None 
         entries = [(str(code), tuple(norm_value(s) for s in syns)) for code, syns in vd.items()]
         vocabs[vname] = Vocabulary(vname, entries, fb, labels)
     rc = raw.get("row_classes", {})
-    fp = hashlib.sha256(contract_path.read_bytes() + b"".join(sp.read_bytes() for sp in settings_paths)).hexdigest()[:16]
+    fp = hashlib.sha256(b"\0".join(Path(p).read_bytes() for p in [contract_path, *settings_paths, *fingerprint_files]
+                                    if Path(p).is_file())).hexdigest()[:16]
     return Contract(
         kinds=kinds,
         vocabularies=vocabs,

@@ -77,8 +77,8 @@ def _logger(log_dir: Path, period: str) -> tuple[logging.Logger, Path]:
     return logger, path
 
 
-def run_monthly(raw: Path, db: Path, out: Path, period: str | None = None) -> tuple[int, str]:
-    """Returns (exit code, the last line to print)."""
+def run_monthly(raw: Path, db: Path, out: Path, period: str | None = None, *, contract=None) -> tuple[int, str]:
+    """Returns (exit code, the last line to print). `contract`: the one every step uses (default: packaged)."""
     period = period or previous_month()
     try:
         as_of = period_end(period)
@@ -89,7 +89,7 @@ def run_monthly(raw: Path, db: Path, out: Path, period: str | None = None) -> tu
         with run_lock(db.parent / ".monthly.lock"):
             log, log_path = _logger(db.parent / "logs", period)
             try:
-                return _run(raw, db, out, period, as_of, log, log_path)
+                return _run(raw, db, out, period, as_of, log, log_path, contract)
             except Exception as exc:  # the scheduler needs one clear line, the log keeps the detail
                 log.exception("monthly failed")
                 return EXIT_FAILED, f"monthly {period} 失败：{exc}（详见日志 {log_path}）"
@@ -102,7 +102,7 @@ def run_monthly(raw: Path, db: Path, out: Path, period: str | None = None) -> tu
 
 
 def _run(raw: Path, db: Path, out: Path, period: str, as_of: dt.date, log: logging.Logger,
-         log_path: Path) -> tuple[int, str]:
+         log_path: Path, contract=None) -> tuple[int, str]:
     from pipelines.ingest.build import ingest
     from pipelines.report.layout import NOTEBOOKS
     from pipelines.report.render import render_set
@@ -110,12 +110,12 @@ def _run(raw: Path, db: Path, out: Path, period: str, as_of: dt.date, log: loggi
 
     t0 = time.perf_counter()
     log.info("period %s (as of %s), raw=%s db=%s out=%s", period, as_of, raw, db, out)
-    summary = ingest(raw, db)
+    summary = ingest(raw, db, contract=contract)
     log.info("ingest: %s files, %s loaded, %s quarantined, failed=%s", summary["files_seen"], summary["rows_loaded"],
              summary["rows_quarantined"], summary["files_failed"])
-    result = validate(db, out)
+    result = validate(db, out, contract=contract)
     log.info("validate: %s (%s errors, %s warnings)", result["status"], result["n_errors"], result["n_warnings"])
-    res = render_set(db, out, as_of=as_of)
+    res = render_set(db, out, as_of=as_of, contract=contract)
     keep = {f"{n}.html" for n, _ in NOTEBOOKS}
     for stale in (out / period).glob("*.html"):
         if stale.name not in keep:

@@ -44,4 +44,5 @@ def answers_file(cfg: Path) -> Path:
 def load(cfg: Path | None = None) -> Contract:
     """The contract every stage uses: the (workspace or packaged) contract with the workspace settings."""
     cfg = config_dir(cfg)
-    return load_contract(contract_file(cfg), settings_paths=settings_files(cfg))
+    return load_contract(contract_file(cfg), settings_paths=settings_files(cfg),
+                         fingerprint_files=[answers_file(cfg)])

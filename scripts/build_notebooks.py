@@ -14,8 +14,10 @@ as_of = "2020-06-30"     # 统计截至日期
 period = ""              # YYYY-MM；填写后以该月最后一天为截至日期
 round_filter = ""        # 只看某一轮次（轮次名称），留空为全部
 unit_type_filter = ""    # 只看某类单位：township / department / soe / institution / village / community
-redact = True            # True：不显示任何人名（线索台账的被反映人）
-profile_unit = ""        # 政治生态“单位画像”显示哪个单位（留空为总分最高者）'''
+redact = True            # True：不显示任何人名（contract.yaml 中各类台账 personal: 所列的列）
+profile_unit = ""        # 政治生态“单位画像”显示哪个单位（留空为总分最高者）
+settings = {}            # settings.yaml 的设置（报告程序传入入库所用的设置；留空为程序自带的默认值）
+personal = None          # 需隐去的列（"表.列"；报告程序按 contract.yaml 的 personal: 传入；None 为默认契约）'''
 
 SETUP = '''from pipelines.report import kit
 from pipelines.metrics import period_end, compute
@@ -23,9 +25,10 @@ import pandas as pd
 import plotly.graph_objects as go
 
 D = period_end(period) if period else kit.as_date(as_of)
-con = kit.connect(db)
+con = kit.connect(db, redact=redact, personal=personal)
+S = kit.settings(settings)
 P = dict(db=db, as_of=D.isoformat(), period=period, round_filter=round_filter,
-         unit_type_filter=unit_type_filter, redact=redact)
+         unit_type_filter=unit_type_filter, redact=redact, settings=settings)
 rf = round_filter or None
 uf = unit_type_filter or None'''
 
@@ -85,7 +88,7 @@ kit.tiles([
 kit.h("需要关注")
 overdue = con.execute("""SELECT unit_name, count(*) AS n, min(deadline) AS earliest FROM mart_problems(?)
                          WHERE overdue GROUP BY 1 ORDER BY n DESC, earliest""", [D]).df()
-days = 180
+days = S["lead_open_days_alert"]
 long_open = con.execute("""SELECT round_name, unit_name, count(*) AS n, max(days_open) AS max_days FROM mart_leads(?)
                            WHERE counted AND NOT closed AND days_open > ? GROUP BY ALL ORDER BY max_days DESC""",
                         [D, days]).df()
@@ -329,13 +332,9 @@ display(HTML('<p>完整问题清单（含文件、工作表、行号）：<a hre
 ''',
 '''
 kit.h("各规则发现的问题")
-try:
-    q = con.execute("SELECT rule, severity, count(*) AS n FROM validation_findings GROUP BY ALL ORDER BY severity, n DESC").df()
-except Exception:
-    q = pd.DataFrame()
-if not q.empty:
-    q["severity"] = q["severity"].map({"error": "错误", "warning": "警告"})
-kit.table(q, {"rule": "规则", "severity": "严重程度", "n": "问题数"})
+q = kit.rule_counts(con)
+q["severity"] = q["severity"].map({"error": "错误", "warning": "警告"})
+kit.table(q, {"title": "规则", "severity": "严重程度", "n": "问题数"})
 ''',
 '''
 kit.h("隔离区（未能入库的行）")

@@ -40,7 +40,8 @@ LABELS = {
     "county": "县委", "city": "市委",
 }
 
-_state = {"plotly_js_done": False, "figures": 0}
+_state = {"plotly_js_done": False, "figures": 0, "scrub": None}
+MASK = "＊＊"
 
 
 def label(code) -> str:
@@ -49,15 +50,59 @@ def label(code) -> str:
     return LABELS.get(str(code), str(code))
 
 
-QUERY_TIME_LOG = "XUNCHA_QUERY_TIME_LOG"
-
-
-def connect(db: str) -> duckdb.DuckDBPyConnection:
+def connect(db: str, redact: bool = True, personal: list[str] | None = None) -> duckdb.DuckDBPyConnection:
     """Read-only: reports never block the ingest or an analyst's own connection. With the environment
-    variable XUNCHA_QUERY_TIME_LOG set (the benchmark does), each query's seconds are appended to that file."""
+    variable XUNCHA_QUERY_TIME_LOG set (the benchmark does), each query's seconds are appended to that file.
+
+    With `redact` (the default), every value of the contract's `personal:` columns (`personal`: "table.column"
+    as the report step passes them; None: the packaged contract's) is masked in everything this kit puts
+    on the page -- tables, tiles, text and figures -- whatever the notebook queried."""
     con = duckdb.connect(str(db), read_only=True)
+    _state["scrub"] = _redactor(con, personal) if redact else None
     log = os.environ.get(QUERY_TIME_LOG)
     return _TimedConnection(con, log) if log else con
+
+
+def personal_columns() -> list[str]:
+    from pipelines.contract import default_contract
+
+    return [f"stg_{k}.{c}" for k, kind in default_contract().kinds.items() for c in kind.personal]
+
+
+def _redactor(con: duckdb.DuckDBPyConnection, personal: list[str] | None):
+    import re
+
+    have = {(t, c) for t, c in con.execute("SELECT table_name, column_name FROM duckdb_columns() "
+                                           "WHERE database_name = current_database()").fetchall()}
+    words: set[str] = set()
+    for tc in (personal_columns() if personal is None else personal):
+        table, _, col = tc.partition(".")
+        if (table, col) in have:
+            words.update(str(r[0]).strip() for r in con.execute(
+                f'SELECT DISTINCT CAST("{col}" AS VARCHAR) FROM "{table}" WHERE "{col}" IS NOT NULL').fetchall())
+    words = {w for w in words if len(w) >= 2}
+    if not words:
+        return None
+    # a name may reach the page escaped (&amp; …) or as plotly's JSON (\uXXXX is not used for CJK): both forms
+    forms = words | {html.escape(w, quote=True) for w in words} | {json.dumps(w)[1:-1] for w in words}
+    return re.compile("|".join(re.escape(w) for w in sorted(forms, key=lambda w: (-len(w), w))))
+
+
+def _out(markup: str) -> None:
+    """Every piece of HTML the kit shows passes here: personal values are masked when redacting."""
+    pat = _state["scrub"]
+    display(HTML(pat.sub(MASK, markup) if pat is not None else markup))
+
+
+def settings(given: dict | None = None) -> dict:
+    """The settings a notebook works with: those the report step passed (the contract ingest used), over
+    the packaged defaults (a notebook opened by hand in JupyterLab)."""
+    from pipelines.contract import default_contract
+
+    return {**default_contract().settings, **(given or {})}
+
+
+QUERY_TIME_LOG = "XUNCHA_QUERY_TIME_LOG"
 
 
 class _TimedConnection:
@@ -121,15 +166,15 @@ def esc(x) -> str:
 
 
 def h(text: str) -> None:
-    display(HTML(f"<h2>{esc(text)}</h2>"))
+    _out(f"<h2>{esc(text)}</h2>")
 
 
 def note(text: str) -> None:
-    display(HTML(f'<p class="muted">{esc(text)}</p>'))
+    _out(f'<p class="muted">{esc(text)}</p>')
 
 
 def para(text: str) -> None:
-    display(HTML(f"<p>{esc(text)}</p>"))
+    _out(f"<p>{esc(text)}</p>")
 
 
 def tiles(items: list[tuple]) -> None:
@@ -140,14 +185,14 @@ def tiles(items: list[tuple]) -> None:
         sub = it[2] if len(it) > 2 else None
         parts.append(f'<div class="tile"><div class="v">{esc(val)}</div><div class="l">{esc(lab)}</div>'
                      + (f'<div class="d">{esc(sub)}</div>' if sub else "") + "</div>")
-    display(HTML('<div class="tiles">' + "".join(parts) + "</div>"))
+    _out('<div class="tiles">' + "".join(parts) + "</div>")
 
 
 def table(df: pd.DataFrame, columns: dict | None = None, pct_cols: tuple = (), max_rows: int = 200,
           caption: str | None = None) -> None:
     """An escaped HTML table; `columns` renames (and selects) columns for display."""
     if caption:
-        display(HTML(f"<h3>{esc(caption)}</h3>"))
+        _out(f"<h3>{esc(caption)}</h3>")
     if df is None or df.empty:
         note("（无）")
         return
@@ -160,7 +205,7 @@ def table(df: pd.DataFrame, columns: dict | None = None, pct_cols: tuple = (), m
     more = len(d) - max_rows
     d = d.head(max_rows)
     out = d.to_html(index=False, escape=True, na_rep="—", border=0)
-    display(HTML(out + (f'<p class="muted">另有 {more} 行未显示。</p>' if more > 0 else "")))
+    _out(out + (f'<p class="muted">另有 {more} 行未显示。</p>' if more > 0 else ""))
 
 
 def style(fig: go.Figure, title: str | None = None, height: int = 380) -> go.Figure:
@@ -184,7 +229,16 @@ def show(fig: go.Figure, title: str | None = None, height: int = 380) -> None:
                            config={"displaylogo": False, "responsive": True,
                                    "modeBarButtonsToRemove": ["sendDataToCloud"], "locale": "zh-CN"},
                            default_width="100%")
-    display(HTML(html_str))
+    pat = _state["scrub"]
+    if pat is None:
+        display(HTML(html_str))
+        return
+    js = pio._html.get_plotlyjs() if first else ""
+    i = html_str.find(js) if js else -1
+    if i < 0:
+        display(HTML(pat.sub(MASK, html_str)))
+    else:
+        display(HTML(pat.sub(MASK, html_str[:i]) + js + pat.sub(MASK, html_str[i + len(js):])))
 
 
 def bar(df: pd.DataFrame, x: str, y: str | list, title: str, xlabel: str, ylabel: str, horizontal: bool = False,
@@ -216,15 +270,21 @@ def _wrap(s: str, width: int = 8) -> str:
 
 
 def validation_status(con: duckdb.DuckDBPyConnection) -> dict:
-    """The latest validation run of the data this warehouse holds (None when never validated)."""
-    try:
-        row = con.execute("""SELECT v.status, v.n_errors, v.n_warnings, v.ran_at FROM validation_runs v, warehouse_meta m
-                             WHERE v.data_hash = m.data_hash ORDER BY v.ran_at DESC LIMIT 1""").fetchone()
-    except duckdb.Error:
-        row = None
-    if not row:
-        return {"status": None, "n_errors": None, "n_warnings": None, "ran_at": None}
-    return {"status": row[0], "n_errors": row[1], "n_warnings": row[2], "ran_at": row[3]}
+    """The latest validation run of the data this warehouse holds (None when never validated), from the
+    history store beside the warehouse."""
+    from pipelines import history
+    from pipelines.warehouse.db import data_hash
+
+    return history.latest_validation(history.db_path_of(con), data_hash(con))
+
+
+def rule_counts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Findings per rule (its title, severity, number) of that latest validation run."""
+    from pipelines import history
+
+    v = validation_status(con)
+    rows = history.findings_by_rule(history.db_path_of(con), v["run_id"])
+    return pd.DataFrame(rows, columns=["rule", "title", "severity", "n"])
 
 
 def header(con: duckdb.DuckDBPyConnection, title: str, as_of, subtitle: str | None = None) -> None:
@@ -238,7 +298,7 @@ def header(con: duckdb.DuckDBPyConnection, title: str, as_of, subtitle: str | No
                      f"数字可能不准确，请先处理数据质量页中的问题。</div>")
     elif v["status"] is None:
         parts.append('<div class="banner warn">注意：本报告所用数据尚未运行校验（xuncha validate）。</div>')
-    display(HTML("\n".join(parts)))
+    _out("\n".join(parts))
 
 
 def manifest(con: duckdb.DuckDBPyConnection, params: dict) -> None:
@@ -250,7 +310,7 @@ def manifest(con: duckdb.DuckDBPyConnection, params: dict) -> None:
     rows = "".join(f"<tr><td>{esc(p)}</td><td><code>{esc((s or '')[:16])}</code></td><td>{esc(st)}</td></tr>"
                    for p, s, st in files)
     shown = {k: v2 for k, v2 in params.items() if k != "db"}
-    display(HTML(
+    _out((
         '<div class="manifest"><b>运行清单</b><table>'
         f"<tr><th>数据截至</th><td>{esc(params.get('as_of'))}</td></tr>"
         f"<tr><th>数据仓库生成</th><td>{esc(built[0] if built else '')} · 指纹 {esc((built[1] if built else '')[:16])}</td></tr>"
