@@ -104,6 +104,20 @@ never["unit_type"] = never["unit_type"].map(kit.label)
 kit.table(never, {"unit_name": "单位", "unit_type": "类别"}, caption="尚未巡察的党组织")
 ''',
 '''
+kit.h("约谈督促整改")
+T = con.execute("SELECT * FROM mart_talks(?)", [D]).df()
+last = T[T["latest"]]
+kit.tiles([("领导约谈", f"{len(T)} 人次", f"涉及 {T['unit_name'].nunique()} 个单位"),
+           ("约谈后仍未整改到位", f"{int(last['not_settled'].sum())} 个单位"),
+           ("约谈两次及以上", f"{int((last['talks_of_unit'] > 1).sum())} 个单位")])
+pending = last[last["not_settled"]].sort_values("talk_date")
+pending = pending.assign(reason=pending["reason"].map(kit.labels("talk_reason")),
+                         follow_up=pending["follow_up"].map(kit.labels("talk_follow_up")))
+kit.table(pending, {"unit_name": "单位", "talks_of_unit": "约谈次数", "talk_date": "最近约谈", "reason": "约谈事由",
+                    "follow_up": "跟踪情况", "open_problems": "尚未整改问题"},
+          caption="约谈后仍未整改到位的单位（不含人名）")
+''',
+'''
 kit.h("各轮次整改进度")
 by_round = con.execute("""SELECT round_name, count(*) AS total, count(*) FILTER (WHERE rectified) AS rectified
                           FROM mart_problems(?) WHERE counted GROUP BY 1 ORDER BY min(round_start)""", [D]).df()
@@ -214,6 +228,26 @@ op = p[~p["rectified"]].sort_values(["round_start", "unit_name"])
 op = op.assign(status=op["status"].map(kit.label))
 kit.table(op, {"round_name": "轮次", "unit_name": "单位", "description": "问题", "deadline": "整改时限",
                "deadline_text": "时限说明", "status": "进展"})
+''',
+'''
+kit.h("约谈督促整改（领导干部约谈）")
+T = con.execute("""SELECT * FROM mart_talks(?) WHERE (? IS NULL OR round_name = ?) AND (? IS NULL OR unit_type = ?)""",
+                [D, rf, rf, uf, uf]).df()
+if T.empty:
+    kit.note("约谈台账中没有截至本期的约谈记录。")
+else:
+    last = T[T["latest"]]
+    kit.tiles([("约谈", f"{len(T)} 人次", f"涉及 {T['unit_name'].nunique()} 个单位"),
+               ("约谈后已整改到位", f"{int((~last['not_settled']).sum())} 个单位"),
+               ("仍未整改到位", f"{int(last['not_settled'].sum())} 个单位")])
+    why = T.groupby("reason", dropna=False).size().reset_index(name="n").sort_values("n", ascending=False)
+    why["事由"] = why["reason"].map(kit.labels("talk_reason"))
+    kit.bar(why, "事由", "n", "约谈事由", "约谈事由", "约谈（人次）", text="n")
+    last = last.assign(follow_up=last["follow_up"].map(kit.labels("talk_follow_up")))
+    kit.table(last.sort_values(["not_settled", "talk_date"], ascending=[False, False]),
+              {"unit_name": "单位", "round_name": "涉及轮次", "talks_of_unit": "约谈次数", "talk_date": "最近约谈",
+               "follow_up": "跟踪情况", "open_problems": "尚未整改问题", "overdue_problems": "其中逾期"},
+              caption="各单位约谈与整改跟踪（不含人名）")
 ''',
 '''
 kit.h("问题移交（按接收部门）")

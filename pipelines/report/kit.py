@@ -102,6 +102,14 @@ def settings(given: dict | None = None) -> dict:
     return {**default_contract().settings, **(given or {})}
 
 
+def labels(vocab: str):
+    """The Chinese names of one vocabulary's codes (labels: in the contract), for pandas .map."""
+    from pipelines.contract import default_contract
+
+    c = default_contract()
+    return lambda code: "未填" if code is None or (isinstance(code, float) and pd.isna(code)) else c.code_label(vocab, code)
+
+
 QUERY_TIME_LOG = "XUNCHA_QUERY_TIME_LOG"
 
 
