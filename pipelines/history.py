@@ -190,7 +190,7 @@ def record(db_path, period: str, as_of: dt.date, metrics: dict, validation_statu
 
 def previous(con_or_path, period: str) -> tuple[str | None, dict | None]:
     """The latest recorded period before `period`, and its metrics (a warehouse connection or path)."""
-    db_path = db_path_of(con_or_path) if isinstance(con_or_path, duckdb.DuckDBPyConnection) else con_or_path
+    db_path = db_path_of(con_or_path) if hasattr(con_or_path, "execute") else con_or_path  # (a timed one too)
     if db_path is None:
         return None, None
     rows = read(db_path, "SELECT period, metrics FROM metric_history WHERE period < ? ORDER BY period DESC LIMIT 1",

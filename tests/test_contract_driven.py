@@ -157,3 +157,13 @@ def test_a_personal_column_added_to_another_kind_is_redacted_in_every_page(demo_
     named = render_set(demo_db, tmp_path / "c", as_of=DEMO_AS_OF, notebooks=["rectification"],
                        record_history=False, contract=personal, redact=False)
     assert any(t in Path(named["files"][0]).read_text(encoding="utf-8") for t in texts)  # --show-names
+
+
+def test_the_scrubber_masks_the_longest_value_in_every_written_form():
+    from pipelines.redact import Scrubber
+
+    s = Scrubber(["王伟", "王伟国", "县委书记林静", "A&B", "甲", None])
+    assert s("王伟国、王伟与县委书记林静谈话；王某") == "＊＊、＊＊与＊＊谈话；王某"
+    assert s("<td>A&amp;B</td>") == "<td>＊＊</td>"  # as the page escapes it
+    assert s("甲乙") == "甲乙" and s(None) is None  # one character is too short to be a name
+    assert not Scrubber([None, "", "甲"])

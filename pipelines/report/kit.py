@@ -41,7 +41,6 @@ LABELS = {
 }
 
 _state = {"plotly_js_done": False, "figures": 0, "scrub": None}
-MASK = "＊＊"
 
 
 def label(code) -> str:
@@ -70,28 +69,24 @@ def personal_columns() -> list[str]:
 
 
 def _redactor(con: duckdb.DuckDBPyConnection, personal: list[str] | None):
-    import re
+    from pipelines.redact import Scrubber
 
     have = {(t, c) for t, c in con.execute("SELECT table_name, column_name FROM duckdb_columns() "
                                            "WHERE database_name = current_database()").fetchall()}
-    words: set[str] = set()
+    values: set = set()
     for tc in (personal_columns() if personal is None else personal):
         table, _, col = tc.partition(".")
         if (table, col) in have:
-            words.update(str(r[0]).strip() for r in con.execute(
+            values.update(r[0] for r in con.execute(
                 f'SELECT DISTINCT CAST("{col}" AS VARCHAR) FROM "{table}" WHERE "{col}" IS NOT NULL').fetchall())
-    words = {w for w in words if len(w) >= 2}
-    if not words:
-        return None
-    # a name may reach the page escaped (&amp; …) or as plotly's JSON (\uXXXX is not used for CJK): both forms
-    forms = words | {html.escape(w, quote=True) for w in words} | {json.dumps(w)[1:-1] for w in words}
-    return re.compile("|".join(re.escape(w) for w in sorted(forms, key=lambda w: (-len(w), w))))
+    scrub = Scrubber(values)
+    return scrub if scrub else None
 
 
 def _out(markup: str) -> None:
     """Every piece of HTML the kit shows passes here: personal values are masked when redacting."""
-    pat = _state["scrub"]
-    display(HTML(pat.sub(MASK, markup) if pat is not None else markup))
+    scrub = _state["scrub"]
+    display(HTML(scrub(markup) if scrub is not None else markup))
 
 
 def settings(given: dict | None = None) -> dict:
@@ -237,16 +232,16 @@ def show(fig: go.Figure, title: str | None = None, height: int = 380) -> None:
                            config={"displaylogo": False, "responsive": True,
                                    "modeBarButtonsToRemove": ["sendDataToCloud"], "locale": "zh-CN"},
                            default_width="100%")
-    pat = _state["scrub"]
-    if pat is None:
+    scrub = _state["scrub"]
+    if scrub is None:
         display(HTML(html_str))
         return
     js = pio._html.get_plotlyjs() if first else ""
     i = html_str.find(js) if js else -1
     if i < 0:
-        display(HTML(pat.sub(MASK, html_str)))
-    else:
-        display(HTML(pat.sub(MASK, html_str[:i]) + js + pat.sub(MASK, html_str[i + len(js):])))
+        display(HTML(scrub(html_str)))
+    else:  # the inline plotly.js itself holds no data: left as it is
+        display(HTML(scrub(html_str[:i]) + js + scrub(html_str[i + len(js):])))
 
 
 def bar(df: pd.DataFrame, x: str, y: str | list, title: str, xlabel: str, ylabel: str, horizontal: bool = False,

@@ -15,6 +15,7 @@ from openpyxl.styles import Font
 
 from pipelines import __version__
 from pipelines.files import replacing, write_text_atomic
+from pipelines.redact import Scrubber
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "report" / "templates"
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -24,23 +25,6 @@ def env(titles: dict[str, str] | None = None) -> Environment:
     e.globals["css"] = (TEMPLATES / "base.css").read_text(encoding="utf-8")
     e.globals["rule_title"] = lambda rule: (titles or {}).get(rule, rule)
     return e
-
-
-MASK = "＊＊"
-
-
-def redactor(personal: list[str]):
-    """A function that replaces every personal value (the contract's `personal:` columns) by ＊＊ in a text."""
-    import re
-
-    words = sorted({p for p in personal if p}, key=lambda p: (-len(p), p))
-    if not words:
-        return lambda text: text
-    pattern = re.compile("|".join(re.escape(w) for w in words))
-
-    def scrub(text):
-        return pattern.sub(MASK, text) if isinstance(text, str) else text
-    return scrub
 
 
 def append_text_row(ws, values: list) -> None:
@@ -93,7 +77,7 @@ def write_quality(out: Path, findings: list[dict], counts: dict, status: str, qu
     """The HTML page (rule titles; every personal value masked), and the xlsx/CSV fix lists for the analyst
     (unmasked: the analyst has to find the row)."""
     out.mkdir(parents=True, exist_ok=True)
-    scrub = redactor(list(personal))
+    scrub = Scrubber(personal)
     groups: dict[str, list[dict]] = {}
     for f in findings:
         groups.setdefault(f["rule"], []).append({**f, "message": scrub(f["message"]), "value": scrub(f["value"])})

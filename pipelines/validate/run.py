@@ -128,4 +128,4 @@ def personal_values(con, contract: Contract) -> list[str]:
                 if col in cols:
                     out.update(r[0] for r in con.execute(
                         f'SELECT DISTINCT CAST("{col}" AS VARCHAR) FROM {table} WHERE "{col}" IS NOT NULL').fetchall())
-    return sorted((v.strip() for v in out if v and len(v.strip()) >= 2), key=lambda v: (-len(v), v))
+    return sorted(out)
