@@ -90,6 +90,8 @@ class Column:
     several: bool = False  # a cell may name several values ("县财政局、县审计局"): one record per value
     names_into: tuple[str, ...] = ()  # a column of names under a role header (组长): (name column, role column)
     part_of: str | None = None  # a component of another column (届次 + 轮次 → round_name), see Contract.compose
+    min: float | str | None = None  # count/number columns: validation range (a number or a setting's name)
+    max: float | str | None = None
 
 
 @dataclass
@@ -105,6 +107,7 @@ class Kind:
     # (other kind, its column): a header naming one of these means the sheet is probably not this kind
     contradicts: tuple[tuple[str, str], ...] = ()
     identify_also: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()  # other (all, any) signatures
+    check_key: bool = True  # validation checks the key is unique (false: a rules.yaml rule does it instead)
     # normalised header → column name (exact synonyms), and the synonym's place in that column's list
     exact: dict[str, str] = field(default_factory=dict)
     rank: dict[str, int] = field(default_factory=dict)
@@ -605,14 +608,18 @@ def read_settings(paths: list[Path]) -> dict:
 
 
 def load_contract(contract_path: Path | None = None, settings_path: Path | None = None, *,
-                  settings_paths: list[Path] | None = None) -> Contract:
-    """The contract file with the settings; several settings files are overlaid in order (later keys win)."""
+                  settings_paths: list[Path] | None = None, fingerprint_files: list[Path] = ()) -> Contract:
+    """The contract file with the settings; several settings files are overlaid in order (later keys win).
+
+    The fingerprint covers the contract, every settings file and `fingerprint_files` (the analyst's answers
+    workbook): a change to any of them gives a new parse cache and rebuilds the warehouse."""
     contract_path = contract_path or CONFIG_DIR / "contract.yaml"
     if settings_paths is None:
         settings_paths = [settings_path or CONFIG_DIR / "settings.yaml"]
     raw = read_contract_dict(contract_path)
     settings = read_settings(settings_paths)
-    fp_bytes = contract_path.read_bytes() + b"".join(sp.read_bytes() for sp in settings_paths)
+    fp_bytes = contract_path.read_bytes() + b"".join(Path(p).read_bytes() for p in [*settings_paths, *fingerprint_files]
+                                                     if Path(p).is_file())
     return build_contract(raw, settings, fp_bytes)
 
 
@@ -640,6 +647,8 @@ def build_contract(raw: dict, settings: dict, fingerprint_bytes: bytes) -> Contr
                 several=bool(cd.get("several", False)),
                 names_into=tuple(cd.get("names_into", ())),
                 part_of=cd.get("part_of"),
+                min=cd.get("min"),
+                max=cd.get("max"),
             )
         ident = kd.get("identify", {})
         kind = Kind(
@@ -655,6 +664,7 @@ def build_contract(raw: dict, settings: dict, fingerprint_bytes: bytes) -> Contr
             contradicts=tuple(tuple(str(x).split(".", 1)) for x in kd.get("contradicts", []) if "." in str(x)),
             identify_also=tuple((tuple(a.get("all", [])), tuple(a.get("any", [])))
                                 for a in kd.get("identify_also", []) or []),
+            check_key=bool(kd.get("check_key", True)),
         )
         for c in cols.values():
             for i, s in enumerate(c.synonyms):

@@ -1,39 +1,221 @@
-"""Month-over-month history of the headline metrics, kept in the warehouse.
+"""The history store: what the ledgers cannot reproduce, kept beside the warehouse in its own file.
 
-Ledgers are overwritten month by month, so "change since last month" must come from
-what was recorded then, not from recomputing today's ledgers with an older date.
+The warehouse (``warehouse.duckdb``) is rebuilt from the inputs only and nothing but ``ingest`` writes it.
+Run history, validation results and the month-over-month metric history live here instead
+(``history.duckdb`` next to ``warehouse.duckdb``; another warehouse name ``X.duckdb`` gets
+``X.history.duckdb``), so they survive every rebuild and ``validate``, ``metrics`` and ``report`` leave the
+warehouse untouched: analysts may keep it open read-only while reports render.
+
+Ledgers are overwritten month by month, so "change since last month" must come from what was recorded
+then, not from recomputing today's ledgers with an older date.
+
+Writes are short DuckDB transactions on this file; reads open it read-only for the one query and close
+it again, so a notebook left open in JupyterLab never blocks the next monthly run.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import time
+from pathlib import Path
 
 import duckdb
 
-from pipelines.warehouse import db as W
+DDL = {
+    "ingest_runs": """CREATE TABLE IF NOT EXISTS ingest_runs (run_id VARCHAR, started_at TIMESTAMP,
+        finished_at TIMESTAMP, seconds DOUBLE, files_parsed INTEGER, files_cached INTEGER, code_version VARCHAR,
+        contract_fingerprint VARCHAR, summary VARCHAR)""",
+    "validation_runs": """CREATE TABLE IF NOT EXISTS validation_runs (run_id VARCHAR, ran_at TIMESTAMP,
+        data_hash VARCHAR, status VARCHAR, n_errors INTEGER, n_warnings INTEGER, counts VARCHAR,
+        code_version VARCHAR)""",
+    "validation_findings": """CREATE TABLE IF NOT EXISTS validation_findings (run_id VARCHAR, rule VARCHAR,
+        severity VARCHAR, message VARCHAR, file VARCHAR, sheet VARCHAR, "row" INTEGER, value VARCHAR,
+        title VARCHAR)""",
+    "metric_history": """CREATE TABLE IF NOT EXISTS metric_history (period VARCHAR, as_of DATE,
+        recorded_at TIMESTAMP, data_hash VARCHAR, validation_status VARCHAR, metrics VARCHAR)""",
+}
+META_DDL = "CREATE TABLE IF NOT EXISTS history_meta (migrated_from VARCHAR, migrated_at TIMESTAMP, tables VARCHAR)"
 
 
-def record(db_path, period: str, as_of: dt.date, metrics: dict, validation_status: str | None) -> None:
+class HistoryBusy(OSError):
+    pass
+
+
+def path_for(db_path) -> Path:
+    """data_clean/warehouse.duckdb → data_clean/history.duckdb; wh.duckdb → wh.history.duckdb."""
+    db_path = Path(db_path)
+    name = "history.duckdb" if db_path.stem == "warehouse" else f"{db_path.stem}.history.duckdb"
+    return db_path.with_name(name)
+
+
+def db_path_of(con: duckdb.DuckDBPyConnection) -> Path | None:
+    """The warehouse file a connection reads (for the kit, which only holds the connection)."""
+    row = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
+    return Path(row[0]) if row and row[0] else None
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now().replace(microsecond=0)
+
+
+def _open(path: Path, read_only: bool, tries: int = 40) -> duckdb.DuckDBPyConnection:
+    """Open the history file; another process writing it right now is waited for (about 10 seconds)."""
+    for attempt in range(tries):
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or attempt == tries - 1:
+                raise HistoryBusy(f"历史记录库 {path} 正被其他程序占用（{str(exc)[:120]}）：请关闭打开它的程序后重试") from None
+            time.sleep(0.25)
+    raise AssertionError("unreachable")
+
+
+@contextlib.contextmanager
+def writing(db_path):
+    """A read-write connection to the history store of this warehouse, its tables created; the first time,
+    the history tables an older warehouse kept inside itself are carried over (once)."""
+    db_path = Path(db_path)
+    path = path_for(db_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = _open(path, read_only=False)
+    try:
+        for ddl in DDL.values():
+            con.execute(ddl)
+        con.execute(META_DDL)
+        if con.execute("SELECT count(*) FROM history_meta").fetchone()[0] == 0:
+            _migrate(con, db_path)
+        yield con
+    finally:
+        con.close()
+
+
+def _migrate(con: duckdb.DuckDBPyConnection, db_path: Path) -> None:
+    """Copy ingest_runs / validation_runs / validation_findings / metric_history out of an old warehouse."""
+    copied: list[str] = []
+    if db_path.exists():
+        try:
+            con.execute(f"ATTACH '{str(db_path).replace(chr(39), chr(39) * 2)}' AS old_wh (READ_ONLY)")
+        except duckdb.Error:
+            pass  # an unreadable (or locked) old warehouse: nothing to carry over
+        else:
+            try:
+                have = {r[0] for r in con.execute(
+                    "SELECT table_name FROM duckdb_tables() WHERE database_name = 'old_wh'").fetchall()}
+                main = con.execute("SELECT current_database()").fetchone()[0]
+                for name in DDL:
+                    if name not in have:
+                        continue
+                    cols = [r[0] for r in con.execute(
+                        "SELECT column_name FROM duckdb_columns() WHERE database_name = ? AND table_name = ? "
+                        "ORDER BY column_index", [main, name]).fetchall()]
+                    old = {r[0] for r in con.execute(
+                        "SELECT column_name FROM duckdb_columns() WHERE database_name = 'old_wh' AND table_name = ?",
+                        [name]).fetchall()}
+                    sel = ", ".join(f'"{c}"' if c in old else "NULL" for c in cols)
+                    con.execute(f'INSERT INTO "{main}"."{name}" SELECT {sel} FROM old_wh."{name}"')
+                    copied.append(name)
+            finally:
+                con.execute("DETACH old_wh")
+    con.execute("INSERT INTO history_meta VALUES (?, ?, ?)", [str(db_path) if copied else None, now(),
+                                                             ",".join(copied)])
+
+
+def ensure(db_path) -> Path:
+    """Create the store (carrying an old warehouse's history over) before that warehouse is replaced."""
+    with writing(db_path):
+        pass
+    return path_for(db_path)
+
+
+def read(db_path, sql: str, params: list | None = None) -> list[tuple]:
+    """One query on the history store, read-only; no store yet means no rows."""
+    path = path_for(db_path)
+    if not path.exists():
+        return []
+    con = _open(path, read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    except duckdb.CatalogException:
+        return []  # a store written by an older version without this table
+    finally:
+        con.close()
+
+
+# ------------------------------------------------------------------ writers
+
+
+def record_ingest(db_path, run: dict) -> None:
+    with writing(db_path) as con:
+        con.execute("INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [run[k] for k in ("run_id", "started_at", "finished_at", "seconds", "files_parsed",
+                                      "files_cached", "code_version", "contract_fingerprint", "summary")])
+
+
+def record_validation(db_path, run: dict, findings: list[dict]) -> None:
+    """One validation run; the findings table keeps the latest run's findings only (as the fix list does)."""
+    import pandas as pd
+
+    cols = ["rule", "severity", "message", "file", "sheet", "row", "value", "title"]
+    df = pd.DataFrame([[run["run_id"]] + [f[c] for c in cols] for f in findings], columns=["run_id", *cols],
+                      dtype=object)
+    with writing(db_path) as con:
+        con.execute("BEGIN")
+        con.execute("INSERT INTO validation_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [run[k] for k in ("run_id", "ran_at", "data_hash", "status", "n_errors", "n_warnings",
+                                      "counts", "code_version")])
+        con.execute("DELETE FROM validation_findings")
+        if len(df):
+            con.register("_incoming", df)
+            con.execute('INSERT INTO validation_findings SELECT run_id, rule, severity, message, file, sheet, '
+                        'CAST("row" AS INTEGER), value, title FROM _incoming')
+            con.unregister("_incoming")
+        con.execute("COMMIT")
+
+
+def record(db_path, period: str, as_of: dt.date, metrics: dict, validation_status: str | None,
+           data_hash: str | None = None) -> None:
     """Store (or replace) one period's headline metrics."""
-
-    def write(con: duckdb.DuckDBPyConnection) -> None:
+    with writing(db_path) as con:
+        con.execute("BEGIN")
         con.execute("DELETE FROM metric_history WHERE period = ?", [period])
         con.execute("INSERT INTO metric_history VALUES (?, ?, ?, ?, ?, ?)",
-                    [period, as_of, W.now(), W.data_hash(con), validation_status,
-                     json.dumps(metrics, ensure_ascii=False)])
-
-    W.update_warehouse(db_path, write)
+                    [period, as_of, now(), data_hash, validation_status, json.dumps(metrics, ensure_ascii=False)])
+        con.execute("COMMIT")
 
 
-def previous(con: duckdb.DuckDBPyConnection, period: str) -> tuple[str | None, dict | None]:
-    """The latest recorded period before `period`, and its metrics."""
-    try:
-        row = con.execute("""SELECT period, metrics FROM metric_history WHERE period < ?
-                             ORDER BY period DESC LIMIT 1""", [period]).fetchone()
-    except duckdb.Error:
+# ------------------------------------------------------------------ readers
+
+
+def previous(con_or_path, period: str) -> tuple[str | None, dict | None]:
+    """The latest recorded period before `period`, and its metrics (a warehouse connection or path)."""
+    db_path = db_path_of(con_or_path) if hasattr(con_or_path, "execute") else con_or_path  # (a timed one too)
+    if db_path is None:
         return None, None
-    return (row[0], json.loads(row[1])) if row else (None, None)
+    rows = read(db_path, "SELECT period, metrics FROM metric_history WHERE period < ? ORDER BY period DESC LIMIT 1",
+                [period])
+    return (rows[0][0], json.loads(rows[0][1])) if rows else (None, None)
+
+
+def latest_validation(db_path, data_hash: str | None) -> dict:
+    """The latest validation run of exactly this data (by the warehouse's data hash)."""
+    rows = read(db_path, """SELECT run_id, status, n_errors, n_warnings, ran_at, counts FROM validation_runs
+                            WHERE data_hash = ? ORDER BY ran_at DESC, run_id DESC LIMIT 1""", [data_hash]) \
+        if data_hash else []
+    if not rows:
+        return {"run_id": None, "status": None, "n_errors": None, "n_warnings": None, "ran_at": None, "counts": {}}
+    r = rows[0]
+    return {"run_id": r[0], "status": r[1], "n_errors": r[2], "n_warnings": r[3], "ran_at": r[4],
+            "counts": json.loads(r[5]) if r[5] else {}}
+
+
+def findings_by_rule(db_path, run_id: str | None) -> list[tuple[str, str, str, int]]:
+    """(rule, title, severity, number of findings) of one validation run, errors first, most frequent first."""
+    if not run_id:
+        return []
+    return read(db_path, """SELECT rule, coalesce(title, rule), severity, count(*) AS n FROM validation_findings
+                            WHERE run_id = ? GROUP BY ALL ORDER BY severity, n DESC, rule""", [run_id])
 
 
 def delta(now: dict, before: dict | None, key: str, kind: str = "count") -> str | None:

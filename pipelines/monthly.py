@@ -120,7 +120,7 @@ def _run(raw: Path, db: Path, out: Path, period: str, as_of: dt.date, log: loggi
              summary["rows_quarantined"], summary["files_failed"])
     result = validate(db, out, contract=contract)
     log.info("validate: %s (%s errors, %s warnings)", result["status"], result["n_errors"], result["n_warnings"])
-    res = render_set(db, out, as_of=as_of)
+    res = render_set(db, out, as_of=as_of, contract=contract)
     keep = {f"{n}.html" for n, _ in NOTEBOOKS}
     for stale in (out / period).glob("*.html"):
         if stale.name not in keep:

@@ -14,8 +14,10 @@ as_of = "2020-06-30"     # 统计截至日期
 period = ""              # YYYY-MM；填写后以该月最后一天为截至日期
 round_filter = ""        # 只看某一轮次（轮次名称），留空为全部
 unit_type_filter = ""    # 只看某类单位：township / department / soe / institution / village / community
-redact = True            # True：不显示任何人名（线索台账的被反映人）
-profile_unit = ""        # 政治生态“单位画像”显示哪个单位（留空为总分最高者）'''
+redact = True            # True：不显示任何人名（contract.yaml 中各类台账 personal: 所列的列）
+profile_unit = ""        # 政治生态“单位画像”显示哪个单位（留空为总分最高者）
+settings = {}            # settings.yaml 的设置（报告程序传入入库所用的设置；留空为程序自带的默认值）
+personal = None          # 需隐去的列（"表.列"；报告程序按 contract.yaml 的 personal: 传入；None 为默认契约）'''
 
 SETUP = '''from pipelines.report import kit
 from pipelines.metrics import period_end, compute
@@ -23,9 +25,10 @@ import pandas as pd
 import plotly.graph_objects as go
 
 D = period_end(period) if period else kit.as_date(as_of)
-con = kit.connect(db)
+con = kit.connect(db, redact=redact, personal=personal)
+S = kit.settings(settings)
 P = dict(db=db, as_of=D.isoformat(), period=period, round_filter=round_filter,
-         unit_type_filter=unit_type_filter, redact=redact)
+         unit_type_filter=unit_type_filter, redact=redact, settings=settings)
 rf = round_filter or None
 uf = unit_type_filter or None'''
 
@@ -85,7 +88,7 @@ kit.tiles([
 kit.h("需要关注")
 overdue = con.execute("""SELECT unit_name, count(*) AS n, min(deadline) AS earliest FROM mart_problems(?)
                          WHERE overdue GROUP BY 1 ORDER BY n DESC, earliest""", [D]).df()
-days = 180
+days = S["lead_open_days_alert"]
 long_open = con.execute("""SELECT round_name, unit_name, count(*) AS n, max(days_open) AS max_days FROM mart_leads(?)
                            WHERE counted AND NOT closed AND days_open > ? GROUP BY ALL ORDER BY max_days DESC""",
                         [D, days]).df()
@@ -99,6 +102,20 @@ kit.table(long_open, {"round_name": "轮次", "unit_name": "单位", "n": "未�
           caption=f"移交超过 {days} 天仍未办结的线索（仅汇总，不含人名）")
 never["unit_type"] = never["unit_type"].map(kit.label)
 kit.table(never, {"unit_name": "单位", "unit_type": "类别"}, caption="尚未巡察的党组织")
+''',
+'''
+kit.h("约谈督促整改")
+T = con.execute("SELECT * FROM mart_talks(?)", [D]).df()
+last = T[T["latest"]]
+kit.tiles([("领导约谈", f"{len(T)} 人次", f"涉及 {T['unit_name'].nunique()} 个单位"),
+           ("约谈后仍未整改到位", f"{int(last['not_settled'].sum())} 个单位"),
+           ("约谈两次及以上", f"{int((last['talks_of_unit'] > 1).sum())} 个单位")])
+pending = last[last["not_settled"]].sort_values("talk_date")
+pending = pending.assign(reason=pending["reason"].map(kit.labels("talk_reason")),
+                         follow_up=pending["follow_up"].map(kit.labels("talk_follow_up")))
+kit.table(pending, {"unit_name": "单位", "talks_of_unit": "约谈次数", "talk_date": "最近约谈", "reason": "约谈事由",
+                    "follow_up": "跟踪情况", "open_problems": "尚未整改问题"},
+          caption="约谈后仍未整改到位的单位（不含人名）")
 ''',
 '''
 kit.h("各轮次整改进度")
@@ -211,6 +228,26 @@ op = p[~p["rectified"]].sort_values(["round_start", "unit_name"])
 op = op.assign(status=op["status"].map(kit.label))
 kit.table(op, {"round_name": "轮次", "unit_name": "单位", "description": "问题", "deadline": "整改时限",
                "deadline_text": "时限说明", "status": "进展"})
+''',
+'''
+kit.h("约谈督促整改（领导干部约谈）")
+T = con.execute("""SELECT * FROM mart_talks(?) WHERE (? IS NULL OR round_name = ?) AND (? IS NULL OR unit_type = ?)""",
+                [D, rf, rf, uf, uf]).df()
+if T.empty:
+    kit.note("约谈台账中没有截至本期的约谈记录。")
+else:
+    last = T[T["latest"]]
+    kit.tiles([("约谈", f"{len(T)} 人次", f"涉及 {T['unit_name'].nunique()} 个单位"),
+               ("约谈后已整改到位", f"{int((~last['not_settled']).sum())} 个单位"),
+               ("仍未整改到位", f"{int(last['not_settled'].sum())} 个单位")])
+    why = T.groupby("reason", dropna=False).size().reset_index(name="n").sort_values("n", ascending=False)
+    why["事由"] = why["reason"].map(kit.labels("talk_reason"))
+    kit.bar(why, "事由", "n", "约谈事由", "约谈事由", "约谈（人次）", text="n")
+    last = last.assign(follow_up=last["follow_up"].map(kit.labels("talk_follow_up")))
+    kit.table(last.sort_values(["not_settled", "talk_date"], ascending=[False, False]),
+              {"unit_name": "单位", "round_name": "涉及轮次", "talks_of_unit": "约谈次数", "talk_date": "最近约谈",
+               "follow_up": "跟踪情况", "open_problems": "尚未整改问题", "overdue_problems": "其中逾期"},
+              caption="各单位约谈与整改跟踪（不含人名）")
 ''',
 '''
 kit.h("问题移交（按接收部门）")
@@ -329,13 +366,9 @@ display(HTML('<p>完整问题清单（含文件、工作表、行号）：<a hre
 ''',
 '''
 kit.h("各规则发现的问题")
-try:
-    q = con.execute("SELECT rule, severity, count(*) AS n FROM validation_findings GROUP BY ALL ORDER BY severity, n DESC").df()
-except Exception:
-    q = pd.DataFrame()
-if not q.empty:
-    q["severity"] = q["severity"].map({"error": "错误", "warning": "警告"})
-kit.table(q, {"rule": "规则", "severity": "严重程度", "n": "问题数"})
+q = kit.rule_counts(con)
+q["severity"] = q["severity"].map({"error": "错误", "warning": "警告"})
+kit.table(q, {"title": "规则", "severity": "严重程度", "n": "问题数"})
 ''',
 '''
 kit.h("隔离区（未能入库的行）")

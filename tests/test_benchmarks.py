@@ -17,7 +17,7 @@ def test_harness_small_scale(tmp_path):
     assert p.returncode == 0, p.stderr[-2000:]
     res = json.loads(p.stdout.strip().splitlines()[-1])
     assert KEYS <= set(res)
-    assert res["files"] == 56 and res["rows_loaded"] > 0
+    assert res["files"] == 58 and res["rows_loaded"] > 0  # 29 ledger files a county (the interview ledger is one)
     assert all(isinstance(res[k], (int, float)) and res[k] >= 0 for k in KEYS)
     assert res["n_notebooks"] == 6
     # every notebook's queries were timed inside its kernel (through kit.connect), so the budget is real

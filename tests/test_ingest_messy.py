@@ -10,6 +10,7 @@ import duckdb
 import pytest
 
 from pipelines.contract import default_contract
+from pipelines import history
 from pipelines.ingest.build import ingest, parser_fingerprint
 from tests.conftest import write_xlsx
 
@@ -388,7 +389,7 @@ def test_reingest_reuses_parse_cache_and_gives_identical_tables(demo_dir, tmp_pa
     second = ingest(demo_dir, db)  # nothing changed: no rebuild at all
     assert first == second
     assert {t: q(db, f"SELECT * FROM {t} ORDER BY ALL") for t in tables} == snap
-    assert len(q(db, "SELECT * FROM ingest_runs")) == 1
+    assert len(q(history.path_for(db), "SELECT * FROM ingest_runs")) == 1
     # a rebuild (here forced by a new, unrelated file) reuses every unchanged file's parse
     (demo_dir.parent / "more").mkdir(exist_ok=True)
     raw2 = demo_dir.parent / "more"
@@ -399,7 +400,7 @@ def test_reingest_reuses_parse_cache_and_gives_identical_tables(demo_dir, tmp_pa
     ingest(raw2, db2, cache_dir=db.parent / ".cache" / "parse" / _fp())
     (raw2 / "备注.csv").write_text("会议时间,会议名称\n2019-01-01,书记专题会议\n", encoding="utf-8")
     ingest(raw2, db2, cache_dir=db.parent / ".cache" / "parse" / _fp())
-    runs = q(db2, "SELECT files_parsed, files_cached FROM ingest_runs ORDER BY started_at")
+    runs = q(history.path_for(db2), "SELECT files_parsed, files_cached FROM ingest_runs ORDER BY started_at")
     assert runs[-1] == (1, first["files_ingested"])
     same = {t: q(db2, f"SELECT * FROM {t} WHERE {'file' if t in ('raw_rows', 'sheets', 'quarantine', 'findings') else 'path' if t == 'files' else 'src_file'} <> '备注.csv' ORDER BY ALL")
             for t in tables}

@@ -14,6 +14,7 @@ import duckdb
 import pytest
 from openpyxl import load_workbook
 
+from pipelines import history
 from pipelines.monthly import EXIT_LOCKED, EXIT_MARKED, EXIT_USAGE, previous_month, run_monthly
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,7 +40,7 @@ def test_same_period_twice_gives_the_same_files_and_no_duplicates(workspace):
     assert code1 == code2 == EXIT_MARKED  # the demo's planted bad rows fail validation, reports are marked
     assert set(_tree(out)) == first
     assert "monthly 2020-06：已生成 6 个报告" in line2 and "校验未通过" in line2
-    with duckdb.connect(str(db), read_only=True) as con:
+    with duckdb.connect(str(history.path_for(db)), read_only=True) as con:  # history lives beside the warehouse
         assert con.execute("SELECT count(*) FROM metric_history WHERE period = '2020-06'").fetchone()[0] == 1
     logs = list((db.parent / "logs").glob("monthly-2020-06-*.log"))
     assert len(logs) == 2 and "validate: fail" in logs[0].read_text(encoding="utf-8")
@@ -48,7 +49,7 @@ def test_same_period_twice_gives_the_same_files_and_no_duplicates(workspace):
 def test_two_periods_with_changed_ledgers_show_the_change_from_history(workspace):
     raw, db, out = workspace
     run_monthly(raw, db, out, "2020-05")
-    with duckdb.connect(str(db), read_only=True) as con:
+    with duckdb.connect(str(history.path_for(db)), read_only=True) as con:
         before = con.execute("SELECT metrics FROM metric_history WHERE period='2020-05'").fetchone()[0]
     # next month the office overwrites the leads ledger: two more leads closed
     path = raw / "问题线索" / "问题线索移交台账.xlsx"
@@ -63,7 +64,7 @@ def test_two_periods_with_changed_ledgers_show_the_change_from_history(workspace
     import json
 
     prev = json.loads(before)
-    with duckdb.connect(str(db), read_only=True) as con:
+    with duckdb.connect(str(history.path_for(db)), read_only=True) as con:
         now = json.loads(con.execute("SELECT metrics FROM metric_history WHERE period='2020-06'").fetchone()[0])
         assert con.execute("SELECT count(*) FROM metric_history").fetchone()[0] == 2
     d = now["leads_closed"] - prev["leads_closed"]

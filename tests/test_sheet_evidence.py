@@ -55,7 +55,7 @@ def test_problems_ledger_with_a_renamed_description_is_not_filed_as_round_statis
     # no "not a non-negative integer" warning per row: one sheet-level finding instead
     assert q(db, "SELECT count(*) FROM findings WHERE code = 'cell_unparsed'")[0][0] == 0
     with duckdb.connect(str(db), read_only=True) as con:
-        findings, counts = collect(con)
+        findings, counts, _titles = collect(con)
     assert counts["sheet_uncertain"] == 1 and counts["quarantined"] == 0
     f = next(f for f in findings if f["rule"] == "sheet_uncertain")
     assert f["severity"] == "error" and f["file"] == "第一轮/整改台账.xlsx" and f["sheet"] == "台账"
@@ -112,7 +112,7 @@ def test_a_missing_required_column_is_one_sheet_level_finding_not_a_row_fix(regi
     assert "「巡察组」" in reasons[0][1] and "「分组」" in reasons[0][1]  # the closest header seen
     assert "补全" not in reasons[0][1]  # the cells are full: nobody is sent to fill them
     with duckdb.connect(str(db), read_only=True) as con:
-        findings, counts = collect(con)
+        findings, counts, _titles = collect(con)
     assert counts["sheet_missing_column"] == 1 and counts["quarantined"] == 0
     f = next(f for f in findings if f["rule"] == "sheet_missing_column")
     assert f["file"] == "名单.xlsx" and f["row"] == 1 and "分组" in f["message"]

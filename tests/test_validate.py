@@ -10,6 +10,7 @@ import duckdb
 import pytest
 from openpyxl import load_workbook
 
+from pipelines import history
 from pipelines.ingest.build import ingest
 from pipelines.validate.run import validate
 
@@ -46,7 +47,7 @@ def test_clean_demo_has_only_the_planted_errors(clean_result, expected):
 
 
 def test_findings_are_stored_and_quality_page_and_xlsx_written(clean_result, demo_db):
-    with duckdb.connect(str(demo_db), read_only=True) as con:
+    with duckdb.connect(str(history.path_for(demo_db)), read_only=True) as con:  # the history store, not the warehouse
         n = con.execute("SELECT count(*) FROM validation_findings").fetchone()[0]
         status = con.execute("SELECT status FROM validation_runs ORDER BY ran_at DESC LIMIT 1").fetchone()[0]
     assert n == len(clean_result["findings"]) and status == clean_result["status"]

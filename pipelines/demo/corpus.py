@@ -37,6 +37,7 @@ class Truth:
     duplicates: list[dict] = field(default_factory=list)
     unclassified: list[dict] = field(default_factory=list)
     messiness: dict[str, list[str]] = field(default_factory=dict)
+    personal: set[str] = field(default_factory=set)  # every personal value written (must never reach a default page)
 
     def add(self, kind: str, n: int = 1) -> None:
         self.rows_by_kind[kind] = self.rows_by_kind.get(kind, 0) + n
@@ -137,7 +138,7 @@ def _deadline(dl, style: str, rng: random.Random):
 
 class Writer:
     def __init__(self, world: World, root: Path, seed: int, messy: bool = True):
-        self.w, self.root, self.messy = world, root, messy
+        self.w, self.root, self.messy, self.seed = world, root, messy, seed
         self.rng = random.Random(seed + 1)
         self.t = Truth()
         self.units = {u.name: u for u in world.units}
@@ -603,6 +604,77 @@ class Writer:
             self._bad(rel, "人员名单", rr, "missing_required: 姓名 is empty", "team")
         self._save(wb, rel)
 
+    # ---------------------------------------------------------------- talks (约谈台账)
+    def talks(self) -> None:
+        """County leaders' talks with the heads of units behind on rectification (《领导干部转办谈话制度》):
+        a few units of each county round with feedback, talked to a few months after it; some twice. Its own
+        random stream, so the other ledgers are exactly as before."""
+        from pipelines.demo.world import GIVEN, SURNAMES
+
+        rng = random.Random(self.seed + 18)
+        rel = "约谈/县级领导干部约谈台账.xlsx"
+        leaders = [f"{post}{rng.choice(SURNAMES)}{rng.choice(GIVEN)}" for post in
+                   ("县委书记", "县委副书记", "县纪委书记", "县委组织部部长")]
+        posts = {"township": "党委书记", "department": "党组书记", "soe": "董事长", "institution": "党支部书记",
+                 "village": "党支部书记", "community": "社区党委书记"}
+        reasons = ["整改进度滞后", "逾期未完成整改任务", "整改不实、敷衍整改", "问题反弹回潮", "整改推进缓慢"]
+        heads: dict[str, str] = {}
+        talks = []
+        for r in self.w.rounds:
+            if r.level != "县委" or r.feedback is None or r.feedback > self.w.as_of:
+                continue
+            ps = [p for p in self.w.problems if p.round == r.name]
+            units = sorted({p.unit for p in ps})
+            for unit in rng.sample(units, min(4, len(units))):
+                room = (self.w.as_of - r.feedback).days
+                first = r.feedback + dt.timedelta(days=rng.randint(min(20, room), min(200, room)))
+                open_now = any(p.status != "rectified" for p in ps if p.unit == unit)
+                dates = [first]
+                if rng.random() < 0.3 and (self.w.as_of - first).days > 40:
+                    dates.append(first + dt.timedelta(days=rng.randint(30, min(120, (self.w.as_of - first).days))))
+                for i, d in enumerate(dates):
+                    last = i == len(dates) - 1
+                    follow = (rng.choice(["仍未整改到位", "跟踪督办中", "持续跟踪"]) if open_now else
+                              "已整改到位") if last else "仍未整改到位"
+                    talks.append((d, r.name, unit, i, rng.choice(reasons), follow, rng.choice(leaders)))
+        talks.sort(key=lambda t: (t[0], t[2]))
+        wb = self._wb()
+        ws = wb.create_sheet("约谈台账")
+        sh = Sheet(ws, 10)
+        self._title(sh, f"{self.county}县级领导干部约谈台账", rel)
+        sh.row(["序号", "约谈\n时间" if self.messy else "约谈时间", "约谈领导", "被约谈单位",
+                "被约谈人（签字）" if self.messy else "被约谈人", "职务", "涉及轮次", "约谈次数", "约谈事由", "跟踪情况"])
+        year, n = None, 0
+        round_col: list[str] = []
+        first_row = None
+        for d, rname, unit, i, reason, follow, leader in talks:
+            if self.messy and d.year != year:
+                year = d.year
+                sh.row([f"{CN_NUM[len({t[0].year for t in talks if t[0].year <= year}) - 1]}、{year}年约谈情况"])
+                self.t.mess("subheading_rows", rel)
+                if first_row is not None:
+                    sh.merge_runs(7, first_row, round_col)
+                round_col, first_row = [], None
+            u = self.units[unit]
+            person = heads.setdefault(unit, rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN))
+            n += 1
+            times = ["首次", "第一次"][n % 2] if i == 0 else ["第二次", "再次约谈"][n % 2]
+            rr = sh.row([n, _date_forms(d, "mixed" if self.messy else "excel", rng), leader, self.variant(unit), person,
+                         posts.get(u.code, "负责人"), rname, times if self.messy else ("首次" if i == 0 else "第二次"),
+                         reason, follow])
+            if first_row is None:
+                first_row = rr
+            round_col.append(rname)
+            self.t.add("talks")
+            self.t.personal.update({person, leader})
+        if self.messy and first_row is not None:
+            sh.merge_runs(7, first_row, round_col)
+            self.t.mess("merged_cells", rel)
+            self.t.mess("mixed_date_formats", rel)
+            self.t.mess("header_variants", rel)
+        self._footer(sh, rel)
+        self._save(wb, rel)
+
     def write_all(self) -> Truth:
         self.registers()
         self.inspections()
@@ -611,6 +683,7 @@ class Writer:
         self.round_stats()
         self.assessments()
         self.team()
+        self.talks()
         return self.t
 
 

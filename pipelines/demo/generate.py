@@ -63,7 +63,7 @@ def generate(out_dir: Path, *, seed: int = 20200630, counties: int = 1, problems
         "duplicates": [d for t in truths for d in t.duplicates],
         "sheets_unclassified": [u for t in truths for u in t.unclassified],
         "messiness": {k: v for t in truths for k, v in t.messiness.items()},
-        "personal_names": sorted({ld.subject for ld in world.leads}),
+        "personal_names": sorted({ld.subject for ld in world.leads} | {n for t in truths for n in t.personal}),
     }
     (out_dir / "expected.json").write_text(json.dumps(expected, ensure_ascii=False, indent=2), encoding="utf-8")
     return expected

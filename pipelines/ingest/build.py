@@ -21,7 +21,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipelines import __version__
+from pipelines import __version__, fingerprint
 from pipelines.answers import usage as answer_usage
 from pipelines.contract import Contract, default_contract
 from pipelines.ingest import layouts as LY
@@ -41,7 +41,6 @@ from pipelines.warehouse import db as W
 IGNORED_NAMES = re.compile(r"^(~\$|\.|readme)", re.I)
 IGNORED_SUFFIXES = {".md", ".json"}
 _ALIAS_SPLIT = re.compile(r"[、,;，；/|\n]+")
-_INGEST_SRC = ["read.py", "structure.py", "parse.py", "values.py", "layouts.py"]
 
 
 @dataclass
@@ -101,11 +100,8 @@ def discover(raw_dir: Path) -> list[FileRec]:
 
 
 def parser_fingerprint(contract: Contract) -> str:
-    h = hashlib.sha256(contract.fingerprint.encode() + __version__.encode())
-    here = Path(__file__).parent
-    for name in _INGEST_SRC:
-        h.update((here / name).read_bytes())
-    h.update((here.parent / "contract.py").read_bytes())  # the vocabulary reader decides parsed codes too
+    """The parse cache's key: the contract (with settings and answers) and the code a parse depends on."""
+    h = hashlib.sha256(contract.fingerprint.encode() + __version__.encode() + fingerprint.parse_code().encode())
     return h.hexdigest()[:16]
 
 
@@ -510,12 +506,8 @@ def _prepare_cache(cache_dir: Path) -> Path | None:
 
 def _input_fingerprint(files: list[FileRec], contract: Contract) -> str:
     """Everything the warehouse depends on: each file's path, bytes, size and time, the contract and code
-    (the ingest modules and the mart SQL, so an upgrade rebuilds the warehouse on the next run)."""
-    h = hashlib.sha256(parser_fingerprint(contract).encode())
-    for sql in sorted(W.MARTS_DIR.glob("*.sql")):
-        h.update(sql.read_bytes())
-    for name in ("build.py", "schema.py", "resolve.py"):
-        h.update((Path(__file__).parent / name).read_bytes())
+    (every module and SQL file of the package, so an upgrade rebuilds the warehouse on the next run)."""
+    h = hashlib.sha256(parser_fingerprint(contract).encode() + fingerprint.all_code().encode())
     for f in sorted(files, key=lambda f: f.rel):
         h.update(json.dumps([f.rel, f.sha256, f.size, int(f.mtime), f.status, f.error], ensure_ascii=False).encode())
     return h.hexdigest()
@@ -527,9 +519,7 @@ def _previous_summary_if_unchanged(db_path: Path, input_fp: str) -> dict | None:
         return None
     try:
         with W.connect_ro(db_path) as con:
-            row = con.execute("""SELECT r.summary FROM warehouse_meta m, ingest_runs r
-                                 WHERE m.input_fingerprint = ? ORDER BY r.finished_at DESC LIMIT 1""",
-                              [input_fp]).fetchone()
+            row = con.execute("SELECT summary FROM warehouse_meta WHERE input_fingerprint = ?", [input_fp]).fetchone()
     except Exception:  # an old or damaged warehouse is simply rebuilt
         return None
     return json.loads(row[0]) if row else None

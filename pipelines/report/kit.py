@@ -40,7 +40,7 @@ LABELS = {
     "county": "县委", "city": "市委",
 }
 
-_state = {"plotly_js_done": False, "figures": 0}
+_state = {"plotly_js_done": False, "figures": 0, "scrub": None}
 
 
 def label(code) -> str:
@@ -49,15 +49,63 @@ def label(code) -> str:
     return LABELS.get(str(code), str(code))
 
 
-QUERY_TIME_LOG = "XUNCHA_QUERY_TIME_LOG"
-
-
-def connect(db: str) -> duckdb.DuckDBPyConnection:
+def connect(db: str, redact: bool = True, personal: list[str] | None = None) -> duckdb.DuckDBPyConnection:
     """Read-only: reports never block the ingest or an analyst's own connection. With the environment
-    variable XUNCHA_QUERY_TIME_LOG set (the benchmark does), each query's seconds are appended to that file."""
+    variable XUNCHA_QUERY_TIME_LOG set (the benchmark does), each query's seconds are appended to that file.
+
+    With `redact` (the default), every value of the contract's `personal:` columns (`personal`: "table.column"
+    as the report step passes them; None: the packaged contract's) is masked in everything this kit puts
+    on the page -- tables, tiles, text and figures -- whatever the notebook queried."""
     con = duckdb.connect(str(db), read_only=True)
+    _state["scrub"] = _redactor(con, personal) if redact else None
     log = os.environ.get(QUERY_TIME_LOG)
     return _TimedConnection(con, log) if log else con
+
+
+def personal_columns() -> list[str]:
+    from pipelines.contract import default_contract
+
+    return [f"stg_{k}.{c}" for k, kind in default_contract().kinds.items() for c in kind.personal]
+
+
+def _redactor(con: duckdb.DuckDBPyConnection, personal: list[str] | None):
+    from pipelines.redact import Scrubber
+
+    have = {(t, c) for t, c in con.execute("SELECT table_name, column_name FROM duckdb_columns() "
+                                           "WHERE database_name = current_database()").fetchall()}
+    values: set = set()
+    for tc in (personal_columns() if personal is None else personal):
+        table, _, col = tc.partition(".")
+        if (table, col) in have:
+            values.update(r[0] for r in con.execute(
+                f'SELECT DISTINCT CAST("{col}" AS VARCHAR) FROM "{table}" WHERE "{col}" IS NOT NULL').fetchall())
+    scrub = Scrubber(values)
+    return scrub if scrub else None
+
+
+def _out(markup: str) -> None:
+    """Every piece of HTML the kit shows passes here: personal values are masked when redacting."""
+    scrub = _state["scrub"]
+    display(HTML(scrub(markup) if scrub is not None else markup))
+
+
+def settings(given: dict | None = None) -> dict:
+    """The settings a notebook works with: those the report step passed (the contract ingest used), over
+    the packaged defaults (a notebook opened by hand in JupyterLab)."""
+    from pipelines.contract import default_contract
+
+    return {**default_contract().settings, **(given or {})}
+
+
+def labels(vocab: str):
+    """The Chinese names of one vocabulary's codes (labels: in the contract), for pandas .map."""
+    from pipelines.contract import default_contract
+
+    c = default_contract()
+    return lambda code: "未填" if code is None or (isinstance(code, float) and pd.isna(code)) else c.code_label(vocab, code)
+
+
+QUERY_TIME_LOG = "XUNCHA_QUERY_TIME_LOG"
 
 
 class _TimedConnection:
@@ -121,15 +169,15 @@ def esc(x) -> str:
 
 
 def h(text: str) -> None:
-    display(HTML(f"<h2>{esc(text)}</h2>"))
+    _out(f"<h2>{esc(text)}</h2>")
 
 
 def note(text: str) -> None:
-    display(HTML(f'<p class="muted">{esc(text)}</p>'))
+    _out(f'<p class="muted">{esc(text)}</p>')
 
 
 def para(text: str) -> None:
-    display(HTML(f"<p>{esc(text)}</p>"))
+    _out(f"<p>{esc(text)}</p>")
 
 
 def tiles(items: list[tuple]) -> None:
@@ -140,14 +188,14 @@ def tiles(items: list[tuple]) -> None:
         sub = it[2] if len(it) > 2 else None
         parts.append(f'<div class="tile"><div class="v">{esc(val)}</div><div class="l">{esc(lab)}</div>'
                      + (f'<div class="d">{esc(sub)}</div>' if sub else "") + "</div>")
-    display(HTML('<div class="tiles">' + "".join(parts) + "</div>"))
+    _out('<div class="tiles">' + "".join(parts) + "</div>")
 
 
 def table(df: pd.DataFrame, columns: dict | None = None, pct_cols: tuple = (), max_rows: int = 200,
           caption: str | None = None) -> None:
     """An escaped HTML table; `columns` renames (and selects) columns for display."""
     if caption:
-        display(HTML(f"<h3>{esc(caption)}</h3>"))
+        _out(f"<h3>{esc(caption)}</h3>")
     if df is None or df.empty:
         note("（无）")
         return
@@ -160,7 +208,7 @@ def table(df: pd.DataFrame, columns: dict | None = None, pct_cols: tuple = (), m
     more = len(d) - max_rows
     d = d.head(max_rows)
     out = d.to_html(index=False, escape=True, na_rep="—", border=0)
-    display(HTML(out + (f'<p class="muted">另有 {more} 行未显示。</p>' if more > 0 else "")))
+    _out(out + (f'<p class="muted">另有 {more} 行未显示。</p>' if more > 0 else ""))
 
 
 def style(fig: go.Figure, title: str | None = None, height: int = 380) -> go.Figure:
@@ -184,7 +232,16 @@ def show(fig: go.Figure, title: str | None = None, height: int = 380) -> None:
                            config={"displaylogo": False, "responsive": True,
                                    "modeBarButtonsToRemove": ["sendDataToCloud"], "locale": "zh-CN"},
                            default_width="100%")
-    display(HTML(html_str))
+    scrub = _state["scrub"]
+    if scrub is None:
+        display(HTML(html_str))
+        return
+    js = pio._html.get_plotlyjs() if first else ""
+    i = html_str.find(js) if js else -1
+    if i < 0:
+        display(HTML(scrub(html_str)))
+    else:  # the inline plotly.js itself holds no data: left as it is
+        display(HTML(scrub(html_str[:i]) + js + scrub(html_str[i + len(js):])))
 
 
 def bar(df: pd.DataFrame, x: str, y: str | list, title: str, xlabel: str, ylabel: str, horizontal: bool = False,
@@ -216,15 +273,21 @@ def _wrap(s: str, width: int = 8) -> str:
 
 
 def validation_status(con: duckdb.DuckDBPyConnection) -> dict:
-    """The latest validation run of the data this warehouse holds (None when never validated)."""
-    try:
-        row = con.execute("""SELECT v.status, v.n_errors, v.n_warnings, v.ran_at FROM validation_runs v, warehouse_meta m
-                             WHERE v.data_hash = m.data_hash ORDER BY v.ran_at DESC LIMIT 1""").fetchone()
-    except duckdb.Error:
-        row = None
-    if not row:
-        return {"status": None, "n_errors": None, "n_warnings": None, "ran_at": None}
-    return {"status": row[0], "n_errors": row[1], "n_warnings": row[2], "ran_at": row[3]}
+    """The latest validation run of the data this warehouse holds (None when never validated), from the
+    history store beside the warehouse."""
+    from pipelines import history
+    from pipelines.warehouse.db import data_hash
+
+    return history.latest_validation(history.db_path_of(con), data_hash(con))
+
+
+def rule_counts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Findings per rule (its title, severity, number) of that latest validation run."""
+    from pipelines import history
+
+    v = validation_status(con)
+    rows = history.findings_by_rule(history.db_path_of(con), v["run_id"])
+    return pd.DataFrame(rows, columns=["rule", "title", "severity", "n"])
 
 
 def data_gaps(con: duckdb.DuckDBPyConnection, as_of) -> dict:
@@ -272,7 +335,7 @@ def header(con: duckdb.DuckDBPyConnection, title: str, as_of, subtitle: str | No
     unsure = uncertainty(data_gaps(con, d))
     if unsure:
         parts.append(f'<div class="banner warn gaps">{esc(unsure)}</div>')
-    display(HTML("\n".join(parts)))
+    _out("\n".join(parts))
 
 
 def _answers_used(con: duckdb.DuckDBPyConnection) -> str:
@@ -300,7 +363,7 @@ def manifest(con: duckdb.DuckDBPyConnection, params: dict) -> None:
                    for p, s, st in files)
     shown = {k: v2 for k, v2 in params.items() if k != "db"}
     answers = _answers_used(con)
-    display(HTML(
+    _out((
         '<div class="manifest"><b>运行清单</b><table>'
         f"<tr><th>数据截至</th><td>{esc(params.get('as_of'))}</td></tr>"
         f"<tr><th>数据仓库生成</th><td>{esc(built[0] if built else '')} · 指纹 {esc(((built[1] if built else None) or '')[:16])}</td></tr>"

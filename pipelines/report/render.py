@@ -138,19 +138,34 @@ def _safe_out(out_dir: Path, period: str) -> Path:
     return target
 
 
+def notebook_settings(contract) -> dict:
+    """The settings every notebook receives as parameters (JSON-able: thresholds, the county's name)."""
+    return json.loads(json.dumps(contract.settings, ensure_ascii=False, default=str))
+
+
+def personal_columns(contract) -> list[str]:
+    """"table.column" of every `personal:` column of the contract: notebooks mask their values."""
+    return [f"stg_{kind}.{col}" for kind, k in contract.kinds.items() for col in k.personal]
+
+
 def render_set(db_path: Path, out_dir: Path, *, as_of: dt.date | None = None, redact: bool = True,
                round_filter: str = "", unit_type_filter: str = "", notebooks: list[str] | None = None,
-               workers: int | None = None, record_history: bool = True) -> dict:
+               workers: int | None = None, record_history: bool = True, contract=None) -> dict:
+    """Render one period's pages. The warehouse is only read (its file is never written); the period's
+    metrics go to the history store. `contract` is the one ingest used (default: the packaged one)."""
     from pipelines import history
+    from pipelines.contract import default_contract
     from pipelines.metrics import compute, default_as_of
     from pipelines.report.kit import validation_status
-    from pipelines.warehouse.db import connect_ro
+    from pipelines.warehouse.db import connect_ro, data_hash
 
+    contract = contract or default_contract()
     db_path, out_dir = Path(db_path).resolve(), Path(out_dir)
     with connect_ro(db_path) as con:
         as_of = as_of or default_as_of(con)
         m = compute(con, as_of)
         v = validation_status(con)
+        dh = data_hash(con)
     period = as_of.strftime("%Y-%m")
     target = _safe_out(out_dir, period)
     try:
@@ -162,13 +177,14 @@ def render_set(db_path: Path, out_dir: Path, *, as_of: dt.date | None = None, re
         raise ReportError(f"报告文件夹 {target} 不可写（{exc.strerror}）：请检查磁盘空间和文件夹权限，或用 --out 指定其他位置") from None
     if record_history:
         try:
-            history.record(db_path, period, as_of, m, v["status"])
+            history.record(db_path, period, as_of, m, v["status"], dh)
         except OSError as exc:
             raise ReportError(str(exc)) from None
     ensure_kernel()
     names = notebooks or [n for n, _ in NOTEBOOKS]
     params = {"db": str(db_path), "as_of": as_of.isoformat(), "period": "", "round_filter": round_filter,
-              "unit_type_filter": unit_type_filter, "redact": bool(redact)}
+              "unit_type_filter": unit_type_filter, "redact": bool(redact),
+              "settings": notebook_settings(contract), "personal": personal_columns(contract)}
     jobs = [(n, params, str(target / f"{n}.html")) for n in names]
     workers = workers or min(2, os.cpu_count() or 1, len(jobs))
     files: list[str] = []

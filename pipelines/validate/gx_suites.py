@@ -1,8 +1,18 @@
-"""Great Expectations suites for the column and row rules, built from the contract.
+"""Great Expectations suites for the column and row rules, derived from the contract.
 
-GX 1.x's SQL datasource cannot run on DuckDB here, so each staging table is queried
-into a pandas frame and validated with GX's pandas datasource; unexpected row indexes
-are mapped back to the source file, sheet and row. Imported only by the validate step.
+Nothing here names a ledger kind or a column: for every kind in contract.yaml and every staging table that
+holds it, the declaration gives the expectations --
+
+- a vocabulary column (``type: vocab``) that keeps its raw text (``<col>_raw``): its codes are in the set;
+- a required column (``required: true``): not null;
+- the record key (``key:``, unless the kind says ``check_key: false``): unique where it is complete;
+- a count (``type: count``): not negative; a number (``type: number``): within ``[min, max]`` of its
+  declaration (``max: score_max`` names a setting in settings.yaml).
+
+Rule ids, titles, severities and message texts come from the ``expectations:`` section of rules.yaml.
+GX 1.x's SQL datasource cannot run on DuckDB here, so each staging table is queried into a pandas frame
+(only the columns its checks read) and validated with GX's pandas datasource in one suite per frame;
+unexpected row indexes are mapped back to the source file, sheet and row. Imported only by validate.
 """
 
 from __future__ import annotations
@@ -31,71 +41,102 @@ class Check:
     where: str = "TRUE"  # SQL filter for the frame
     extra_select: str = ""
     columns: tuple = ()  # the table columns the check reads (with provenance; nothing else is loaded)
+    title: str = ""
 
 
-def build_checks(contract: Contract, gx) -> list[Check]:
+def kind_tables(con: duckdb.DuckDBPyConnection, contract: Contract) -> dict[str, dict[str, set[str]]]:
+    """kind → {staging table → its columns}: stg_<kind>, and for a kind with evaluation dimensions the long
+    table of its scores (stg_<kind without s>_scores)."""
+    cols: dict[str, set[str]] = {}
+    for t, c in con.execute("SELECT table_name, column_name FROM duckdb_columns() "
+                            "WHERE database_name = current_database() AND table_name LIKE 'stg\\_%' ESCAPE '\\'"
+                            ).fetchall():
+        cols.setdefault(t, set()).add(c)
+    out: dict[str, dict[str, set[str]]] = {}
+    for name, kind in contract.kinds.items():
+        names = [f"stg_{name}"] + ([f"stg_{name.removesuffix('s')}_scores"] if kind.dimensions else [])
+        out[name] = {t: cols[t] for t in names if t in cols}
+    return out
+
+
+def _table_with(tables: dict[str, set[str]], needed: list[str]) -> str | None:
+    for t, cols in tables.items():
+        if all(c in cols for c in needed):
+            return t
+    return None
+
+
+def _bound(value, settings: dict):
+    """A range bound from the contract: a number, or the name of a setting (score_max)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return float(settings.get(value, 100))
+    return float(value)
+
+
+def build_checks(con: duckdb.DuckDBPyConnection, contract: Contract, gx, families: dict) -> list[Check]:
     E = gx.expectations
     checks: list[Check] = []
-    vocab_cols = {
-        "problems": ["status", "category", "transferred_to"],
-        "leads": ["status", "transferred_to", "disposal"],
-        "rounds": ["round_kind", "level"],
-        "units": ["unit_type"],
-        "assessments": ["grade"],
-        "meetings": ["meeting_type"],
-        "team": ["role", "specialty"],
-    }
-    for kind, cols in vocab_cols.items():
-        table = "stg_assessments" if kind == "assessments" else f"stg_{kind}"
-        for col in cols:
-            spec = contract.kinds[kind].columns[col]
-            codes = contract.vocabularies[spec.vocab].codes
-            checks.append(Check(
-                rule=f"vocab_{kind}_{col}", severity="error",
-                message=f"「{contract.label(kind, col)}」的值「{{value}}」不在词表中：请改用规范写法，"
-                        f"或在 contract.yaml 的词表 {spec.vocab} 中补充该写法",
-                table=table,
-                expectation=E.ExpectColumnValuesToBeInSet(column="_check", value_set=codes),
-                value_col=f"{col}_raw", columns=(f"{col}_raw",),
-                extra_select=f"CASE WHEN {col} IS NULL AND {col}_raw IS NOT NULL THEN '?' || {col}_raw "
-                             f"ELSE {col} END AS _check"))
-    for kind in ("problems", "leads", "inspections", "rounds", "checklist", "team"):
-        key = list(contract.kinds[kind].key)
-        not_null = " AND ".join(f'"{k}" IS NOT NULL' for k in key)
-        checks.append(Check(
-            rule=f"unique_key_{kind}", severity="error",
-            message=f"{contract.kinds[kind].label}中主键（{'、'.join(contract.label(kind, k) for k in key)}）"
-                    f"重复：「{{value}}」出现多次且内容不同，请删除重复行或更正编号",
-            table=f"stg_{kind}",
-            expectation=(E.ExpectCompoundColumnsToBeUnique(column_list=key) if len(key) > 1
-                         else E.ExpectColumnValuesToBeUnique(column=key[0])),
-            value_col="_key", where=not_null, columns=tuple(key),
-            extra_select="concat_ws(' / ', " + ", ".join(f'"{k}"' for k in key) + ") AS _key"))
-    for table, cols in (("stg_round_stats", ["problems_found", "problems_rectified", "leads_transferred",
-                                             "leads_closed", "n_disciplined", "n_org_handled"]),
-                        ("stg_leads", ["n_disciplined", "n_org_handled"])):
-        for col in cols:
-            checks.append(Check(rule="negative_count", severity="error",
-                                message=f"人数或件数不能为负数：{col} = {{value}}",
-                                table=table, expectation=E.ExpectColumnValuesToBeBetween(column=col, min_value=0),
-                                value_col=col, columns=(col,)))
-    smax = float(contract.settings.get("score_max", 100))
-    tmax = float(contract.settings.get("total_max", 100))
-    checks.append(Check(rule="score_out_of_range", severity="error",
-                        message=f"评价维度得分 {{value}} 超出范围 0–{smax:g}",
-                        table="stg_assessment_scores",
-                        expectation=E.ExpectColumnValuesToBeBetween(column="score", min_value=0, max_value=smax),
-                        value_col="score", columns=("score",)))
-    checks.append(Check(rule="score_out_of_range", severity="error",
-                        message=f"评价总分 {{value}} 超出范围 0–{tmax:g}",
-                        table="stg_assessments",
-                        expectation=E.ExpectColumnValuesToBeBetween(column="total", min_value=0, max_value=tmax),
-                        value_col="total", columns=("total",)))
+    by_kind = kind_tables(con, contract)
+
+    def add(family: str, kind: str, table: str, expectation, value_col: str, columns: tuple, *, col: str = "",
+            where: str = "TRUE", extra: str = "", **fmt) -> None:
+        fam = families[family]
+        fields = {"kind": contract.kinds[kind].label, "kind_code": kind, "column": contract.label(kind, col) if col
+                  else "", "col": col, **fmt}
+        checks.append(Check(rule=fam["id"].format(**fields), severity=fam["severity"],
+                            title=fam["title"].format(**fields),
+                            message=fam["message"].format(**fields, value="{value}"), table=table,
+                            expectation=expectation, value_col=value_col, where=where, extra_select=extra,
+                            columns=columns))
+
+    for kname, kind in contract.kinds.items():
+        tables = by_kind.get(kname) or {}
+        if not tables:
+            continue
+        for cname, spec in kind.columns.items():
+            if spec.type == "vocab" and spec.vocab in contract.vocabularies:
+                table = _table_with(tables, [cname, f"{cname}_raw"])
+                if table:
+                    n = len(checks)
+                    add("vocab", kname, table,
+                        E.ExpectColumnValuesToBeInSet(column=f"_check{n}",
+                                                      value_set=contract.vocabularies[spec.vocab].codes),
+                        f"{cname}_raw", (f"{cname}_raw",), col=cname, vocab=spec.vocab,
+                        extra=f'CASE WHEN "{cname}" IS NULL AND "{cname}_raw" IS NOT NULL THEN \'?\' || "{cname}_raw" '
+                              f'ELSE "{cname}" END AS _check{n}')
+            if spec.required and spec.type not in ("daterange",):
+                table = _table_with(tables, [cname])
+                if table:
+                    add("required", kname, table, E.ExpectColumnValuesToNotBeNull(column=cname), cname, (cname,),
+                        col=cname)
+            if spec.type in ("count", "number"):
+                table = _table_with(tables, [cname])
+                if not table:
+                    continue
+                lo = _bound(spec.min if spec.min is not None else 0, contract.settings)
+                hi = _bound(spec.max, contract.settings)
+                add(spec.type, kname, table,
+                    E.ExpectColumnValuesToBeBetween(column=cname, min_value=lo, max_value=hi),
+                    cname, (cname,), col=cname, min=f"{lo:g}", max=f"{hi:g}" if hi is not None else "")
+        key = list(kind.key)
+        if key and kind.check_key:
+            table = _table_with(tables, key)
+            if table:
+                n = len(checks)
+                add("unique_key", kname, table,
+                    E.ExpectCompoundColumnsToBeUnique(column_list=key) if len(key) > 1
+                    else E.ExpectColumnValuesToBeUnique(column=key[0]),
+                    f"_key{n}", tuple(key), key="、".join(contract.label(kname, k) for k in key),
+                    where=" AND ".join(f'"{k}" IS NOT NULL' for k in key),
+                    extra="concat_ws(' / ', " + ", ".join(f'"{k}"' for k in key) + f") AS _key{n}")
     return checks
 
 
-def run_checks(con: duckdb.DuckDBPyConnection, contract: Contract) -> tuple[list[dict], list[str]]:
-    """Run every GX check; return one finding per offending source row, and the ids of all GX rules."""
+def run_checks(con: duckdb.DuckDBPyConnection, contract: Contract, families: dict
+               ) -> tuple[list[dict], list[Check]]:
+    """Run every GX check; return one finding per offending source row, and the checks (their rules)."""
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
     import great_expectations as gx
 
@@ -106,22 +147,29 @@ def run_checks(con: duckdb.DuckDBPyConnection, contract: Contract) -> tuple[list
         pass
     source = context.data_sources.add_pandas("warehouse")
     findings: list[dict] = []
-    checks = build_checks(contract, gx)
+    checks = build_checks(con, contract, gx, families)
+    groups: dict[tuple[str, str], list[int]] = {}
     for i, chk in enumerate(checks):
-        cols = ", ".join(f'"{c}"' for c in ("src_file", "src_sheet", "src_row", *chk.columns))
-        sel = cols + (f", {chk.extra_select}" if chk.extra_select else "")
-        df: pd.DataFrame = con.execute(f"SELECT {sel} FROM {chk.table} WHERE {chk.where}").df()
+        groups.setdefault((chk.table, chk.where), []).append(i)
+    for g, ((table, where), members) in enumerate(groups.items()):
+        cols = list(dict.fromkeys(["src_file", "src_sheet", "src_row", *(c for i in members for c in checks[i].columns)]))
+        sel = ", ".join([f'"{c}"' for c in cols] + [checks[i].extra_select for i in members if checks[i].extra_select])
+        df: pd.DataFrame = con.execute(f"SELECT {sel} FROM {table} WHERE {where}").df()
         if df.empty:
             continue
         df = df.reset_index(drop=True)
-        asset = source.add_dataframe_asset(name=f"a{i}")
-        batch = asset.add_batch_definition_whole_dataframe(f"b{i}").get_batch(batch_parameters={"dataframe": df})
-        suite = gx.ExpectationSuite(name=f"{chk.rule}_{i}")
-        suite.add_expectation(chk.expectation)
+        asset = source.add_dataframe_asset(name=f"a{g}")
+        batch = asset.add_batch_definition_whole_dataframe(f"b{g}").get_batch(batch_parameters={"dataframe": df})
+        suite = gx.ExpectationSuite(name=f"{table}_{g}")
+        for i in members:
+            exp = checks[i].expectation
+            exp.meta = {"check": i}
+            suite.add_expectation(exp)
         res = batch.validate(suite, result_format={"result_format": "COMPLETE"})
         for r in res.results:
             if r.success:
                 continue
+            chk = checks[int(r.expectation_config.meta["check"])]
             for idx in r.result.get("unexpected_index_list") or []:
                 row = df.iloc[idx] if isinstance(idx, int) else df.iloc[int(idx.get("index", idx))]
                 value = row.get(chk.value_col)
@@ -130,4 +178,4 @@ def run_checks(con: duckdb.DuckDBPyConnection, contract: Contract) -> tuple[list
                                  "message": chk.message.format(value=value if value is not None else ""),
                                  "file": row["src_file"], "sheet": row["src_sheet"], "row": int(row["src_row"]),
                                  "value": value})
-    return findings, [c.rule for c in checks]
+    return findings, checks

@@ -15,52 +15,15 @@ from openpyxl.styles import Font
 
 from pipelines import __version__
 from pipelines.files import replacing, write_text_atomic
+from pipelines.redact import Scrubber
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "report" / "templates"
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
-RULE_TITLES = {
-    "quarantined": "未能入库的行（隔离区）",
-    "cell_unparsed": "无法识别的单元格",
-    "record_conflict": "同一记录内容冲突",
-    "ref_round": "引用了未登记的轮次",
-    "ref_unit": "引用了未登记的单位",
-    "problem_unit_not_inspected": "问题单位不在该轮被巡察名单",
-    "date_order_round": "轮次日期顺序",
-    "date_order_inspection": "被巡察单位日期顺序",
-    "date_rectified_before_feedback": "整改完成早于反馈",
-    "date_closed_before_transfer": "办结早于移交",
-    "date_in_future": "日期晚于今天",
-    "rectified_without_date": "已整改但无完成时间",
-    "date_without_rectified": "有完成时间但未标记已整改",
-    "closed_without_date": "已办结但无办结时间",
-    "people_on_open_lead": "未办结线索填写了处理人数",
-    "stats_closed_gt_transferred": "统计表：办结多于移交",
-    "stats_rectified_gt_found": "统计表：整改多于发现",
-    "stats_reconcile": "统计表与明细不一致",
-    "grade_mismatch": "评价等次与总分不符",
-    "coverage_gt_1": "覆盖率超过100%",
-    "unit_duplicate": "名册中单位重复",
-    "team_3n": "巡察组不符合“3+N”",
-    "negative_count": "负数人数或件数",
-    "score_out_of_range": "评价得分超出范围",
-}
-
-
-def rule_title(rule: str) -> str:
-    if rule in RULE_TITLES:
-        return RULE_TITLES[rule]
-    if rule.startswith("vocab_"):
-        return "词表外的值（" + rule[6:] + "）"
-    if rule.startswith("unique_key_"):
-        return "主键重复（" + rule[11:] + "）"
-    return rule
-
-
-def env() -> Environment:
+def env(titles: dict[str, str] | None = None) -> Environment:
     e = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html", "j2"]))
     e.globals["css"] = (TEMPLATES / "base.css").read_text(encoding="utf-8")
-    e.globals["rule_title"] = rule_title
+    e.globals["rule_title"] = lambda rule: (titles or {}).get(rule, rule)
     return e
 
 
@@ -79,17 +42,20 @@ def csv_safe(value):
     return value
 
 
-def write_xlsx(path: Path, findings: list[dict], quarantine: list[tuple]) -> None:
+def write_xlsx(path: Path, findings: list[dict], quarantine: list[tuple], titles: dict[str, str] | None = None
+               ) -> None:
+    """The analyst's own fix list: rule titles, plus the rule id (规则编号) to look a rule up in rules.yaml."""
+    titles = titles or {}
     wb = Workbook()
     ws = wb.active
     ws.title = "问题清单"
-    heads = ["严重程度", "规则", "说明", "文件", "工作表", "行", "值"]
+    heads = ["严重程度", "规则", "说明", "文件", "工作表", "行", "值", "规则编号"]
     ws.append(heads)
     for c in ws[1]:
         c.font = Font(bold=True)
     for f in findings:
-        append_text_row(ws, ["错误" if f["severity"] == "error" else "警告", rule_title(f["rule"]), f["message"],
-                             f["file"], f["sheet"], f["row"], f["value"]])
+        append_text_row(ws, ["错误" if f["severity"] == "error" else "警告", titles.get(f["rule"], f["rule"]),
+                             f["message"], f["file"], f["sheet"], f["row"], f["value"], f["rule"]])
     ws2 = wb.create_sheet("隔离区")
     ws2.append(["类型", "文件", "工作表", "行", "原因", "建议"])
     for c in ws2[1]:
@@ -97,7 +63,7 @@ def write_xlsx(path: Path, findings: list[dict], quarantine: list[tuple]) -> Non
     for row in quarantine:
         append_text_row(ws2, list(row))
     for sheet in (ws, ws2):
-        for col, width in zip("ABCDEFG", (10, 24, 70, 40, 16, 6, 24)):
+        for col, width in zip("ABCDEFGH", (10, 24, 70, 40, 16, 6, 24, 24)):
             sheet.column_dimensions[col].width = width
         sheet.freeze_panes = "A2"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -106,31 +72,36 @@ def write_xlsx(path: Path, findings: list[dict], quarantine: list[tuple]) -> Non
 
 
 def write_quality(out: Path, findings: list[dict], counts: dict, status: str, quarantine: list[tuple],
-                  data_hash: str | None) -> tuple[Path, Path]:
+                  data_hash: str | None, *, titles: dict[str, str] | None = None, personal: list[str] = ()
+                  ) -> tuple[Path, Path]:
+    """The HTML page (rule titles; every personal value masked), and the xlsx/CSV fix lists for the analyst
+    (unmasked: the analyst has to find the row)."""
     out.mkdir(parents=True, exist_ok=True)
+    scrub = Scrubber(personal)
     groups: dict[str, list[dict]] = {}
     for f in findings:
-        groups.setdefault(f["rule"], []).append(f)
-    html = env().get_template("quality.html.j2").render(
+        groups.setdefault(f["rule"], []).append({**f, "message": scrub(f["message"]), "value": scrub(f["value"])})
+    html = env(titles).get_template("quality.html.j2").render(
         status=status, groups=groups, counts=counts, n_errors=sum(1 for f in findings if f["severity"] == "error"),
         n_warnings=sum(1 for f in findings if f["severity"] == "warning"),
         generated=dt.datetime.now().strftime("%Y-%m-%d %H:%M"), version=__version__, data_hash=data_hash)
     page = out / "index.html"
     write_text_atomic(page, html)
     xlsx = out / "findings.xlsx"
-    write_xlsx(xlsx, findings, quarantine)
-    write_csv(out / "findings.csv", findings)
+    write_xlsx(xlsx, findings, quarantine, titles)
+    write_csv(out / "findings.csv", findings, titles)
     return page, xlsx
 
 
-def write_csv(path: Path, findings: list[dict]) -> None:
+def write_csv(path: Path, findings: list[dict], titles: dict[str, str] | None = None) -> None:
     """The fix list as CSV (UTF-8 with BOM so Excel on Chinese Windows opens it); formulas neutralised."""
     import csv
 
     with replacing(path) as tmp, open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["严重程度", "规则", "说明", "文件", "工作表", "行", "值"])
+        w.writerow(["严重程度", "规则", "说明", "文件", "工作表", "行", "值", "规则编号"])
         for f in findings:
-            w.writerow([csv_safe(x) for x in ["错误" if f["severity"] == "error" else "警告", rule_title(f["rule"]),
-                                              f["message"], f["file"], f["sheet"], f["row"], f["value"]]])
+            w.writerow([csv_safe(x) for x in ["错误" if f["severity"] == "error" else "警告",
+                                              (titles or {}).get(f["rule"], f["rule"]), f["message"], f["file"],
+                                              f["sheet"], f["row"], f["value"], f["rule"]]])
 

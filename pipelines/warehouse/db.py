@@ -1,8 +1,9 @@
-"""The DuckDB warehouse: atomic builds and updates, read-only connections, SQL marts.
+"""The DuckDB warehouse: atomic builds, read-only connections, SQL marts.
 
-Every write goes to a copy next to the warehouse that replaces it with os.replace
-only when complete, so a crash at any point leaves the previous warehouse intact and
-readers (an analyst's notebook, a report) are never blocked.
+Only ingest writes the warehouse, and only by building a complete new one next to it that replaces it
+with os.replace, so a crash at any point leaves the previous warehouse intact and readers (an analyst's
+notebook, a report) are never blocked. It holds nothing but what the inputs determine; run history,
+validation results and the metric history live in the history store (pipelines/history.py).
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
-import shutil
 import signal
 from pathlib import Path
 
@@ -19,19 +19,6 @@ import pandas as pd
 
 SQL_DIR = Path(__file__).parent
 MARTS_DIR = SQL_DIR / "marts"
-
-# tables that outlive a rebuild: history the ledgers cannot reproduce
-HISTORY_DDL = {
-    "ingest_runs": """CREATE TABLE IF NOT EXISTS ingest_runs (run_id VARCHAR, started_at TIMESTAMP,
-        finished_at TIMESTAMP, seconds DOUBLE, files_parsed INTEGER, files_cached INTEGER, code_version VARCHAR,
-        contract_fingerprint VARCHAR, summary VARCHAR)""",
-    "validation_runs": """CREATE TABLE IF NOT EXISTS validation_runs (run_id VARCHAR, ran_at TIMESTAMP,
-        data_hash VARCHAR, status VARCHAR, n_errors INTEGER, n_warnings INTEGER, counts VARCHAR,
-        code_version VARCHAR)""",
-    "metric_history": """CREATE TABLE IF NOT EXISTS metric_history (period VARCHAR, as_of DATE,
-        recorded_at TIMESTAMP, data_hash VARCHAR, validation_status VARCHAR, metrics VARCHAR)""",
-}
-
 
 class WarehouseMissing(FileNotFoundError):
     pass
@@ -120,48 +107,15 @@ def apply_marts(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(path.read_text(encoding="utf-8"))
 
 
-def _carry_history(con: duckdb.DuckDBPyConnection, old: Path) -> None:
-    for ddl in HISTORY_DDL.values():
-        con.execute(ddl)
-    if not old.exists():
-        return
-    try:
-        con.execute(f"ATTACH '{_sql_str(old)}' AS old_wh (READ_ONLY)")
-    except duckdb.Error:
-        return  # an unreadable old warehouse has no history worth keeping
-    try:
-        main = con.execute("SELECT current_database()").fetchone()[0]
-        have = {r[0] for r in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'old_wh'").fetchall()}
-        for name in HISTORY_DDL:
-            if name in have:
-                cols = [r[0] for r in con.execute(
-                    "SELECT column_name FROM duckdb_columns() WHERE database_name=? AND table_name=?",
-                    [main, name]).fetchall()]
-                old_cols = {r[0] for r in con.execute(
-                    "SELECT column_name FROM duckdb_columns() WHERE database_name='old_wh' AND table_name=?",
-                    [name]).fetchall()}
-                sel = ", ".join(f'"{c}"' if c in old_cols else "NULL" for c in cols)
-                con.execute(f'INSERT INTO "{main}"."{name}" SELECT {sel} FROM old_wh."{name}"')
-    finally:
-        con.execute("DETACH old_wh")
-
-
-def _sql_str(p: Path) -> str:
-    return str(p).replace("'", "''")
-
-
 @contextlib.contextmanager
-def _building(db_path: Path, *, copy_existing: bool):
-    """A connection to a private copy next to the warehouse (empty, or a copy of it). On any failure the
-    copy is removed and the warehouse is untouched; storage failures become WarehouseUnwritable."""
+def _building(db_path: Path):
+    """A connection to a new private file next to the warehouse. On any failure it is removed and the
+    warehouse is untouched; storage failures become WarehouseUnwritable."""
     _remove_stale_builds(db_path)
     tmp = _tmp_path(db_path)
     _cleanup(tmp)
     advice = f"原仓库未改动。请检查 {db_path.parent} 所在磁盘的剩余空间和写权限后重试"
     try:
-        if copy_existing:
-            shutil.copyfile(db_path, tmp)
         con = duckdb.connect(str(tmp))
     except OSError as exc:
         _cleanup(tmp)
@@ -193,37 +147,29 @@ def write_warehouse(db_path: Path, tables: dict, run: dict, *, crash_after: str 
     """Build a complete new warehouse next to db_path, then atomically replace it."""
     crash_after = crash_after or os.environ.get("XUNCHA_TEST_CRASH_AFTER")
     db_path = Path(db_path)
-    with _building(db_path, copy_existing=False) as con:
+    with _building(db_path) as con:
         for name in list(tables):
             cols, rows = tables.pop(name)  # each table's rows are released once written
             create_table(con, name, cols, rows)
             del rows
             _maybe_crash(name, crash_after)
-        _carry_history(con, db_path)
-        con.execute("INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [run[k] for k in ("run_id", "started_at", "finished_at", "seconds", "files_parsed",
-                                      "files_cached", "code_version", "contract_fingerprint", "summary")])
         con.execute("""CREATE TABLE warehouse_meta AS SELECT
             sha256(string_agg(coalesce(sha256, path) || ':' || status, ',' ORDER BY path)) AS data_hash,
-            ? AS built_at, ? AS code_version, ? AS input_fingerprint FROM files""",
-                    [run["finished_at"], run["code_version"], run.get("input_fingerprint")])
+            ? AS built_at, ? AS code_version, ? AS input_fingerprint, ? AS summary FROM files""",
+                    [run["finished_at"], run["code_version"], run.get("input_fingerprint"), run["summary"]])
         apply_marts(con)
         _maybe_crash("marts", crash_after)
+    from pipelines import history
+
+    try:
+        history.ensure(db_path)  # an older warehouse's history tables are carried into the store, once
+    except (duckdb.Error, OSError) as exc:
+        _cleanup(_tmp_path(db_path))
+        raise WarehouseUnwritable(f"无法写入历史记录库 {history.path_for(db_path)}（{str(exc)[:160]}）："
+                                  "原仓库未改动。请检查磁盘空间和写权限后重试") from None
     _maybe_crash("before_replace", crash_after)
     _swap_in(db_path)
-
-
-def update_warehouse(db_path: Path, fn) -> object:
-    """Copy-on-write update: fn(con) runs on a copy that replaces the warehouse when it succeeds."""
-    db_path = Path(db_path)
-    if not db_path.exists():
-        raise WarehouseMissing(f"数据仓库不存在：{db_path}。请先运行 `xuncha ingest`")
-    with _building(db_path, copy_existing=True) as con:
-        for ddl in HISTORY_DDL.values():
-            con.execute(ddl)
-        result = fn(con)
-    _swap_in(db_path)
-    return result
+    history.record_ingest(db_path, run)
 
 
 def data_hash(con: duckdb.DuckDBPyConnection) -> str | None:
