@@ -342,7 +342,7 @@ def _list_answers(cfg: Path, db: Path) -> None:
         from pipelines.warehouse import db as W
 
         with W.connect_ro(Path(db)) as con:
-            got = con.execute("SELECT summary FROM ingest_runs ORDER BY finished_at DESC LIMIT 1").fetchone()
+            got = con.execute("SELECT summary FROM warehouse_meta LIMIT 1").fetchone()
         for u in (json.loads(got[0]).get("answers") or {}).get("uses", []) if got else []:
             uses[(u["sheet"], u["seen"])] = u["used"]
     typer.echo(f"{workspace.answers_file(cfg)}：{len(rows)} 条答案")

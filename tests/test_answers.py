@@ -177,7 +177,7 @@ def test_analyst_answers_in_excel_and_gets_the_unmodified_figures(county_a, demo
 
     with duckdb.connect(str(work / "data_clean/w.duckdb"), read_only=True) as con:
         summary = json.loads(con.execute(
-            "SELECT summary FROM ingest_runs ORDER BY finished_at DESC LIMIT 1").fetchone()[0])
+            "SELECT summary FROM warehouse_meta").fetchone()[0])
     assert summary["answers"]["n_answers"] == len(truth)
     assert summary["answers"]["n_applied"] == len(truth) and not summary["answers"]["unused"]
     assert summary["answers"]["sha256"] == workspace.load(work / "config").answers_info["sha256"]
@@ -275,13 +275,17 @@ def test_answers_change_the_fingerprint_only_when_an_answer_changes(county_a, de
     db = str(work / "data_clean/w.duckdb")
     import duckdb
 
-    with duckdb.connect(db, read_only=True) as con:
+    from pipelines import history
+
+    runs = str(history.path_for(db))  # run history lives in the store beside the warehouse
+    with duckdb.connect(runs, read_only=True) as con:
         runs_before = con.execute("SELECT count(*) FROM ingest_runs").fetchone()[0]
     first = cli("ingest", "--raw", str(work / "data_raw"), "--db", db, "--config", str(cfg), "--json")
     again = cli("ingest", "--raw", str(work / "data_raw"), "--db", db, "--config", str(cfg), "--json")
     assert first.exit_code == again.exit_code == 0 and json.loads(first.output) == json.loads(again.output)
-    with duckdb.connect(db, read_only=True) as con:  # the unchanged answer cost no second rebuild
+    with duckdb.connect(runs, read_only=True) as con:  # the unchanged answer cost no second rebuild
         assert con.execute("SELECT count(*) FROM ingest_runs").fetchone()[0] == runs_before + 1
+    with duckdb.connect(db, read_only=True) as con:
         assert con.execute("SELECT count(*) FROM stg_problems WHERE responsible_leader IS NOT NULL").fetchone()[0] > 0
 
 

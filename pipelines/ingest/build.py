@@ -536,7 +536,7 @@ def _previous_scale(db_path: Path) -> tuple[int, int] | None:
         return None
     try:
         with W.connect_ro(db_path) as con:
-            row = con.execute("SELECT summary FROM ingest_runs ORDER BY finished_at DESC LIMIT 1").fetchone()
+            row = con.execute("SELECT summary FROM warehouse_meta LIMIT 1").fetchone()
     except Exception:  # an old or damaged warehouse: nothing to compare with
         return None
     if not row:

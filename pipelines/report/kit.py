@@ -341,7 +341,7 @@ def header(con: duckdb.DuckDBPyConnection, title: str, as_of, subtitle: str | No
 def _answers_used(con: duckdb.DuckDBPyConnection) -> str:
     """The analyst's answers workbook the warehouse was built with: its hash and how many answers applied."""
     try:
-        row = con.execute("SELECT summary FROM ingest_runs ORDER BY finished_at DESC LIMIT 1").fetchone()
+        row = con.execute("SELECT summary FROM warehouse_meta LIMIT 1").fetchone()
         a = (json.loads(row[0]).get("answers") or {}) if row else {}
     except (duckdb.Error, ValueError):
         a = {}
