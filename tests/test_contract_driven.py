@@ -74,7 +74,7 @@ def test_a_change_to_ingest_code_or_the_contract_invalidates_the_parse_cache(reg
     assert run(new_file="c.csv") == (4, 0)  # every file parsed again
 
 
-def test_answers_and_settings_are_in_the_contract_fingerprint(tmp_path):
+def test_settings_are_in_the_contract_fingerprint(tmp_path):
     from pipelines import workspace
 
     cfg = tmp_path / "config"
@@ -82,9 +82,9 @@ def test_answers_and_settings_are_in_the_contract_fingerprint(tmp_path):
     base = workspace.load(cfg).fingerprint
     (cfg / "settings.yaml").write_text("lead_open_days_alert: 30\n", encoding="utf-8")
     with_settings = workspace.load(cfg).fingerprint
-    (cfg / workspace.ANSWERS_FILE).write_bytes(b"answers")
-    with_answers = workspace.load(cfg).fingerprint
-    assert len({base, with_settings, with_answers}) == 3
+    assert base != with_settings
+    # the answers workbook's part (what the answers say, not the file's bytes) is pinned by
+    # tests/test_answers.py::test_answers_change_the_fingerprint_only_when_an_answer_changes
 
 
 # ---------------------------------------------------------------- expectations from the contract
