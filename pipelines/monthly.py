@@ -1,4 +1,4 @@
-"""`xuncha monthly`: ingest → validate → report → index for one period, for a scheduler.
+"""`xuncha monthly`: ingest → validate → report → index → export for one period, for a scheduler.
 
 Idempotent (the same period again replaces that period's reports and history row), one run at
 a time (a lock file), a log file per run (the newest 24 kept), a clear last line, and exit codes:
@@ -103,6 +103,7 @@ def run_monthly(raw: Path, db: Path, out: Path, period: str | None = None) -> tu
 
 def _run(raw: Path, db: Path, out: Path, period: str, as_of: dt.date, log: logging.Logger,
          log_path: Path) -> tuple[int, str]:
+    from pipelines.export import run_export
     from pipelines.ingest.build import ingest
     from pipelines.report.layout import NOTEBOOKS
     from pipelines.report.render import render_set
@@ -121,8 +122,12 @@ def _run(raw: Path, db: Path, out: Path, period: str, as_of: dt.date, log: loggi
         if stale.name not in keep:
             stale.unlink()
     log.info("report: %s files in %s", len(res["files"]), out / period)
+    exp = run_export(db, out, as_of=as_of)
+    log.info("export: ledger %s, supervision lists for %s units, %s", exp["rows_by_kind"], exp["supervision_units"],
+             exp["brief_docx"])
     failed = summary["files_failed"]
-    parts = [f"monthly {period}：已生成 {len(res['files'])} 个报告 → {out / period}"]
+    parts = [f"monthly {period}：已生成 {len(res['files'])} 个报告、汇总台账、{exp['supervision_units']} 份督办清单和"
+             f"月度简报.docx → {out / period}"]
     if result["status"] == "fail":
         parts.append(f"校验未通过（{result['n_errors']} 条错误，报告已标注），问题清单 {result['page']}")
     elif result["status"] == "warn":
