@@ -137,7 +137,7 @@ def test_supervision_lists_match_the_marts(exported):
     assert len(rows) == len(open_rows) == m["problems_total"] - m["problems_rectified"]
     for f, s, row, unit in open_rows:
         assert seen[(f, s, row)] == [unit], (f, s, row)  # in exactly one file: its own unit's
-    for stem, sheet, r in rows:
+    for _stem, sheet, r in rows:
         if sheet == "长期坚持":
             assert r["是否逾期"] == "否" and r["逾期天数"] is None
         if r["是否逾期"] == "是":
