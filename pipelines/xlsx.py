@@ -71,3 +71,13 @@ def finish_table(ws, header_at: int, widths: list[float] | None = None, *, max_w
                 longest = max(longest, sum(2 if ord(ch) > 0x2E80 else 1 for ch in text))
             w = min(max(longest + 2, 8), max_width)
         ws.column_dimensions[letter].width = w
+
+
+def print_setup(ws, header_at: int, *, landscape: bool = True) -> None:
+    """A4, every column on one page width, the header repeated on each printed page."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.print_title_rows = f"{header_at}:{header_at}"

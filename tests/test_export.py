@@ -10,7 +10,6 @@ import zipfile
 from pathlib import Path
 
 import duckdb
-import pytest
 from openpyxl import load_workbook
 
 from pipelines.contract import default_contract
@@ -19,24 +18,11 @@ from pipelines.export.templates import NOTES_SHEET, write_templates
 from pipelines.ingest.build import ingest
 from pipelines.metrics import compute
 from pipelines.report.narrative import brief_sentences
-from pipelines.validate.run import validate
 from tests.conftest import DEMO_AS_OF, REGISTER_ROUNDS, REGISTER_UNITS
 
 DEMO_BRIEF = ("截至2020年6月30日，共组织开展6轮常规巡察、1轮专项巡察、1轮“回头看”，全县巡察覆盖率达到83%。",
               "市县巡察反馈的1000个问题，已整改完毕940个，整改率94%；移交问题线索96个，已办结80个，"
               "给予党纪政务处分3人、组织处理29人。")
-
-
-@pytest.fixture(scope="session")
-def exported(demo_ingest, tmp_path_factory):
-    db, summary = demo_ingest
-    root = tmp_path_factory.mktemp("export")
-    db2 = root / "wh.duckdb"
-    shutil.copy(db, db2)  # validate writes its run into the warehouse: keep the shared one untouched
-    out = root / "reports"
-    validate(db2, out)
-    res = run_export(db2, out, as_of=DEMO_AS_OF)
-    return {"db": db2, "out": out, "res": res, "summary": summary, "folder": Path(res["folder"])}
 
 
 def _sheet_rows(ws, header_row: int) -> list[list]:

@@ -20,7 +20,7 @@ from pipelines import __version__
 from pipelines.contract import Contract
 from pipelines.files import replacing
 from pipelines.metrics import compute
-from pipelines.report.narrative import brief_sentences
+from pipelines.report.narrative import KIND_ORDER, brief_sentences
 
 DEFAULT_FONTS = {"body": ["仿宋_GB2312", "仿宋", "FangSong", "Noto Serif CJK SC", "SimSun"],
                  "heading": ["黑体", "SimHei", "Noto Sans CJK SC", "Microsoft YaHei"],
@@ -120,6 +120,9 @@ def _table(doc, heads: list[str], rows: list[list], fonts: dict, widths_cm: list
             cell.text = ""
             _set_font(cell.paragraphs[0].add_run("" if v is None else str(v)), fonts["body"], 12)
     if widths_cm:
+        t.autofit = False
+        for col, w in zip(t.columns, widths_cm):
+            col.width = Cm(w)
         for row in t.rows:
             for cell, w in zip(row.cells, widths_cm):
                 cell.width = Cm(w)
@@ -190,7 +193,8 @@ def write_brief_docx(con: duckdb.DuckDBPyConnection, contract: Contract, path: P
         ["党纪政务处分", f"{m['people_disciplined']} 人", change("people_disciplined")],
         ["组织处理", f"{m['people_org_handled']} 人", change("people_org_handled")],
         ["已开展巡察", f"{sum(kinds.values())} 轮（" + "、".join(
-            f"{contract.code_label('round_kind', k)}{n}轮" for k, n in sorted(kinds.items(), key=lambda kv: -kv[1]))
+            f"{contract.code_label('round_kind', k)}{kinds[k]}轮" for k in sorted(
+                kinds, key=lambda k: KIND_ORDER.index(k) if k in KIND_ORDER else 99))
          + "）" if kinds else "—", "—"],
     ]
     _table(doc, ["指标", "数值", "较上期" + (f"（{prev_period}）" if prev_period else "")], rows, fonts, [4, 8.5, 3.5])
@@ -222,7 +226,8 @@ def write_brief_docx(con: duckdb.DuckDBPyConnection, contract: Contract, path: P
     if validation.get("status"):
         status += f"（错误 {validation.get('n_errors')}，警告 {validation.get('n_warnings')}）"
     manifest = [["数据截至", as_of.isoformat()],
-                ["数据仓库生成", f"{built[0] if built else ''}，指纹 {(built[1] or '')[:16] if built else ''}"],
+                ["数据仓库生成", f"{built[0]:%Y-%m-%d %H:%M}" + (f"，数据指纹 {built[1][:16]}" if built[1] else "")
+                 if built else "—"],
                 ["输入文件", f"{n_files} 个（文件名与 SHA-256 见 HTML 简报页尾的运行清单）"],
                 ["校验状态", status],
                 ["程序版本", f"xuncha {__version__}"],

@@ -16,7 +16,7 @@ from openpyxl import Workbook
 
 from pipelines.contract import Contract
 from pipelines.files import replacing
-from pipelines.xlsx import TITLE_FONT, append_text_row, finish_table, header_row
+from pipelines.xlsx import TITLE_FONT, append_text_row, finish_table, header_row, print_setup
 
 PROV_HEADS = ["来源文件", "工作表", "行号"]
 STATUS_WORDS = {"pass": "通过", "warn": "通过（有警告）", "fail": "未通过", None: "未校验"}
@@ -127,6 +127,7 @@ def write_ledger(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path,
         for r in rows:
             append_text_row(ws, r)
         finish_table(ws, at)
+        print_setup(ws, at)
         counts[kind] = len(rows)
         sheets.append((name, len(rows)))
     held = dict(con.execute("SELECT kind, count(*) FROM quarantine GROUP BY 1").fetchall())
@@ -138,7 +139,7 @@ def write_ledger(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path,
         status += f"（错误 {v.get('n_errors') or 0} 条，警告 {v.get('n_warnings') or 0} 条）"
     lines = [
         ["统计截至", as_of],
-        ["生成时间", dt.datetime.now().replace(microsecond=0)],
+        ["生成时间", dt.datetime.now().strftime("%Y-%m-%d %H:%M")],
         ["数据校验", status],
         ["未入库（隔离）的行", sum(held.values())],
         ["隔离行在哪里看", f"{quality_page}findings.xlsx 的「隔离区」工作表，或数据质量页 {quality_page}index.html"],

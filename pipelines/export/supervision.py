@@ -13,15 +13,16 @@ from pathlib import Path
 
 import duckdb
 from openpyxl import Workbook
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font
 
 from pipelines.contract import Contract
 from pipelines.files import replacing
-from pipelines.xlsx import TITLE_FONT, append_text_row, finish_table, header_row
+from pipelines.xlsx import TITLE_FONT, append_text_row, finish_table, header_row, print_setup
 
 HEADS = ["序号", "轮次", "问题编号", "问题描述", "整改措施", "整改时限", "责任单位", "责任人", "整改情况", "是否逾期",
          "逾期天数", "来源文件", "工作表", "行号"]
-WIDTHS = [6, 22, 10, 60, 40, 12, 16, 10, 12, 9, 9, 30, 14, 6]
+WIDTHS = [6, 18, 8, 42, 32, 11, 12, 8, 10, 7, 7, 22, 10, 6]
+WRAP = (2, 4, 5, 7, 12)  # columns whose long text wraps (round, problem, measures, unit, source file)
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
 
@@ -46,6 +47,19 @@ def _row(contract: Contract, i: int, r: dict, as_of: dt.date) -> list:
             r["days_overdue"], r["src_file"], r["src_sheet"], r["src_row"]]
 
 
+def _wrap(ws, header_at: int) -> None:
+    """Long texts wrap, and each row is as tall as its longest wrapped cell (Excel, WPS and LibreOffice do
+    not all recompute row heights of a generated file)."""
+    for row in ws.iter_rows(min_row=header_at + 1):
+        lines = 1
+        for c in row:
+            c.alignment = Alignment(vertical="top", wrap_text=c.column in WRAP)
+            if c.column in WRAP and isinstance(c.value, str):
+                chars = sum(2 if ord(ch) > 0x2E80 else 1 for ch in c.value)
+                lines = max(lines, -(-chars // max(int(WIDTHS[c.column - 1]) - 1, 1)))
+        ws.row_dimensions[row[0].row].height = 15 * min(lines, 12)
+
+
 def _unit_workbook(contract: Contract, unit: str, rows: list[dict], as_of: dt.date, path: Path) -> None:
     wb = Workbook()
     ws = wb.active
@@ -63,7 +77,10 @@ def _unit_workbook(contract: Contract, unit: str, rows: list[dict], as_of: dt.da
         if r["overdue"]:
             for c in ws[ws.max_row][9:11]:
                 c.font = Font(color="B91C1C", bold=True)
+    _wrap(ws, at)
     finish_table(ws, at, WIDTHS)
+    print_setup(ws, at)
+    ws.print_area = f"A1:K{ws.max_row}"  # on paper without the source columns (they stay in the sheet)
     if long_term:
         lt = wb.create_sheet("长期坚持")
         append_text_row(lt, [f"{unit} 长期坚持的整改事项（持续推进，不计入逾期）"])
@@ -71,7 +88,10 @@ def _unit_workbook(contract: Contract, unit: str, rows: list[dict], as_of: dt.da
         at2 = header_row(lt, HEADS)
         for i, r in enumerate(long_term, 1):
             append_text_row(lt, _row(contract, i, r, as_of))
+        _wrap(lt, at2)
         finish_table(lt, at2, WIDTHS)
+        print_setup(lt, at2)
+        lt.print_area = f"A1:K{lt.max_row}"
     with replacing(path) as tmp:
         wb.save(tmp)
 
@@ -118,6 +138,7 @@ def write_supervision(con: duckdb.DuckDBPyConnection, contract: Contract, folder
                              files.get(s["unit_name"])])
         totals = [totals[0] + s["n_open"], totals[1] + s["n_overdue"], totals[2] + s["n_long_term"]]
     finish_table(ws, at, [6, 28, 12, 12, 10, 10, 14, 30])
+    print_setup(ws, at, landscape=False)
     append_text_row(ws, [None, "合计", None, *totals])
     with replacing(tmp_dir / "汇总.xlsx") as tmp:
         wb.save(tmp)
