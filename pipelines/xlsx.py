@@ -23,12 +23,12 @@ def append_text_row(ws, values: list) -> None:
     """Append a row whose strings are stored as text: "=1+1" stays the text "=1+1", never a formula.
     Dates get a date format, so Excel shows 2020-06-30 rather than a serial number."""
     ws.append(values)
-    for cell in ws[ws.max_row]:
-        v = cell.value
+    r = ws._current_row  # the row just appended (ws[ws.max_row] would scan every cell: quadratic)
+    for i, v in enumerate(values, 1):
         if isinstance(v, str):
-            cell.data_type = "s"
+            ws.cell(r, i).data_type = "s"
         elif isinstance(v, (dt.date, dt.datetime)):
-            cell.number_format = DATE_FORMAT
+            ws.cell(r, i).number_format = DATE_FORMAT
 
 
 def csv_safe(value):
@@ -42,7 +42,7 @@ def header_row(ws, heads: list[str], row: int | None = None) -> int:
     """Write a bold header row (at `row`, default: the next row) and return its number."""
     if row is None:
         append_text_row(ws, heads)
-        row = ws.max_row
+        row = ws._current_row
     else:
         for i, h in enumerate(heads):
             ws.cell(row, i + 1, h).data_type = "s"

@@ -75,7 +75,7 @@ def _unit_workbook(contract: Contract, unit: str, rows: list[dict], as_of: dt.da
     for i, r in enumerate(regular, 1):
         append_text_row(ws, _row(contract, i, r, as_of))
         if r["overdue"]:
-            for c in ws[ws.max_row][9:11]:
+            for c in (ws.cell(ws._current_row, 10), ws.cell(ws._current_row, 11)):
                 c.font = Font(color="B91C1C", bold=True)
     _wrap(ws, at)
     finish_table(ws, at, WIDTHS)
