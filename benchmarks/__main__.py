@@ -120,6 +120,13 @@ def run(scale: int, workdir: Path, problems_per_county: int = 1000, with_reports
     res["metrics_s"] = round(time.perf_counter() - t, 3)
     assert m["problems_total"] == exp["metrics"]["problems_total"]
 
+    from pipelines.export import run_export
+
+    t = time.perf_counter()
+    ex = run_export(db, out, as_of=as_of)  # 汇总台账.xlsx, one 督办清单 per unit, 月度简报.docx
+    res["export_s"] = round(time.perf_counter() - t, 3)
+    res["export_supervision_files"] = ex["supervision_units"]
+
     res["kernel_baseline_s"] = round(kernel_baseline(workdir), 3)
     if with_reports:
         from pipelines.report.kit import QUERY_TIME_LOG

@@ -1,9 +1,9 @@
-"""`xuncha monthly`: ingest → validate → report → index for one period, for a scheduler.
+"""`xuncha monthly`: ingest → validate → report → index → export for one period, for a scheduler.
 
 Idempotent (the same period again replaces that period's reports and history row), one run at
 a time (a lock file), a log file per run (the newest 24 kept), a clear last line, and exit codes:
   0  reports written, data passed validation (warnings allowed)
-  1  reports written but marked: validation found errors, or some files could not be read
+  1  reports written but marked: validation found errors, some files could not be read, or the export failed
   2  bad usage (period)
   3  the run failed (the message says why); the previous reports and warehouse are untouched
   75 another monthly run is in progress (try later)
@@ -108,6 +108,7 @@ def run_monthly(raw: Path, db: Path, out: Path, period: str | None = None, *,
 
 def _run(raw: Path, db: Path, out: Path, period: str, as_of: dt.date, log: logging.Logger,
          log_path: Path, allow_shrink: bool = False, contract=None) -> tuple[int, str]:
+    from pipelines.export import ExportError, run_export
     from pipelines.ingest.build import ingest
     from pipelines.report.layout import NOTEBOOKS
     from pipelines.report.render import render_set
@@ -126,8 +127,19 @@ def _run(raw: Path, db: Path, out: Path, period: str, as_of: dt.date, log: loggi
         if stale.name not in keep:
             stale.unlink()
     log.info("report: %s files in %s", len(res["files"]), out / period)
+    try:  # the reports are in place by now: a failed export marks the run instead of undoing them
+        exp = run_export(db, out, as_of=as_of)
+        log.info("export: ledger %s, supervision lists for %s units, %s", exp["rows_by_kind"], exp["supervision_units"],
+                 exp["brief_docx"])
+        export_error = None
+    except (ExportError, OSError, ImportError) as exc:
+        log.exception("export failed")
+        exp, export_error = None, str(exc)
     failed = summary["files_failed"]
-    parts = [f"monthly {period}：已生成 {len(res['files'])} 个报告 → {out / period}"]
+    docs = (f"、汇总台账、{exp['supervision_units']} 份督办清单和月度简报.docx" if exp else "")
+    parts = [f"monthly {period}：已生成 {len(res['files'])} 个报告{docs} → {out / period}"]
+    if export_error:
+        parts.append(f"导出汇总台账/督办清单/月度简报.docx 失败：{export_error}")
     if result["status"] == "fail":
         parts.append(f"校验未通过（{result['n_errors']} 条错误，报告已标注），问题清单 {result['page']}")
     elif result["status"] == "warn":
@@ -139,5 +151,5 @@ def _run(raw: Path, db: Path, out: Path, period: str, as_of: dt.date, log: loggi
     parts.append(f"用时 {time.perf_counter() - t0:.0f} 秒，日志 {log_path}")
     line = "；".join(parts)
     log.info(line)
-    code = EXIT_MARKED if (result["status"] == "fail" or failed) else EXIT_OK
+    code = EXIT_MARKED if (result["status"] == "fail" or failed or export_error) else EXIT_OK
     return code, line

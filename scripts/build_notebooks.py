@@ -50,10 +50,16 @@ def nb(name, title, cells):
 
 nb("monthly_brief", "巡察工作月度简报", [
 '''
+# 开篇综述：数字取自 mart，句子由 pipelines/report/narrative.py 生成（与 月度简报.docx 相同）
 from pipelines import history
+from pipelines.report.narrative import brief_sentences
 m = compute(con, D)
 prev_period, prev = history.previous(con, D.strftime("%Y-%m"))
 kit.header(con, "巡察工作月度简报", D, "供县委书记、巡察工作领导小组阅")
+for sentence in brief_sentences(con, D, prev, metrics=m):
+    kit.para(sentence)
+''',
+'''
 kinds = m["rounds_by_kind"]
 rounds_text = "、".join(f"{kit.label(k)}{n}轮" for k, n in sorted(kinds.items(), key=lambda kv: -kv[1]))
 kit.tiles([

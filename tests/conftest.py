@@ -42,6 +42,22 @@ def demo_db(demo_ingest) -> Path:
     return demo_ingest[0]
 
 
+@pytest.fixture(scope="session")
+def exported(demo_ingest, tmp_path_factory):
+    """The demo validated and exported (汇总台账, 督办清单, 月度简报.docx) for 2020-06."""
+    from pipelines.export import run_export
+    from pipelines.validate.run import validate
+
+    db, summary = demo_ingest
+    root = tmp_path_factory.mktemp("export")
+    db2 = root / "wh.duckdb"
+    shutil.copy(db, db2)  # validate writes its run into the warehouse: keep the shared one untouched
+    out = root / "reports"
+    validate(db2, out)
+    res = run_export(db2, out, as_of=DEMO_AS_OF)
+    return {"db": db2, "out": out, "res": res, "summary": summary, "folder": Path(res["folder"])}
+
+
 @pytest.fixture()
 def demo_copy(demo_dir, tmp_path) -> Path:
     """A private copy of the demo corpus a test may change."""

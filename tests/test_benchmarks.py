@@ -8,7 +8,7 @@ import sys
 
 KEYS = {"files", "rows", "parse_s", "ingest_s", "ingest_over_parse", "reingest_s", "reingest_over_ingest",
         "one_file_changed_s", "validate_s", "metrics_s", "report_s", "kernel_baseline_s", "peak_rss_mb",
-        "report_html_mb", "report_query_s", "report_budget_s", "report_over_budget"}
+        "report_html_mb", "report_query_s", "report_budget_s", "report_over_budget", "export_s"}
 
 
 def test_harness_small_scale(tmp_path):

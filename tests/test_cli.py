@@ -16,7 +16,7 @@ from pipelines.metrics import METRIC_KEYS
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
-COMMANDS = ["demo", "ingest", "validate", "metrics", "report", "monthly", "confirm"]
+COMMANDS = ["demo", "ingest", "validate", "metrics", "report", "monthly", "confirm", "export", "template", "init"]
 INGEST_KEYS = {"files_seen", "files_ingested", "files_duplicate", "files_failed", "sheets_unclassified", "rows_read",
                "rows_loaded", "rows_quarantined", "rows_skipped", "loaded_by_kind"}
 

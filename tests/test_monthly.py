@@ -39,7 +39,8 @@ def test_same_period_twice_gives_the_same_files_and_no_duplicates(workspace):
     code2, line2 = run_monthly(raw, db, out, "2020-06")
     assert code1 == code2 == EXIT_MARKED  # the demo's planted bad rows fail validation, reports are marked
     assert set(_tree(out)) == first
-    assert "monthly 2020-06：已生成 6 个报告" in line2 and "校验未通过" in line2
+    assert {"2020-06/汇总台账.xlsx", "2020-06/督办清单/汇总.xlsx", "2020-06/月度简报.docx"} <= first
+    assert "monthly 2020-06：已生成 6 个报告" in line2 and "校验未通过" in line2 and "督办清单" in line2
     with duckdb.connect(str(history.path_for(db)), read_only=True) as con:  # history lives beside the warehouse
         assert con.execute("SELECT count(*) FROM metric_history WHERE period = '2020-06'").fetchone()[0] == 1
     logs = list((db.parent / "logs").glob("monthly-2020-06-*.log"))
@@ -73,6 +74,12 @@ def test_two_periods_with_changed_ledgers_show_the_change_from_history(workspace
     assert f"较上期 +{d}" in brief and "与 2020-05 期简报记录的数字比较" in brief
     first = (out / "2020-05" / "monthly_brief.html").read_text(encoding="utf-8")
     assert "这是第一期有记录的简报" in first
+    from docx import Document
+
+    said = "".join(p.text for p in Document(str(out / "2020-06" / "月度简报.docx")).paragraphs)
+    assert f"已办结{now['leads_closed']}个（较上期增加{d}个）" in said  # the narrative's change, from history
+    assert f"已办结{now['leads_closed']}个（较上期增加{d}个）" in brief
+    assert "较上期" not in "".join(p.text for p in Document(str(out / "2020-05" / "月度简报.docx")).paragraphs)
     index = (out / "index.html").read_text(encoding="utf-8")
     assert index.index("2020年06月") < index.index("2020年05月")
 

@@ -178,3 +178,60 @@ def test_committed_notebooks_have_no_outputs():
                 assert cell.get("outputs") == [] and cell.get("execution_count") is None, p.name
         tags = [c.get("metadata", {}).get("tags", []) for c in nb["cells"]]
         assert ["parameters"] in tags, p.name
+
+
+def _pdf_lines(pdf: Path) -> list[set[str]]:
+    """The words of a PDF grouped by line (pdftotext -bbox), page by page."""
+    import subprocess
+
+    xml = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], check=True, capture_output=True, timeout=120).stdout
+    lines: dict[tuple, set[str]] = {}
+    page = 0
+    for m in re.finditer(rb'<page |<word xMin="[\d.]+" yMin="([\d.]+)"[^>]*>([^<]*)</word>', xml):
+        if m.group(0).startswith(b"<page"):
+            page += 1
+            continue
+        lines.setdefault((page, round(float(m.group(1)))), set()).add(m.group(2).decode("utf-8"))
+    return list(lines.values())
+
+
+@pytest.mark.parametrize("name", ["coverage", "rectification", "monthly_brief"])
+def test_pages_print_on_a4_without_clipping(rendered, browser, tmp_path, name):
+    """Chromium's own print-to-PDF (what a reader's Ctrl+P does) keeps every chart's legend: the charts are
+    redrawn at the A4 text width, where the right-hand bars and the legend used to be cut off."""
+    import subprocess
+
+    if not shutil.which("pdftotext"):
+        pytest.skip("pdftotext (poppler-utils) is not installed: run scripts/install-system-deps.sh")
+    src = rendered["out"] / "2020-06" / f"{name}.html"
+    page, _ = _open(browser, src)
+    try:
+        legends = page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')]
+            .map(d => d._fullData.filter(t => t.showlegend !== false).map(t => t.name))
+            .filter(names => names.length >= 2)""")
+    finally:
+        page.close()
+    assert legends, "no chart with a legend to check"
+    pdf = tmp_path / f"{name}.pdf"
+    subprocess.run([chromium_path(), "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+                    f"--print-to-pdf={pdf}", src.as_uri()], check=True, capture_output=True, timeout=180)
+    lines = _pdf_lines(pdf)
+    for names in legends:  # a legend is one line of the chart, its last entry at the right-hand end
+        assert any(set(names) <= line for line in lines), (name, names)
+
+
+def test_chart_toolbar_is_hidden_in_print(rendered, browser):
+    page, _ = _open(browser, rendered["out"] / "2020-06" / "coverage.html")
+    try:
+        assert page.locator(".modebar-container").count() >= 1
+        page.emulate_media(media="print")
+        page.wait_for_timeout(200)
+        shown = page.evaluate("""() => [...document.querySelectorAll('.modebar-container, .modebar')]
+                                 .filter(e => getComputedStyle(e).display !== 'none').length""")
+        widths = page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot')].map(d => d._fullLayout.width)")
+        assert shown == 0 and widths and max(widths) <= 640
+        page.emulate_media(media="screen")
+        page.wait_for_timeout(200)
+        assert min(page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot')].map(d => d._fullLayout.width)")) > 640
+    finally:
+        page.close()

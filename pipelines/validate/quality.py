@@ -16,30 +16,15 @@ from openpyxl.styles import Font
 from pipelines import __version__
 from pipelines.files import replacing, write_text_atomic
 from pipelines.redact import Scrubber
+from pipelines.xlsx import FORMULA_PREFIXES, append_text_row, csv_safe  # noqa: F401 (shared with the exports)
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "report" / "templates"
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 def env(titles: dict[str, str] | None = None) -> Environment:
     e = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html", "j2"]))
     e.globals["css"] = (TEMPLATES / "base.css").read_text(encoding="utf-8")
     e.globals["rule_title"] = lambda rule: (titles or {}).get(rule, rule)
     return e
-
-
-def append_text_row(ws, values: list) -> None:
-    """Append a row whose strings are stored as text: "=1+1" stays the text "=1+1", never a formula."""
-    ws.append(values)
-    for cell in ws[ws.max_row]:
-        if isinstance(cell.value, str):
-            cell.data_type = "s"
-
-
-def csv_safe(value):
-    """For CSV exports: neutralise cells that a spreadsheet would evaluate (= + - @ tab CR)."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 def write_xlsx(path: Path, findings: list[dict], quarantine: list[tuple], titles: dict[str, str] | None = None
