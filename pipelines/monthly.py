@@ -85,13 +85,17 @@ def run_monthly(raw: Path, db: Path, out: Path, period: str | None = None) -> tu
     except BadDate as exc:
         return EXIT_USAGE, f"monthly 参数错误：{exc}"
     raw, db, out = Path(raw), Path(db), Path(out)
+    if raw.is_file():
+        return EXIT_USAGE, f"monthly 参数错误：--raw 应是放台账的文件夹，{raw} 是一个文件：请指定它所在的文件夹（{raw.parent}）"
+    if not raw.is_dir():
+        return EXIT_USAGE, f"monthly 参数错误：原始数据文件夹不存在：{raw}（请用 --raw 指定）"
     try:
         with run_lock(db.parent / ".monthly.lock"):
             log, log_path = _logger(db.parent / "logs", period)
             try:
                 return _run(raw, db, out, period, as_of, log, log_path)
             except Exception as exc:  # the scheduler needs one clear line, the log keeps the detail
-                log.exception("monthly failed")
+                log.exception("monthly 运行失败")
                 return EXIT_FAILED, f"monthly {period} 失败：{exc}（详见日志 {log_path}）"
             finally:
                 for h in list(log.handlers):
@@ -109,18 +113,31 @@ def _run(raw: Path, db: Path, out: Path, period: str, as_of: dt.date, log: loggi
     from pipelines.validate.run import validate
 
     t0 = time.perf_counter()
-    log.info("period %s (as of %s), raw=%s db=%s out=%s", period, as_of, raw, db, out)
+    log.info("期间 %s（截至 %s），台账 %s，仓库 %s，报告 %s", period, as_of, raw, db, out)
     summary = ingest(raw, db)
-    log.info("ingest: %s files, %s loaded, %s quarantined, failed=%s", summary["files_seen"], summary["rows_loaded"],
-             summary["rows_quarantined"], summary["files_failed"])
+    log.info("入库：%s 个文件，入库 %s 行，隔离 %s 行，读取失败 %s 个，不是台账已忽略 %s 个", summary["files_seen"],
+             summary["rows_loaded"], summary["rows_quarantined"], len(summary["files_failed"]),
+             len(summary.get("files_ignored", [])))
+    for f in summary["files_failed"]:
+        log.info("读取失败：%s：%s", f["file"], f["error"])
     result = validate(db, out)
-    log.info("validate: %s (%s errors, %s warnings)", result["status"], result["n_errors"], result["n_warnings"])
+    from pipelines.contract import default_contract
+
+    log.info("校验：%s（错误 %s 条，警告 %s 条）", default_contract().code_label("validation_status", result["status"]),
+             result["n_errors"], result["n_warnings"])
+    from pipelines.metrics import data_age_warning
+    from pipelines.warehouse.db import connect_ro
+
+    with connect_ro(db) as con:
+        stale = data_age_warning(con, as_of)
+    if stale:
+        log.warning(stale)
     res = render_set(db, out, as_of=as_of)
     keep = {f"{n}.html" for n, _ in NOTEBOOKS}
     for stale in (out / period).glob("*.html"):
         if stale.name not in keep:
             stale.unlink()
-    log.info("report: %s files in %s", len(res["files"]), out / period)
+    log.info("报告：%s 个页面，在 %s", len(res["files"]), out / period)
     failed = summary["files_failed"]
     parts = [f"monthly {period}：已生成 {len(res['files'])} 个报告 → {out / period}"]
     if result["status"] == "fail":
@@ -129,6 +146,8 @@ def _run(raw: Path, db: Path, out: Path, period: str, as_of: dt.date, log: loggi
         parts.append(f"校验通过（{result['n_warnings']} 条警告）")
     else:
         parts.append("校验通过")
+    if stale:
+        parts.append(stale)
     if failed:
         parts.append(f"{len(failed)} 个文件读取失败：" + "；".join(f"{f['file']}（{f['error']}）" for f in failed[:3]))
     parts.append(f"用时 {time.perf_counter() - t0:.0f} 秒，日志 {log_path}")

@@ -59,7 +59,8 @@ def test_pages_are_self_contained(rendered):
         html = p.read_text(encoding="utf-8")
         assert not re.search(r"<script[^>]+src=", html), p.name
         assert not re.search(r"<link[^>]+href=[\"']?https?:", html), p.name
-        n_js = html.count("* plotly.js v")
+        assert "* plotly.js v" not in html  # not plotly's full bundle ...
+        n_js = html.count("* plotly.js (cartesian - minified) v4.1.1")  # ... but the vendored smaller one
         assert n_js == (1 if "class=\"plotly-graph-div" in html else 0), (p.name, n_js)
         assert "injected-parameters" not in html and "round_filter = \"\"" not in html
         assert "运行清单" in html  # the run manifest ends every page

@@ -204,6 +204,7 @@ def summary(files, res, tables_) -> dict:
         "files_ingested": sum(1 for f in files if f.status == "ingested"),
         "files_duplicate": sum(1 for f in files if f.status == "duplicate"),
         "files_failed": [{"file": f.rel, "error": f.error} for f in files if f.status == "failed"],
+        "files_ignored": [f.rel for f in files if f.status == "ignored"],
         "sheets_unclassified": unclassified,
         "rows_read": sum(f.counts["read"] for f in files),
         "rows_loaded": sum(f.counts["loaded"] for f in files),

@@ -50,10 +50,16 @@ RULE_TITLES = {
 def rule_title(rule: str) -> str:
     if rule in RULE_TITLES:
         return RULE_TITLES[rule]
-    if rule.startswith("vocab_"):
-        return "词表外的值（" + rule[6:] + "）"
-    if rule.startswith("unique_key_"):
-        return "主键重复（" + rule[11:] + "）"
+    from pipelines.contract import default_contract
+
+    c = default_contract()
+    if rule.startswith("vocab_"):  # vocab_<kind>_<column>: named by the contract's kind and column labels
+        rest = rule[6:]
+        kind = next((k for k in sorted(c.kinds, key=len, reverse=True) if rest.startswith(k + "_")), None)
+        if kind:
+            return f"词表外的值（{c.kinds[kind].label}·{c.label(kind, rest[len(kind) + 1:])}）"
+    if rule.startswith("unique_key_") and rule[11:] in c.kinds:
+        return f"主键重复（{c.kinds[rule[11:]].label}）"
     return rule
 
 
