@@ -129,9 +129,9 @@ def _run(raw: Path, db: Path, out: Path, period: str, as_of: dt.date, log: loggi
     from pipelines.warehouse.db import connect_ro
 
     with connect_ro(db) as con:
-        stale = data_age_warning(con, as_of)
-    if stale:
-        log.warning(stale)
+        age_warning = data_age_warning(con, as_of)
+    if age_warning:
+        log.warning(age_warning)
     res = render_set(db, out, as_of=as_of)
     keep = {f"{n}.html" for n, _ in NOTEBOOKS}
     for stale in (out / period).glob("*.html"):
@@ -146,8 +146,8 @@ def _run(raw: Path, db: Path, out: Path, period: str, as_of: dt.date, log: loggi
         parts.append(f"校验通过（{result['n_warnings']} 条警告）")
     else:
         parts.append("校验通过")
-    if stale:
-        parts.append(stale)
+    if age_warning:
+        parts.append(age_warning)
     if failed:
         parts.append(f"{len(failed)} 个文件读取失败：" + "；".join(f"{f['file']}（{f['error']}）" for f in failed[:3]))
     parts.append(f"用时 {time.perf_counter() - t0:.0f} 秒，日志 {log_path}")

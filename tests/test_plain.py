@@ -360,8 +360,12 @@ def test_stale_ledgers_are_flagged_in_the_log_and_the_brief(small_raw, demo_dir,
     log = next((db.parent / "logs").glob("monthly-2020-11-*.log")).read_text(encoding="utf-8")
     assert warn in log and "WARNING" in log
     assert warn in (out / "2020-11" / "monthly_brief.html").read_text(encoding="utf-8")
-    code, line = run_monthly(raw, db, out, "2020-03")  # before the ledgers' date: said as well
-    assert "台账最新数据截至 2020年6月30日，晚于本期截至日 2020年3月31日" in line
+    from pipelines.metrics import data_age_warning
+
+    with duckdb.connect(str(db), read_only=True) as con:  # a period before the ledgers' date is said as well
+        assert data_age_warning(con, dt.date(2020, 3, 31)).startswith(
+            "台账最新数据截至 2020年6月30日，晚于本期截至日 2020年3月31日")
+        assert data_age_warning(con, dt.date(2020, 7, 31)) is None  # a month on is normal
 
 
 def test_change_is_named_by_the_month_it_compares_with():
