@@ -228,7 +228,10 @@ def demo(dir: Annotated[Path, typer.Option("--dir", help="演示台账写入的�
     summary = run_ingest(dir, db)
     _print_ingest(summary, db)
     result = run_validate(db, out)
-    typer.echo(f"校验：{result['status']}（错误 {result['n_errors']} 条，均来自演示中故意放入的坏行；警告 "
+    from pipelines.contract import default_contract
+
+    status = default_contract().code_label("validation_status", result["status"])
+    typer.echo(f"校验：{status}（错误 {result['n_errors']} 条，均来自演示中故意放入的坏行；警告 "
                f"{result['n_warnings']} 条）")
     as_of = dt.date.fromisoformat(exp["as_of"])
     res = render_set(db, out, as_of=as_of)
