@@ -20,6 +20,8 @@ OUT = Path("reports")
 RawOpt = Annotated[Path, typer.Option("--raw", help="原始台账文件夹")]
 DbOpt = Annotated[Path, typer.Option("--db", help="DuckDB 数据仓库文件")]
 OutOpt = Annotated[Path, typer.Option("--out", help="报告输出文件夹")]
+EXIT_UNUSABLE = 2  # the warehouse is missing, held read-write by another program, or another version's
+
 JsonOpt = Annotated[bool, typer.Option("--json", help="以 JSON 输出结果（供定时任务和脚本使用）")]
 CfgOpt = Annotated[Optional[Path], typer.Option("--config", help="配置文件夹（默认：当前文件夹下的 config/，"
                                                  "含 settings.yaml、contract.yaml、本县口径.xlsx）")]
@@ -61,19 +63,35 @@ def _as_of(period: Optional[str], as_of: Optional[str]) -> Optional[dt.date]:
 
 
 def _print_ingest(summary: dict, db: Path) -> None:
+    """The ingest summary for people: every kind, reason and status by its Chinese name (the contract's)."""
+    from pipelines.contract import default_contract
+
+    c = default_contract()
     _print_answers(summary)
-    typer.echo(f"已读取 {summary['files_seen']} 个文件：入库 {summary['files_ingested']}，"
-               f"重复 {summary['files_duplicate']}，失败 {len(summary['files_failed'])}")
-    typer.echo(f"数据行：读取 {summary['rows_read']} = 入库 {summary['rows_loaded']} + 隔离 "
+    ignored = summary.get("files_ignored", [])
+    typer.echo(f"已读取 {summary['files_seen']} 个文件：入库 {summary['files_ingested']} 个，"
+               f"重复 {summary['files_duplicate']} 个，失败 {len(summary['files_failed'])} 个"
+               + (f"，不是台账已忽略 {len(ignored)} 个" if ignored else ""))
+    typer.echo(f"数据行：读取 {summary['rows_read']} 行 = 入库 {summary['rows_loaded']} + 隔离 "
                f"{summary['rows_quarantined']} + 跳过（标题/表头/小标题/表尾）{summary['rows_skipped']}")
     for k, n in summary["loaded_by_kind"].items():
-        typer.echo(f"  {k:<12} {n}")
+        typer.echo(f"  {c.code_label('kind', k)}：{n} 行")
     for f in summary["files_failed"]:
         typer.echo(f"[失败] {f['file']}：{f['error']}")
+    if ignored:
+        shown = "、".join(ignored[:10]) + (f" 等 {len(ignored)} 个" if len(ignored) > 10 else "")
+        typer.echo(f"[{c.code_label('file_status', 'ignored')}] {len(ignored)} 个文件：{shown}")
     for s in summary["sheets_unclassified"]:
         typer.echo(f"[未识别的工作表] {s['file']}「{s['sheet']}」表头：{s['header'][:80]}")
+    for s in summary.get("sheets_uncertain", []):
+        cands = "或".join(f"「{c.code_label('kind', x['kind'])}」" for x in s["candidates"][:2])
+        typer.echo(f"[类型待确认] {s['file']}「{s['sheet']}」可能是{cands}，各行暂不入库：{'；'.join(s['reasons'])[:200]}")
+    for s in summary.get("sheets", []):
+        if s.get("decision") == "loaded" and s.get("missing_columns"):
+            cols = "、".join(f"「{c.label(s['kind'], x)}」" for x in s["missing_columns"])
+            typer.echo(f"[缺必填列] {s['file']}「{s['sheet']}」没有{cols}列，各行暂不入库：请在待确认事项的「列名」中确认")
     if summary["rows_quarantined"]:
-        reasons = "，".join(f"{k} {v}" for k, v in summary.get("quarantine_by_reason", {}).items())
+        reasons = "，".join(f"{c.code_label('reason', k)} {v} 行" for k, v in summary.get("quarantine_by_reason", {}).items())
         typer.echo(f"[隔离] {summary['rows_quarantined']} 行（{reasons}）。运行 `xuncha validate` 生成问题清单 "
                    f"（reports/quality/），或查询 {db} 中的 quarantine 表")
 
@@ -136,6 +154,11 @@ def init(dir: Annotated[Path, typer.Argument(help="要建立的工作文件夹�
                "xuncha ingest、xuncha validate、xuncha report（或先运行 xuncha demo 看演示）")
 
 
+def _unusable(exc: Exception) -> None:
+    """A warehouse that is missing, held by another program or another version's: one line, the fix, exit 2."""
+    _fail(str(exc), EXIT_UNUSABLE)
+
+
 @app.command()
 def ingest(raw: RawOpt = RAW, db: DbOpt = DB, json_: JsonOpt = False,
            workers: Annotated[Optional[int], typer.Option(help="并行解析进程数（默认按文件数自动）")] = None,
@@ -157,14 +180,16 @@ def ingest(raw: RawOpt = RAW, db: DbOpt = DB, json_: JsonOpt = False,
         def progress(name: str) -> None:
             bar.update(task, advance=1, description=f"读取 {name[-40:]}")
     from pipelines.ingest.build import ShrinkRefused
-    from pipelines.warehouse.db import WarehouseUnwritable
+    from pipelines.warehouse.db import WarehouseLocked, WarehouseUnwritable
 
     try:
         summary = run(raw, db, contract=contract, workers=workers, progress=progress, allow_shrink=allow_shrink)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, NotADirectoryError) as exc:
         _fail(str(exc))
     except ShrinkRefused as exc:
         _fail(str(exc), 3)
+    except WarehouseLocked as exc:
+        _fail(str(exc), 1)
     except WarehouseUnwritable as exc:
         _fail(str(exc), 2 if "建立" in str(exc) else 1)
     except OSError as exc:  # e.g. the disk filled up while the new warehouse was written
@@ -183,23 +208,25 @@ def ingest(raw: RawOpt = RAW, db: DbOpt = DB, json_: JsonOpt = False,
 def validate(db: DbOpt = DB, out: OutOpt = OUT, json_: JsonOpt = False, config: CfgOpt = None) -> None:
     """运行全部校验规则，写出数据质量页、问题清单与待确认事项（reports/quality/待确认事项.xlsx）。
     示例：xuncha validate --json"""
+    from pipelines.contract import default_contract
     from pipelines.validate.run import validate as run
-    from pipelines.warehouse.db import WarehouseMissing
+    from pipelines.warehouse.db import WarehouseMissing, WarehouseUnusable
 
     contract = _contract(config)
     try:
         result = run(db, out, contract=contract)
-    except WarehouseMissing as exc:
-        _fail(str(exc))
+    except (WarehouseMissing, WarehouseUnusable) as exc:
+        _unusable(exc)
     except OSError as exc:  # the quality page or the warehouse could not be written
         _fail(f"{exc}：请检查磁盘空间和 {out} 的写权限" if not str(exc).startswith(("无法", "写入")) else str(exc), 1)
     if json_:
         _echo_json({k: result[k] for k in ("status", "counts", "findings")})
     else:
-        typer.echo(f"校验结果：{result['status']}（错误 {result['n_errors']}，警告 {result['n_warnings']}）")
+        status = default_contract().code_label("validation_status", result["status"])
+        typer.echo(f"校验结果：{status}（错误 {result['n_errors']} 条，警告 {result['n_warnings']} 条）")
         for rule, n in result["counts"].items():
             if n:
-                typer.echo(f"  {rule:<28} {n}")
+                typer.echo(f"  {result['titles'].get(rule, rule)}：{n} 条")
         typer.echo(f"问题清单：{result['page']}  （Excel：{result['xlsx']}）")
         _print_questions(result)
     raise typer.Exit(1 if result["status"] == "fail" else 0)
@@ -210,20 +237,25 @@ def metrics(db: DbOpt = DB, as_of: Annotated[Optional[str], typer.Option("--as-o
             period: Annotated[Optional[str], typer.Option(help="期间 YYYY-MM（取该月最后一天）")] = None,
             json_: JsonOpt = False, config: CfgOpt = None) -> None:
     """计算核心指标（口径见 docs/data-contract.md）。示例：xuncha metrics --as-of 2020-06-30 --json"""
+    from pipelines.metrics import metric_rows
     from pipelines.metrics import metrics as run
-    from pipelines.warehouse.db import WarehouseMissing
+    from pipelines.warehouse.db import WarehouseMissing, WarehouseUnusable
 
     _contract(config)  # a broken configuration is reported here too, not first in the monthly job
 
+    when = _as_of(period, as_of)
     try:
-        m = run(db, _as_of(period, as_of))
-    except WarehouseMissing as exc:
-        _fail(str(exc))
+        m = run(db, when)
+    except (WarehouseMissing, WarehouseUnusable) as exc:
+        _unusable(exc)
     if json_:
         _echo_json(m)
     else:
-        for k, v in m.items():
-            typer.echo(f"{k:<26} {v}")
+        rows = metric_rows(m)
+        width = max(len(name) for name, _ in rows)
+        typer.echo(f"{'指标'.ljust(width, '　')}  数值")
+        for name, text in rows:
+            typer.echo(f"{name.ljust(width, '　')}  {text}")
 
 
 @app.command()
@@ -231,16 +263,23 @@ def report(db: DbOpt = DB, out: OutOpt = OUT,
            period: Annotated[Optional[str], typer.Option(help="期间 YYYY-MM")] = None,
            as_of: Annotated[Optional[str], typer.Option("--as-of", help="统计截至日期 YYYY-MM-DD")] = None,
            show_names: Annotated[bool, typer.Option("--show-names", help="在线索报告中显示人名（默认隐去）")] = False,
+           round_: Annotated[str, typer.Option("--round", help="只看某一轮次：全称或唯一的简称，如 第五轮")] = "",
+           unit_type: Annotated[str, typer.Option("--unit-type", help="只看某类单位：乡镇、县直部门、国有企业、事业单位、村、社区")] = "",
            config: CfgOpt = None) -> None:
     """渲染一期报告（月度简报、覆盖、整改、线索、政治生态、数据质量）。示例：xuncha report --period 2020-06"""
-    from pipelines.report.render import ReportError, render_set
-    from pipelines.warehouse.db import WarehouseMissing
+    from pipelines.report.render import BadFilter, ReportError, render_set
+    from pipelines.warehouse.db import WarehouseMissing, WarehouseUnusable
 
-    _contract(config)
-
+    contract = _contract(config)
+    when = _as_of(period, as_of)
     try:
-        res = render_set(db, out, as_of=_as_of(period, as_of), redact=not show_names)
-    except (WarehouseMissing, ReportError) as exc:
+        res = render_set(db, out, as_of=when, redact=not show_names, round_filter=round_, unit_type_filter=unit_type,
+                         contract=contract)
+    except (WarehouseMissing, WarehouseUnusable) as exc:
+        _unusable(exc)
+    except BadFilter as exc:
+        _fail(str(exc), 2)
+    except ReportError as exc:
         _fail(str(exc), 1)
     for p in res["files"]:
         typer.echo(f"已生成 {p}")
@@ -328,7 +367,10 @@ def demo(dir: Annotated[Path, typer.Option("--dir", help="演示台账写入的�
     summary = run_ingest(dir, db, contract=contract)
     _print_ingest(summary, db)
     result = run_validate(db, out, contract=contract)
-    typer.echo(f"校验：{result['status']}（错误 {result['n_errors']} 条，均来自演示中故意放入的坏行；警告 "
+    from pipelines.contract import default_contract
+
+    status = default_contract().code_label("validation_status", result["status"])
+    typer.echo(f"校验：{status}（错误 {result['n_errors']} 条，均来自演示中故意放入的坏行；警告 "
                f"{result['n_warnings']} 条）")
     as_of = dt.date.fromisoformat(exp["as_of"])
     res = render_set(db, out, as_of=as_of)

@@ -467,14 +467,28 @@ class Contract:
         if header_signature:
             return self.header_answers.get(header_signature)
         return None
+    codes: dict = field(default_factory=dict)  # group → {internal code → Chinese name} (file_status, reason…)
+    metrics: dict = field(default_factory=dict)  # metric key → {label, unit, by}
 
     def kind(self, name: str) -> Kind:
         return self.kinds[name]
 
     def code_label(self, vocab: str, code: object) -> str:
-        """The Chinese name of a vocabulary code (e.g. problem_status/rectified → 已整改): the one place labels live."""
+        """The Chinese name of a code: a vocabulary's (problem_status/rectified → 已整改), else one of the
+        codes: groups (file_status/ignored → 不是台账，已忽略), else the kind's label (group "kind"). The one
+        place labels live; an unknown code is shown as it is."""
         v = self.vocabularies.get(vocab)
-        return v.label(code) if v is not None else str(code)
+        if v is not None:
+            return v.label(code)
+        if vocab == "kind":
+            k = self.kinds.get(str(code))
+            return k.label if k is not None else str(code)
+        return self.codes.get(vocab, {}).get(str(code), str(code))
+
+    def metric_label(self, key: str) -> tuple[str, str]:
+        """(Chinese name, unit) of a `xuncha metrics` key (metrics: in the contract)."""
+        m = self.metrics.get(key) or {}
+        return str(m.get("label", key)), str(m.get("unit", "") or "")
 
     def label(self, kind: str, col: str) -> str:
         """The column's name as analysts write it (its first header synonym), for messages."""
@@ -710,6 +724,8 @@ def build_contract(raw: dict, settings: dict, fingerprint_bytes: bytes) -> Contr
         footer_patterns=tuple(re.compile(p) for p in rc.get("footer_patterns", []) or []),
         compose=compose,
         transposed=dict(raw.get("transposed") or {}),
+        codes={str(g): {str(k): str(v) for k, v in (m or {}).items()} for g, m in (raw.get("codes") or {}).items()},
+        metrics={str(k): dict(v or {}) for k, v in (raw.get("metrics") or {}).items()},
         all_exact=frozenset(h for k in kinds.values() for h in k.exact),
         kinds_by_header=_kinds_by_header(kinds),
         fuzzy_all=tuple((syn, tuple(ks)) for syn, ks in _fuzzy_all(kinds).items()),

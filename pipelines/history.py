@@ -218,11 +218,24 @@ def findings_by_rule(db_path, run_id: str | None) -> list[tuple[str, str, str, i
                             WHERE run_id = ? GROUP BY ALL ORDER BY severity, n DESC, rule""", [run_id])
 
 
-def delta(now: dict, before: dict | None, key: str, kind: str = "count") -> str | None:
-    """'较上月 +12' / '较上月 +1.5 个百分点' / None when there is no earlier record."""
+def compare_label(period: str, prev_period: str | None) -> str:
+    """How a change is named: "较上月" when the previous record is the month just before, else the month it
+    compares with ("较2020年3月"), so a gap in the monthly runs is never shown as last month."""
+    if not prev_period:
+        return "较上期"
+    y, m = (int(x) for x in period.split("-"))
+    before = f"{y - 1}-12" if m == 1 else f"{y}-{m - 1:02d}"
+    if prev_period == before:
+        return "较上月"
+    py, pm = (int(x) for x in prev_period.split("-"))
+    return f"较{py}年{pm}月"
+
+
+def delta(now: dict, before: dict | None, key: str, kind: str = "count", label: str = "较上期", unit: str = "") -> str | None:
+    """'较上月 +12 个' / '较2020年3月 +1.5 个百分点' / None when there is no earlier record."""
     if not before or before.get(key) is None or now.get(key) is None:
         return None
     d = now[key] - before[key]
     if kind == "rate":
-        return f"较上期 {d * 100:+.1f} 个百分点"
-    return f"较上期 {d:+d}"
+        return f"{label} {d * 100:+.1f} 个百分点"
+    return f"{label} {d:+d}" + (f" {unit}" if unit else "")

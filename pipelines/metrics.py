@@ -48,6 +48,38 @@ def default_as_of(con: duckdb.DuckDBPyConnection) -> dt.date:
     return row[0] if row and row[0] else dt.date.today()
 
 
+def latest_stated(con: duckdb.DuckDBPyConnection) -> dt.date | None:
+    """The latest 统计截至 date any ledger states in its title (None when none states one)."""
+    try:
+        row = con.execute("SELECT max(stated_as_of) FROM sheets").fetchone()
+    except duckdb.Error:
+        return None
+    return row[0] if row and row[0] else None
+
+
+def cn_date(d: dt.date) -> str:
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def data_age_warning(con: duckdb.DuckDBPyConnection, as_of: dt.date, max_days: int | None = None) -> str | None:
+    """A warning when the ledgers' latest 统计截至 is long before the report date (or after it): the report
+    would otherwise show old figures under a new date without saying so. None when the dates agree or the
+    ledgers state no date. The tolerance is settings.yaml's data_age_warn_days."""
+    from pipelines.contract import default_contract
+
+    latest = latest_stated(con)
+    if latest is None:
+        return None
+    days = max_days if max_days is not None else int(default_contract().settings.get("data_age_warn_days", 45))
+    if latest > as_of:
+        return (f"台账最新数据截至 {cn_date(latest)}，晚于本期截至日 {cn_date(as_of)}：本期只统计截至日之前的情况，"
+                f"如要看最新数据请用 --period {latest:%Y-%m}")
+    if (as_of - latest).days > days:
+        return (f"台账最新数据截至 {cn_date(latest)}，比本期截至日 {cn_date(as_of)} 早 {(as_of - latest).days} 天："
+                f"本期数字反映的是 {cn_date(latest)} 的情况，请确认是否已放入最新台账，或用 --period {latest:%Y-%m}")
+    return None
+
+
 def _by(con, sql: str, as_of: dt.date) -> dict:
     return {k: int(v) for k, v in con.execute(sql, [as_of]).fetchall() if k is not None}
 
@@ -75,3 +107,34 @@ def compute(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> dict:
 def metrics(db_path: Path, as_of: dt.date | None = None) -> dict:
     with connect_ro(db_path) as con:
         return compute(con, as_of or default_as_of(con))
+
+
+def _number(v, unit: str) -> str:
+    if v is None:
+        return "—"
+    if unit == "%":
+        return f"{v * 100:.1f}%"
+    return f"{v} {unit}".rstrip()
+
+
+def metric_rows(m: dict, contract=None) -> list[tuple[str, str]]:
+    """`xuncha metrics` as (Chinese name, value with its unit) rows for people: rates as percentages,
+    grouped counts spelled out with their Chinese names. Names and units come from the contract (metrics:)."""
+    from pipelines.contract import default_contract
+
+    c = contract or default_contract()
+    rows = []
+    for k, v in m.items():
+        name, unit = c.metric_label(k)
+        if k == "as_of" and v:
+            d = dt.date.fromisoformat(str(v))
+            text = f"{d.year}年{d.month}月{d.day}日"
+        elif isinstance(v, dict):
+            by = (c.metrics.get(k) or {}).get("by")
+            total = sum(v.values())
+            parts = "、".join(f"{c.code_label(by, code)} {n}" for code, n in v.items())
+            text = f"共 {total} {unit}" + (f"（{parts}）" if parts else "")
+        else:
+            text = _number(v, unit)
+        rows.append((name, text))
+    return rows

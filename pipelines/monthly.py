@@ -87,6 +87,10 @@ def run_monthly(raw: Path, db: Path, out: Path, period: str | None = None, *,
     except BadDate as exc:
         return EXIT_USAGE, f"monthly 参数错误：{exc}"
     raw, db, out = Path(raw), Path(db), Path(out)
+    if raw.is_file():
+        return EXIT_USAGE, f"monthly 参数错误：--raw 应是放台账的文件夹，{raw} 是一个文件：请指定它所在的文件夹（{raw.parent}）"
+    if not raw.is_dir():
+        return EXIT_USAGE, f"monthly 参数错误：原始数据文件夹不存在：{raw}（请用 --raw 指定）"
     try:
         with run_lock(db.parent / ".monthly.lock"):
             log, log_path = _logger(db.parent / "logs", period)
@@ -96,7 +100,7 @@ def run_monthly(raw: Path, db: Path, out: Path, period: str | None = None, *,
                 log.error("refused: %s", exc)
                 return EXIT_FAILED, f"monthly {period} 未运行：{exc}（日志 {log_path}）"
             except Exception as exc:  # the scheduler needs one clear line, the log keeps the detail
-                log.exception("monthly failed")
+                log.exception("monthly 运行失败")
                 return EXIT_FAILED, f"monthly {period} 失败：{exc}（详见日志 {log_path}）"
             finally:
                 for h in list(log.handlers):
@@ -115,25 +119,38 @@ def _run(raw: Path, db: Path, out: Path, period: str, as_of: dt.date, log: loggi
     from pipelines.validate.run import validate
 
     t0 = time.perf_counter()
-    log.info("period %s (as of %s), raw=%s db=%s out=%s", period, as_of, raw, db, out)
+    log.info("期间 %s（截至 %s），台账 %s，仓库 %s，报告 %s", period, as_of, raw, db, out)
     summary = ingest(raw, db, allow_shrink=allow_shrink, contract=contract)
-    log.info("ingest: %s files, %s loaded, %s quarantined, failed=%s", summary["files_seen"], summary["rows_loaded"],
-             summary["rows_quarantined"], summary["files_failed"])
+    log.info("入库：%s 个文件，入库 %s 行，隔离 %s 行，读取失败 %s 个，不是台账已忽略 %s 个", summary["files_seen"],
+             summary["rows_loaded"], summary["rows_quarantined"], len(summary["files_failed"]),
+             len(summary.get("files_ignored", [])))
+    for f in summary["files_failed"]:
+        log.info("读取失败：%s：%s", f["file"], f["error"])
     result = validate(db, out, contract=contract)
-    log.info("validate: %s (%s errors, %s warnings)", result["status"], result["n_errors"], result["n_warnings"])
+    from pipelines.contract import default_contract
+
+    log.info("校验：%s（错误 %s 条，警告 %s 条）", (contract or default_contract()).code_label("validation_status", result["status"]),
+             result["n_errors"], result["n_warnings"])
+    from pipelines.metrics import data_age_warning
+    from pipelines.warehouse.db import connect_ro
+
+    with connect_ro(db) as con:
+        age_warning = data_age_warning(con, as_of)
+    if age_warning:
+        log.warning(age_warning)
     res = render_set(db, out, as_of=as_of, contract=contract)
     keep = {f"{n}.html" for n, _ in NOTEBOOKS}
     for stale in (out / period).glob("*.html"):
         if stale.name not in keep:
             stale.unlink()
-    log.info("report: %s files in %s", len(res["files"]), out / period)
+    log.info("报告：%s 个页面，在 %s", len(res["files"]), out / period)
     try:  # the reports are in place by now: a failed export marks the run instead of undoing them
         exp = run_export(db, out, as_of=as_of)
-        log.info("export: ledger %s, supervision lists for %s units, %s", exp["rows_by_kind"], exp["supervision_units"],
+        log.info("导出：汇总台账 %s，督办清单 %s 个单位，%s", exp["rows_by_kind"], exp["supervision_units"],
                  exp["brief_docx"])
         export_error = None
     except (ExportError, OSError, ImportError) as exc:
-        log.exception("export failed")
+        log.exception("导出失败")
         exp, export_error = None, str(exc)
     failed = summary["files_failed"]
     docs = (f"、汇总台账、{exp['supervision_units']} 份督办清单和月度简报.docx" if exp else "")
@@ -146,6 +163,8 @@ def _run(raw: Path, db: Path, out: Path, period: str, as_of: dt.date, log: loggi
         parts.append(f"校验通过（{result['n_warnings']} 条警告）")
     else:
         parts.append("校验通过")
+    if age_warning:
+        parts.append(age_warning)
     if failed:
         parts.append(f"{len(failed)} 个文件读取失败：" + "；".join(f"{f['file']}（{f['error']}）" for f in failed[:3]))
     parts.append(f"用时 {time.perf_counter() - t0:.0f} 秒，日志 {log_path}")

@@ -243,12 +243,16 @@ def test_exports_neutralise_formulas(registers, tmp_path):
 
 
 def test_user_values_are_bound_parameters(demo_db, tmp_path):
-    res = render_set(demo_db, tmp_path / "r", as_of=DEMO_AS_OF, notebooks=["rectification"],
-                     round_filter="x' OR 1=1; DROP TABLE stg_problems; --", unit_type_filter='"; --',
-                     record_history=False)
-    html = Path(res["files"][0]).read_text(encoding="utf-8")
-    assert "0 个" in html  # nothing matches the hostile filter, and nothing broke
-    assert q(demo_db, "SELECT count(*) FROM stg_problems") == [(1000,)]
+    from pipelines.report.render import BadFilter
+
+    with pytest.raises(BadFilter, match="没有对上任何已登记的轮次"):  # nothing matches the hostile filter ...
+        render_set(demo_db, tmp_path / "r", as_of=DEMO_AS_OF, notebooks=["rectification"],
+                   round_filter="x' OR 1=1; DROP TABLE stg_problems; --", record_history=False)
+    with pytest.raises(BadFilter, match="不是已知的类别"):
+        render_set(demo_db, tmp_path / "r", as_of=DEMO_AS_OF, notebooks=["rectification"],
+                   unit_type_filter='"; --', record_history=False)
+    assert q(demo_db, "SELECT count(*) FROM stg_problems") == [(1000,)]  # ... and nothing broke
+    assert not (tmp_path / "r").exists()
 
 
 @pytest.fixture()

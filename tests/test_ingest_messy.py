@@ -267,7 +267,9 @@ def _encrypted_like(path: Path) -> None:
     ("locked.xlsx", _encrypted_like, "密码"),
     ("really_csv.xlsx", lambda p: p.write_text("a,b\n1,2\n", encoding="utf-8"), "CSV"),
     ("really_html.xlsx", lambda p: p.write_text("<html><table><tr><td>1</td></tr></table></html>"), "HTML"),
-    ("notes.pdf", lambda p: p.write_bytes(b"%PDF-1.4"), "不是电子表格"),
+    # a WPS spreadsheet (.et) must be saved as .xlsx first: still a failure (a .pdf beside the ledgers is not one,
+    # it is listed as ignored: tests/test_plain.py)
+    ("台账.et", lambda p: p.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 40), "不是电子表格"),
 ])
 def test_bad_files_are_listed_and_never_block_the_others(registers, tmp_path, name, make, needle):
     make(registers / name)

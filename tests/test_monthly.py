@@ -44,7 +44,7 @@ def test_same_period_twice_gives_the_same_files_and_no_duplicates(workspace):
     with duckdb.connect(str(history.path_for(db)), read_only=True) as con:  # history lives beside the warehouse
         assert con.execute("SELECT count(*) FROM metric_history WHERE period = '2020-06'").fetchone()[0] == 1
     logs = list((db.parent / "logs").glob("monthly-2020-06-*.log"))
-    assert len(logs) == 2 and "validate: fail" in logs[0].read_text(encoding="utf-8")
+    assert len(logs) == 2 and "校验：未通过" in logs[0].read_text(encoding="utf-8")
 
 
 def test_two_periods_with_changed_ledgers_show_the_change_from_history(workspace):
@@ -71,7 +71,7 @@ def test_two_periods_with_changed_ledgers_show_the_change_from_history(workspace
     d = now["leads_closed"] - prev["leads_closed"]
     assert d >= 2
     brief = (out / "2020-06" / "monthly_brief.html").read_text(encoding="utf-8")
-    assert f"较上期 +{d}" in brief and "与 2020-05 期简报记录的数字比较" in brief
+    assert f"较上月 +{d} 件" in brief and "与 2020年5月 简报记录的数字比较" in brief
     first = (out / "2020-05" / "monthly_brief.html").read_text(encoding="utf-8")
     assert "这是第一期有记录的简报" in first
     from docx import Document

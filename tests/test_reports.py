@@ -13,6 +13,7 @@ import pytest
 from openpyxl import load_workbook
 
 from pipelines.ingest.build import ingest
+from pipelines.report.kit import PLOTLY_JS_VERSION
 from pipelines.report.layout import NOTEBOOKS
 from pipelines.report.render import render_set
 from pipelines.validate.run import validate
@@ -59,7 +60,8 @@ def test_pages_are_self_contained(rendered):
         html = p.read_text(encoding="utf-8")
         assert not re.search(r"<script[^>]+src=", html), p.name
         assert not re.search(r"<link[^>]+href=[\"']?https?:", html), p.name
-        n_js = html.count("* plotly.js v")
+        assert "* plotly.js v" not in html  # not plotly's full bundle ...
+        n_js = html.count("* plotly.js (cartesian - minified) v4.1.1")  # ... but the vendored smaller one
         assert n_js == (1 if "class=\"plotly-graph-div" in html else 0), (p.name, n_js)
         assert "injected-parameters" not in html and "round_filter = \"\"" not in html
         assert "运行清单" in html  # the run manifest ends every page
@@ -128,6 +130,8 @@ def test_page_in_chromium_offline(rendered, browser, name):
         drawn = page.evaluate("""() => [...document.querySelectorAll('.plotly-graph-div')]
                                  .filter(d => d.querySelector('.main-svg') && d._fullLayout).length""")
         assert drawn == n_figs
+        if n_figs:  # drawn by the vendored smaller bundle, not plotly's full one
+            assert page.evaluate("() => window.Plotly.version") == PLOTLY_JS_VERSION
         if name not in ("quality",):
             assert n_figs >= 1
         cdp = page.context.new_cdp_session(page)
@@ -233,5 +237,45 @@ def test_chart_toolbar_is_hidden_in_print(rendered, browser):
         page.emulate_media(media="screen")
         page.wait_for_timeout(200)
         assert min(page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot')].map(d => d._fullLayout.width)")) > 640
+
+
+def test_pages_show_no_english_code_and_a_period_is_light(rendered, browser):
+    """Every page's visible text, chart text included, is free of the contract's English codes; the sizes are
+    reported (tests/artifacts/page_sizes.json) and a period's pages total under 10 MB."""
+    from tests.test_plain import english_codes
+
+    pages = rendered["files"] + [rendered["out"] / "quality" / "index.html", rendered["index"]]
+    sizes = {}
+    for path in pages:
+        page, _ = _open(browser, path)
+        try:
+            text = page.inner_text("body") + "\n".join(page.evaluate(
+                "() => [...document.querySelectorAll('svg text')].map(t => t.textContent)"))
+            title = page.title()
+        finally:
+            page.close()
+        assert english_codes(text + title) == [], (path.name, english_codes(text + title))
+        assert "山丹县" in title or path.name == "index.html" or path.parent.name == "quality", (path.name, title)
+        sizes[path.relative_to(rendered["out"]).as_posix()] = path.stat().st_size
+    period = sum(v for k, v in sizes.items() if k.startswith("2020-06/"))
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "page_sizes.json").write_text(json.dumps({"pages": sizes, "period_total": period}, indent=1),
+                                               encoding="utf-8")
+    print("page sizes (bytes):", json.dumps(sizes, ensure_ascii=False), "period total:", period)
+    assert period < 10_000_000, sizes
+
+
+def test_brief_lists_the_first_few_with_a_count_and_a_link(rendered, browser):
+    page, _ = _open(browser, rendered["out"] / "2020-06" / "monthly_brief.html")
+    try:
+        text = page.inner_text("body")
+        assert "尚未巡察的党组织（共 12 个）" in text and "仅列前 8 个，另有 4 个" in text
+        link = page.locator('a[href="coverage.html#not-inspected"]')
+        assert link.count() == 1
+        link.click()
+        page.wait_for_load_state("load")
+        assert page.url.endswith("coverage.html#not-inspected")
+        assert page.locator("#not-inspected").count() == 1  # the full list is where the link points
+        assert "山丹县团县委" in page.inner_text("body") or "团县委" in page.inner_text("body")
     finally:
         page.close()

@@ -572,6 +572,9 @@ def ingest(raw_dir: Path, db_path: Path, *, contract: Contract | None = None, wo
     started = dt.datetime.now()
     t0 = time.perf_counter()
     raw_dir, db_path = Path(raw_dir), Path(db_path)
+    if raw_dir.is_file():
+        raise NotADirectoryError(f"--raw 应是放台账的文件夹，{raw_dir} 是一个文件：请用 --raw 指定它所在的文件夹"
+                                 f"（{raw_dir.parent}），或把它放进一个文件夹再指定该文件夹")
     if not raw_dir.is_dir():
         raise FileNotFoundError(f"原始数据文件夹不存在：{raw_dir}（请用 --raw 指定，或先运行 xuncha demo）")
     try:
@@ -581,10 +584,13 @@ def ingest(raw_dir: Path, db_path: Path, *, contract: Contract | None = None, wo
                                     "请检查路径是否被同名文件占用、磁盘空间和文件夹权限，或用 --db 指定其他位置") from None
     cache_dir = cache_dir or db_path.parent / ".cache" / "parse" / parser_fingerprint(contract)
     files = discover(raw_dir)
-
+    non_ledger = {str(x).lower() for x in contract.settings.get("non_ledger_suffixes") or ()}
     for f in files:
         st = f.path.stat()
         f.size, f.mtime = st.st_size, st.st_mtime
+        if f.path.suffix.lower() in non_ledger:  # a Word note or a photo beside the ledgers is normal
+            f.status, f.error = "ignored", contract.code_label("file_status", "ignored")
+            continue
         if f.path.suffix.lower() not in SUPPORTED:
             f.status = "failed"
             f.error = f"不是电子表格文件（{f.path.suffix or '无扩展名'}）：只支持 .xlsx .xlsm .xls .csv，请转换后再放入"

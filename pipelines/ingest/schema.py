@@ -281,6 +281,7 @@ def summary(files, res, tables_) -> dict:
         "files_ingested": sum(1 for f in files if f.status == "ingested"),
         "files_duplicate": sum(1 for f in files if f.status == "duplicate"),
         "files_failed": [{"file": f.rel, "error": f.error} for f in files if f.status == "failed"],
+        "files_ignored": [f.rel for f in files if f.status == "ignored"],
         "sheets_unclassified": unclassified,
         "sheets_uncertain": uncertain,
         "sheets": sheets,

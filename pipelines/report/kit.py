@@ -12,6 +12,7 @@ import html
 import json
 import os
 import time
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -20,33 +21,30 @@ import plotly.io as pio
 from IPython.display import HTML, display
 
 from pipelines import __version__
+from pipelines.contract import default_contract
 
 FONT = "Noto Sans CJK SC, Noto Sans SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, SimHei, sans-serif"
 COLORS = ["#9f1239", "#1d4ed8", "#15803d", "#b45309", "#6d28d9", "#0f766e", "#be185d", "#4b5563"]
 
-LABELS = {
-    "regular": "常规巡察", "special": "专项巡察", "lookback": "回头看", "extension": "延伸巡察", "mobile": "机动巡察",
-    "cross": "提级/交叉巡察",
-    "township": "乡镇", "department": "县直部门", "soe": "国有企业", "institution": "事业单位", "village": "村",
-    "community": "社区",
-    "rectified": "已整改", "in_progress": "整改中", "long_term": "长期坚持", "not_started": "未整改",
-    "decisions": "重大决策部署", "duty": "全面从严治党“两个责任”", "party_building": "党的建设和组织路线",
-    "rectification": "巡视巡察及审计整改", "other": "其他",
-    "discipline": "纪委监委", "organization": "组织部", "propaganda": "宣传部", "finance": "财政局", "audit": "审计局",
-    "talk_inquiry": "谈话函询", "preliminary_verification": "初步核实", "shelved": "暂存待查", "concluded": "予以了结",
-    "case_review": "立案审查", "closed": "已办结", "open": "办理中",
-    "good": "好", "fairly_good": "较好", "average": "一般", "poor": "较差",
-    "leading_group": "领导小组会议", "secretary": "书记专题会议",
-    "county": "县委", "city": "市委",
-}
+PLOTLY_JS = Path(__file__).resolve().parent / "vendor" / "plotly-cartesian.min.js"
+PLOTLY_JS_VERSION = "4.1.1"  # plotly.js-cartesian-dist-min, the same plotly.js version plotly (Python) carries
+# the trace types the vendored bundle holds (vendor/README.md); anything else would draw an empty box
+PLOTLY_TRACES = {"bar", "box", "contour", "heatmap", "histogram", "histogram2d", "histogram2dcontour", "image", "pie",
+                 "scatter", "scatterternary", "violin"}
 
-_state = {"plotly_js_done": False, "figures": 0, "scrub": None}
+_state = {"plotly_js_done": False, "figures": 0, "scrub": None, "filter_text": ""}
 
 
-def label(code) -> str:
+def label(vocab: str, code) -> str:
+    """The Chinese name of a code, from the contract (labels: of the vocabulary, or its codes: group)."""
     if code is None or (isinstance(code, float) and pd.isna(code)):
         return "未填"
-    return LABELS.get(str(code), str(code))
+    return default_contract().code_label(vocab, code)
+
+
+def labels(vocab: str):
+    """label() for one vocabulary, for pandas .map: df["unit_type"].map(kit.labels("unit_type"))."""
+    return lambda code: label(vocab, code)
 
 
 def connect(db: str, redact: bool = True, personal: list[str] | None = None) -> duckdb.DuckDBPyConnection:
@@ -95,14 +93,6 @@ def settings(given: dict | None = None) -> dict:
     from pipelines.contract import default_contract
 
     return {**default_contract().settings, **(given or {})}
-
-
-def labels(vocab: str):
-    """The Chinese names of one vocabulary's codes (labels: in the contract), for pandas .map."""
-    from pipelines.contract import default_contract
-
-    c = default_contract()
-    return lambda code: "未填" if code is None or (isinstance(code, float) and pd.isna(code)) else c.code_label(vocab, code)
 
 
 QUERY_TIME_LOG = "XUNCHA_QUERY_TIME_LOG"
@@ -222,44 +212,65 @@ def style(fig: go.Figure, title: str | None = None, height: int = 380) -> go.Fig
     return fig
 
 
+def plotly_script() -> str:
+    """The vendored plotly.js bundle as one inline <script> (offline, once per page)."""
+    return f'<script type="text/javascript">{PLOTLY_JS.read_text(encoding="utf-8")}</script>'
+
+
 def show(fig: go.Figure, title: str | None = None, height: int = 380) -> None:
-    """Display a figure; the first one on the page carries plotly.js inline (offline), the rest reuse it."""
+    """Display a figure; the first one on the page carries the (smaller, vendored) plotly.js inline, the rest
+    reuse it. A trace type the bundle lacks is an error here, not an empty chart on the page."""
+    missing = sorted({t.type for t in fig.data} - PLOTLY_TRACES)
+    if missing:
+        raise ValueError(f"图表类型 {missing} 不在内嵌的 plotly.js 精简包中（见 pipelines/report/vendor/README.md）")
     style(fig, title, height)
     first = not _state["plotly_js_done"]
     _state["plotly_js_done"] = True
     _state["figures"] += 1
-    html_str = pio.to_html(fig, full_html=False, include_plotlyjs=True if first else False,
+    html_str = pio.to_html(fig, full_html=False, include_plotlyjs=False,
                            config={"displaylogo": False, "responsive": True,
                                    "modeBarButtonsToRemove": ["sendDataToCloud"], "locale": "zh-CN"},
                            default_width="100%")
     scrub = _state["scrub"]
-    if scrub is None:
-        display(HTML(html_str))
-        return
-    js = pio._html.get_plotlyjs() if first else ""
-    i = html_str.find(js) if js else -1
-    if i < 0:
-        display(HTML(scrub(html_str)))
-    else:  # the inline plotly.js itself holds no data: left as it is
-        display(HTML(scrub(html_str[:i]) + js + scrub(html_str[i + len(js):])))
+    # the inline plotly.js holds no data: it is never scrubbed (and scrubbing 1.5 MB of code costs time)
+    display(HTML((plotly_script() if first else "") + (scrub(html_str) if scrub is not None else html_str)))
+
+
+def short_labels(names, width: int = 7, max_len: int = 14) -> list[str]:
+    """Axis labels for long names (round names): the prefix every name shares is dropped, a name longer than
+    max_len is cut with "…", and the rest is wrapped every `width` characters. Labels stay distinct (when cutting
+    would merge two names, they are only wrapped); give the full names as hover text."""
+    full = ["" if n is None else str(n) for n in names]
+    if not full or max(len(n) for n in full) <= width:
+        return full
+    prefix = os.path.commonprefix(full) if len(full) > 1 else ""
+    base = [n[len(prefix):] or n for n in full] if len(prefix) >= 2 else full
+    cut = [b if len(b) <= max_len else b[:max_len - 1] + "…" for b in base]
+    if len(set(cut)) < len(set(full)):
+        cut = base if len(set(base)) == len(set(full)) else full
+    return ["<br>".join(c[i:i + width] for i in range(0, len(c), width)) for c in cut]
 
 
 def bar(df: pd.DataFrame, x: str, y: str | list, title: str, xlabel: str, ylabel: str, horizontal: bool = False,
         text: str | None = None, barmode: str = "group", names: dict | None = None, height: int = 380) -> None:
+    """Bars with readable labels: long category names are shortened on the axis with the full name on hover,
+    value labels sit outside the bars in one legible size and are hidden where they would not fit."""
     ys = [y] if isinstance(y, str) else y
+    full = df[x].astype(str).tolist()
+    cats = full if horizontal else short_labels(full)
     fig = go.Figure()
     for col in ys:
-        kw = dict(name=(names or {}).get(col, col))
+        kw = dict(name=(names or {}).get(col, col), customdata=full,
+                  hovertemplate="%{customdata}<br>%{fullData.name}：%{" + ("x" if horizontal else "y") + "}<extra></extra>")
         if text:
             kw["text"] = df[text] if len(ys) == 1 else df[col]
-            kw["textposition"] = "auto"
+            kw["textposition"] = "outside"
+            kw["cliponaxis"] = False
         if horizontal:
-            fig.add_bar(x=df[col], y=df[x], orientation="h", **kw)
-        elif df[x].astype(str).str.len().max() > 8:
-            fig.add_bar(x=df[x].astype(str).map(_wrap), y=df[col], **kw)
+            fig.add_bar(x=df[col], y=cats, orientation="h", **kw)
         else:
-            fig.add_bar(x=df[x], y=df[col], **kw)
-    fig.update_layout(barmode=barmode)
+            fig.add_bar(x=cats, y=df[col], **kw)
+    fig.update_layout(barmode=barmode, uniformtext=dict(minsize=11, mode="hide"))
     if horizontal:
         fig.update_layout(xaxis_title=ylabel, yaxis_title=xlabel, yaxis=dict(autorange="reversed"))
     else:
@@ -267,9 +278,58 @@ def bar(df: pd.DataFrame, x: str, y: str | list, title: str, xlabel: str, ylabel
     show(fig, title, height)
 
 
-def _wrap(s: str, width: int = 8) -> str:
-    """Break a long axis label (round names) into lines of `width` characters."""
-    return "<br>".join(s[i:i + width] for i in range(0, len(s), width))
+def month_axis(fig: go.Figure, months) -> go.Figure:
+    """A month axis with one tick per month, or per quarter/half-year/year when the span is long (never the
+    same month twice, as plotly's automatic daily ticks would)."""
+    ms = pd.to_datetime(pd.Series(list(months))).dropna()
+    span = 1 if ms.empty else (ms.max().year - ms.min().year) * 12 + ms.max().month - ms.min().month + 1
+    step = next(k for k in (1, 2, 3, 6, 12, 24, 60) if span / k <= 12 or k == 60)
+    fig.update_xaxes(tickformat="%Y年%-m月" if step < 12 else "%Y年", dtick=f"M{step}", ticklabelmode="period")
+    return fig
+
+
+def county(con: duckdb.DuckDBPyConnection) -> str:
+    """The county the warehouse is about (settings county_name, else inferred from the register at ingest)."""
+    try:
+        row = con.execute("SELECT summary FROM ingest_runs ORDER BY finished_at DESC LIMIT 1").fetchone()
+        return (json.loads(row[0]).get("county") if row else None) or ""
+    except (duckdb.Error, ValueError):
+        return ""
+
+
+def filters(con: duckdb.DuckDBPyConnection, round_filter: str = "", unit_type_filter: str = ""):
+    """The page's filters resolved (乡镇 or township; a unique short round name such as 第五轮); the
+    header shows them. A filter that matches nothing raises report.filters.FilterError with the choices."""
+    from pipelines.report.filters import resolve
+
+    f = resolve(con, round_filter, unit_type_filter)
+    _state["filter_text"] = f.text
+    return f
+
+
+def page_title(con: duckdb.DuckDBPyConnection, title: str) -> str:
+    """County + title + active filter, e.g. "山丹县巡察反馈问题整改情况（轮次：十四届县委第五轮巡察）"."""
+    f = _state["filter_text"]
+    return f"{county(con)}{title}" + (f"（{f}）" if f else "")
+
+
+def anchor(text: str, id_: str) -> None:
+    """A section heading others can link to (page.html#id)."""
+    display(HTML(f'<h2 id="{esc(id_)}">{esc(text)}</h2>'))
+
+
+def first_few(df: pd.DataFrame, columns: dict, caption: str, unit: str, link: str, link_text: str, n: int = 8) -> None:
+    """A leader's list: the first n rows, the total count, and a link to the full list in the detailed page."""
+    total = 0 if df is None else len(df)
+    display(HTML(f"<h3>{esc(caption)}（共 {total} {esc(unit)}）</h3>"))
+    if not total:
+        note("（无）")
+        return
+    d = df.head(n)[[c for c in columns if c in df.columns]].rename(columns=columns)
+    more = (f'<p class="muted">仅列前 {n} {esc(unit)}，另有 {total - n} {esc(unit)}：'
+            f'<a href="{esc(link)}">完整名单见{esc(link_text)}</a></p>' if total > n else
+            f'<p class="muted"><a href="{esc(link)}">详见{esc(link_text)}</a></p>')
+    display(HTML(d.to_html(index=False, escape=True, na_rep="—", border=0) + more))
 
 
 def validation_status(con: duckdb.DuckDBPyConnection) -> dict:
@@ -325,13 +385,16 @@ def header(con: duckdb.DuckDBPyConnection, title: str, as_of, subtitle: str | No
     not read, sheets awaiting an answer, rows held, statuses unknown)."""
     d = as_date(as_of)
     v = validation_status(con)
-    parts = [f"<h1>{esc(title)}</h1>",
+    parts = [f"<h1>{esc(page_title(con, title))}</h1>",
              f'<p class="muted">数据截至 {d.year}年{d.month}月{d.day}日' + (f" · {esc(subtitle)}" if subtitle else "") + "</p>"]
     if v["status"] == "fail":
         parts.append(f'<div class="banner fail">注意：本报告所用数据未通过校验（{v["n_errors"]} 条错误），'
                      f"数字可能不准确，请先处理数据质量页中的问题。</div>")
     elif v["status"] is None:
         parts.append('<div class="banner warn">注意：本报告所用数据尚未运行校验（xuncha validate）。</div>')
+    stale = data_age_warning(con, d)
+    if stale:
+        parts.append(f'<div class="banner warn">{esc(stale)}</div>')
     unsure = uncertainty(data_gaps(con, d))
     if unsure:
         parts.append(f'<div class="banner warn gaps">{esc(unsure)}</div>')
@@ -353,15 +416,22 @@ def _answers_used(con: duckdb.DuckDBPyConnection) -> str:
     return text
 
 
+def data_age_warning(con: duckdb.DuckDBPyConnection, as_of) -> str | None:
+    from pipelines.metrics import data_age_warning as warn
+
+    return warn(con, as_date(as_of))
+
+
 def manifest(con: duckdb.DuckDBPyConnection, params: dict) -> None:
     """Run manifest at the end of every page: data date, input hashes, code version, parameters, validation."""
     v = validation_status(con)
     files = con.execute("SELECT path, sha256, status FROM files ORDER BY path").fetchall()
     built = con.execute("SELECT built_at, data_hash FROM warehouse_meta").fetchone()
-    status_text = {"pass": "通过", "warn": "通过（有警告）", "fail": "未通过", None: "未校验"}[v["status"]]
-    rows = "".join(f"<tr><td>{esc(p)}</td><td><code>{esc((s or '')[:16])}</code></td><td>{esc(st)}</td></tr>"
+    status_text = label("validation_status", v["status"]) if v["status"] else "未校验"
+    rows = "".join(f"<tr><td>{esc(p)}</td><td><code>{esc((s or '')[:16])}</code></td><td>{esc(label('file_status', st))}</td></tr>"
                    for p, s, st in files)
-    shown = {k: v2 for k, v2 in params.items() if k != "db"}
+    shown = " · ".join([f"统计截至 {params.get('as_of')}", _state["filter_text"] or "筛选：无（全部）",
+                        "人名：" + ("隐去" if params.get("redact", True) else "显示（仅限内部）")])
     answers = _answers_used(con)
     _out((
         '<div class="manifest"><b>运行清单</b><table>'
@@ -371,7 +441,7 @@ def manifest(con: duckdb.DuckDBPyConnection, params: dict) -> None:
         + "</td></tr>"
         f"<tr><th>本县口径</th><td>{esc(answers)}</td></tr>"
         f"<tr><th>程序版本</th><td>xuncha {esc(__version__)}</td></tr>"
-        f"<tr><th>参数</th><td><code>{esc(json.dumps(shown, ensure_ascii=False, default=str))}</code></td></tr>"
+        f"<tr><th>参数</th><td>{esc(shown)}</td></tr>"
         "</table>"
         f"<details><summary>输入文件（{len(files)} 个）及 SHA-256</summary><table>"
         "<tr><th>文件</th><th>SHA-256（前16位）</th><th>状态</th></tr>" + rows + "</table></details></div>"))

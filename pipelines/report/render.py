@@ -26,6 +26,10 @@ class ReportError(RuntimeError):
     pass
 
 
+class BadFilter(ReportError):
+    """A --round / --unit-type that names nothing or matches no record (a usage error)."""
+
+
 try:
     from jupyter_client.manager import AsyncKernelManager
 except ImportError:  # pragma: no cover - jupyter_client comes with papermill
@@ -92,7 +96,7 @@ def _exporter():
     return HTMLExporter(config=c, template_name="xuncha", extra_template_basedirs=[str(TEMPLATES)])
 
 
-def render_one(name: str, params: dict, out_html: str) -> str:
+def render_one(name: str, params: dict, out_html: str, title_prefix: str = "", title_suffix: str = "") -> str:
     """Execute one notebook with papermill and export it as offline HTML. Returns the output path."""
     import nbformat
     import papermill as pm
@@ -115,7 +119,7 @@ def render_one(name: str, params: dict, out_html: str) -> str:
                     raise ReportError(f"报告「{name}」的 Jupyter 内核无法启动：{exc}") from None
         nb = nbformat.read(str(executed), as_version=4)
     shutil.rmtree(Path(tempfile.gettempdir()) / f"xuncha-ipc-{os.getpid()}", ignore_errors=True)
-    nb.metadata["title"] = f"{nb.metadata.get('title', name)}（{params['as_of']}）"
+    nb.metadata["title"] = f"{title_prefix}{nb.metadata.get('title', name)}{title_suffix}（{params['as_of']}）"
     css = (TEMPLATES / "base.css").read_text(encoding="utf-8")
     body, _ = _exporter().from_notebook_node(nb, resources={"xuncha_css": css})
     body = strip_remote(body)
@@ -161,11 +165,19 @@ def render_set(db_path: Path, out_dir: Path, *, as_of: dt.date | None = None, re
 
     contract = contract or default_contract()
     db_path, out_dir = Path(db_path).resolve(), Path(out_dir)
+    from pipelines.report import kit
+    from pipelines.report.filters import FilterError, resolve
+
     with connect_ro(db_path) as con:
         as_of = as_of or default_as_of(con)
+        try:  # before anything is written: a filter that names nothing is the user's to fix
+            flt = resolve(con, round_filter, unit_type_filter)
+        except FilterError as exc:
+            raise BadFilter(str(exc)) from None
         m = compute(con, as_of)
         v = validation_status(con)
         dh = data_hash(con)
+        county = kit.county(con)
     period = as_of.strftime("%Y-%m")
     target = _safe_out(out_dir, period)
     try:
@@ -185,7 +197,7 @@ def render_set(db_path: Path, out_dir: Path, *, as_of: dt.date | None = None, re
     params = {"db": str(db_path), "as_of": as_of.isoformat(), "period": "", "round_filter": round_filter,
               "unit_type_filter": unit_type_filter, "redact": bool(redact),
               "settings": notebook_settings(contract), "personal": personal_columns(contract)}
-    jobs = [(n, params, str(target / f"{n}.html")) for n in names]
+    jobs = [(n, params, str(target / f"{n}.html"), county, f"（{flt.text}）" if flt.text else "") for n in names]
     workers = workers or min(2, os.cpu_count() or 1, len(jobs))
     files: list[str] = []
     if workers > 1:

@@ -11,11 +11,14 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import re
 import signal
 from pathlib import Path
 
 import duckdb
 import pandas as pd
+
+from pipelines import __version__
 
 SQL_DIR = Path(__file__).parent
 MARTS_DIR = SQL_DIR / "marts"
@@ -28,11 +31,64 @@ class WarehouseUnwritable(OSError):
     pass
 
 
-def connect_ro(db_path: Path) -> duckdb.DuckDBPyConnection:
+class WarehouseUnusable(RuntimeError):
+    """The warehouse exists but cannot be read as it is: held by another program, or another version's."""
+
+
+class WarehouseLocked(WarehouseUnusable):
+    pass
+
+
+class WarehouseVersion(WarehouseUnusable):
+    pass
+
+
+_LOCK_PID = re.compile(r"\(PID (\d+)\)")
+
+
+def locked_message(db_path: Path, exc: BaseException) -> str:
+    m = _LOCK_PID.search(str(exc))
+    who = f"（进程 {m[1]}）" if m else ""
+    return (f"数据仓库 {db_path} 正被另一个程序以读写方式打开{who}，xuncha 无法读取：请在该程序中关闭连接"
+            "（duckdb 命令行输入 .quit；JupyterLab 中运行 con.close()），以后请用只读方式打开"
+            f"（duckdb -readonly {db_path.name}，或 duckdb.connect(..., read_only=True)），然后重试")
+
+
+def is_lock_error(exc: BaseException) -> bool:
+    return isinstance(exc, duckdb.Error) and "Could not set lock" in str(exc)
+
+
+def _version_message(db_path: Path, theirs: str | None) -> str:
+    return (f"数据仓库 {db_path} 是另一个版本的 xuncha（{theirs or '未知版本'}）生成的，当前程序是 {__version__}，"
+            "两者的表结构可能不同：请运行 `xuncha ingest` 用当前版本重新生成（台账不变，历史记录会保留）")
+
+
+def connect_ro(db_path: Path, *, check_version: bool = True) -> duckdb.DuckDBPyConnection:
+    """A read-only connection. A warehouse held read-write by another program (an analyst's own duckdb
+    session) or written by another xuncha version raises WarehouseLocked / WarehouseVersion with the fix."""
     db_path = Path(db_path)
     if not db_path.exists():
         raise WarehouseMissing(f"数据仓库不存在：{db_path}。请先运行 `xuncha ingest`（或 `xuncha demo`）")
-    return duckdb.connect(str(db_path), read_only=True)
+    if db_path.is_dir():
+        raise WarehouseMissing(f"{db_path} 是文件夹，不是数据仓库文件：请用 --db 指定 .duckdb 文件，"
+                               "例如 --db data_clean/warehouse.duckdb")
+    try:
+        con = duckdb.connect(str(db_path), read_only=True)
+    except duckdb.Error as exc:
+        if is_lock_error(exc):
+            raise WarehouseLocked(locked_message(db_path, exc)) from None
+        if "version" in str(exc).lower() or "not a valid DuckDB database" in str(exc):
+            raise WarehouseVersion(_version_message(db_path, "DuckDB 文件格式不同")) from None
+        raise
+    if check_version:
+        try:
+            theirs = con.execute("SELECT code_version FROM warehouse_meta").fetchone()
+        except duckdb.Error:
+            theirs = None
+        if not theirs or theirs[0] != __version__:
+            con.close()
+            raise WarehouseVersion(_version_message(db_path, theirs[0] if theirs else None))
+    return con
 
 
 def _tmp_path(db_path: Path) -> Path:
