@@ -237,6 +237,8 @@ def test_chart_toolbar_is_hidden_in_print(rendered, browser):
         page.emulate_media(media="screen")
         page.wait_for_timeout(200)
         assert min(page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot')].map(d => d._fullLayout.width)")) > 640
+    finally:
+        page.close()
 
 
 def test_pages_show_no_english_code_and_a_period_is_light(rendered, browser):

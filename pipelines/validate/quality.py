@@ -20,55 +20,8 @@ from pipelines.xlsx import FORMULA_PREFIXES, append_text_row, csv_safe  # noqa: 
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "report" / "templates"
 
-<<<<<<< HEAD
+
 def env(titles: dict[str, str] | None = None) -> Environment:
-=======
-RULE_TITLES = {
-    "quarantined": "未能入库的行（隔离区）",
-    "cell_unparsed": "无法识别的单元格",
-    "record_conflict": "同一记录内容冲突",
-    "ref_round": "引用了未登记的轮次",
-    "ref_unit": "引用了未登记的单位",
-    "problem_unit_not_inspected": "问题单位不在该轮被巡察名单",
-    "date_order_round": "轮次日期顺序",
-    "date_order_inspection": "被巡察单位日期顺序",
-    "date_rectified_before_feedback": "整改完成早于反馈",
-    "date_closed_before_transfer": "办结早于移交",
-    "date_in_future": "日期晚于今天",
-    "rectified_without_date": "已整改但无完成时间",
-    "date_without_rectified": "有完成时间但未标记已整改",
-    "closed_without_date": "已办结但无办结时间",
-    "people_on_open_lead": "未办结线索填写了处理人数",
-    "stats_closed_gt_transferred": "统计表：办结多于移交",
-    "stats_rectified_gt_found": "统计表：整改多于发现",
-    "stats_reconcile": "统计表与明细不一致",
-    "grade_mismatch": "评价等次与总分不符",
-    "coverage_gt_1": "覆盖率超过100%",
-    "unit_duplicate": "名册中单位重复",
-    "team_3n": "巡察组不符合“3+N”",
-    "negative_count": "负数人数或件数",
-    "score_out_of_range": "评价得分超出范围",
-}
-
-
-def rule_title(rule: str) -> str:
-    if rule in RULE_TITLES:
-        return RULE_TITLES[rule]
-    from pipelines.contract import default_contract
-
-    c = default_contract()
-    if rule.startswith("vocab_"):  # vocab_<kind>_<column>: named by the contract's kind and column labels
-        rest = rule[6:]
-        kind = next((k for k in sorted(c.kinds, key=len, reverse=True) if rest.startswith(k + "_")), None)
-        if kind:
-            return f"词表外的值（{c.kinds[kind].label}·{c.label(kind, rest[len(kind) + 1:])}）"
-    if rule.startswith("unique_key_") and rule[11:] in c.kinds:
-        return f"主键重复（{c.kinds[rule[11:]].label}）"
-    return rule
-
-
-def env() -> Environment:
->>>>>>> plain
     e = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html", "j2"]))
     e.globals["css"] = (TEMPLATES / "base.css").read_text(encoding="utf-8")
     e.globals["rule_title"] = lambda rule: (titles or {}).get(rule, rule)
