@@ -135,17 +135,34 @@ def _describe(exp) -> str:
     return exp.name
 
 
+def _ddl(cols) -> str:
+    return ", ".join('"' + c + '" ' + t for c, t in cols)
+
+
 def gen_rules() -> str:
     from pipelines.contract import default_contract
     from pipelines.validate.gx_suites import build_checks
-    from pipelines.validate.run import INGEST_RULES, load_rules
+    from pipelines.validate.run import ingest_rules, load_rules
 
     out = ["#### 入库时发现的问题\n", "| 规则 | 严重程度 | 含义 |", "|---|---|---|"]
-    for rule, (sev, text) in INGEST_RULES.items():
+    for rule, (sev, text) in ingest_rules().items():
         out.append(f"| `{rule}` | {sev} | {_cell(text)} |")
     out += ["", "#### 列与行的检查（Great Expectations）\n", "| 规则 | 严重程度 | 表 | 检查 |", "|---|---|---|---|"]
     seen = set()
-    for chk in build_checks(default_contract(), SimpleNamespace(expectations=_Expectations())):
+    import duckdb
+
+    from pipelines.ingest import schema as S
+    from pipelines.validate.run import load_catalog
+
+    contract = default_contract()
+    con = duckdb.connect()  # the staging tables' shapes, empty: the checks follow from the contract alone
+    for kind in contract.kinds:
+        cols = S.ASSESS_COLS if kind == "assessments" else S.stg_columns(contract, kind)
+        con.execute(f"CREATE TABLE stg_{kind} ({_ddl(cols)})")
+    con.execute(f"CREATE TABLE stg_assessment_scores ({_ddl(S.SCORE_COLS)})")
+    checks = build_checks(con, contract, SimpleNamespace(expectations=_Expectations()), load_catalog()["expectations"])
+    con.close()
+    for chk in checks:
         line = f"| `{chk.rule}` | {chk.severity} | `{chk.table}` | {_cell(_describe(chk.expectation))} |"
         if line not in seen:
             seen.add(line)

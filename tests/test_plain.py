@@ -18,7 +18,7 @@ import pytest
 
 from pipelines.contract import default_contract
 from pipelines.report.filters import FilterError, resolve
-from pipelines.validate.run import INGEST_RULES, load_rules
+from pipelines.validate.run import ingest_rules, load_rules
 from tests.conftest import REGISTER_ROUNDS, REGISTER_UNITS, chromium_path, write_xlsx
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,7 +33,7 @@ def contract_codes() -> set[str]:
         codes |= set(v.codes)
     for g in c.codes.values():
         codes |= set(g)
-    return codes | {r["id"] for r in load_rules()} | set(INGEST_RULES)
+    return codes | {r["id"] for r in load_rules()} | set(ingest_rules())
 
 
 CODE_RE = re.compile(r"(?<![A-Za-z0-9_./-])(" + "|".join(sorted(map(re.escape, contract_codes()), key=len, reverse=True))

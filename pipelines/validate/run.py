@@ -32,6 +32,11 @@ def load_rules() -> list[dict]:
     return load_catalog()["rules"]
 
 
+def ingest_rules() -> dict[str, tuple[str, str]]:
+    """The rules for what ingest already found (rules.yaml `ingest:`): id → (severity, title)."""
+    return {k: (v["severity"], v["title"]) for k, v in load_catalog()["ingest"].items()}
+
+
 def _ingest_findings(con, ingest_rules: dict) -> list[dict]:
     sev = {k: v["severity"] for k, v in ingest_rules.items()}
     out = []
