@@ -108,6 +108,7 @@ class Kind:
     contradicts: tuple[tuple[str, str], ...] = ()
     identify_also: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()  # other (all, any) signatures
     check_key: bool = True  # validation checks the key is unique (false: a rules.yaml rule does it instead)
+    same_record: tuple[str, ...] = ()  # columns that identify one record across files whatever its number
     # normalised header → column name (exact synonyms), and the synonym's place in that column's list
     exact: dict[str, str] = field(default_factory=dict)
     rank: dict[str, int] = field(default_factory=dict)
@@ -265,14 +266,19 @@ class Vocabulary:
         return self._exact_index
 
     def _contains(self, raw: object) -> str | None:
+        """The code whose ≥2-character word the text contains. With a fallback, the first entry in file order
+        wins (those lists are ordered, e.g. 领导小组办公室 before 领导小组). Without one, a text naming words
+        of two codes ("常规巡察，同步开展延伸巡察", "经初核予以了结") is unknown and asked, never settled by
+        list order; a word inside a longer matched word ("延伸" in "延伸巡察") does not count twice."""
         v = norm_value(raw)
         if not v:
             return None
-        for code, syns in self.entries:
-            for s in syns:
-                if len(s) >= 2 and s in v:
-                    return code
-        return None
+        hits = [(code, s) for code, syns in self.entries for s in syns if len(s) >= 2 and s in v]
+        if not hits or self.fallback is not None:
+            return hits[0][0] if hits else None
+        words = {s for _c, s in hits}
+        codes = {c for c, s in hits if not any(s != w and s in w for w in words)}
+        return codes.pop() if len(codes) == 1 else None
 
     # --- the phrase reader (status_reading: in the contract)
 
@@ -679,6 +685,7 @@ def build_contract(raw: dict, settings: dict, fingerprint_bytes: bytes) -> Contr
             identify_also=tuple((tuple(a.get("all", [])), tuple(a.get("any", [])))
                                 for a in kd.get("identify_also", []) or []),
             check_key=bool(kd.get("check_key", True)),
+            same_record=tuple(kd.get("same_record", []) or []),
         )
         for c in cols.values():
             for i, s in enumerate(c.synonyms):

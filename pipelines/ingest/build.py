@@ -23,7 +23,7 @@ from pathlib import Path
 
 from pipelines import __version__, fingerprint
 from pipelines.answers import usage as answer_usage
-from pipelines.contract import Contract, default_contract
+from pipelines.contract import Contract, default_contract, norm_value
 from pipelines.ingest import layouts as LY
 from pipelines.ingest import schema as S
 from pipelines.ingest.parse import ParsedFile, ParsedRow, ParsedSheet, parse_file
@@ -225,13 +225,23 @@ def _build_units(items: list[Item], county_setting: str | None) -> tuple[list[Un
     return list(units.values()), county
 
 
-def _build_rounds(items: list[Item]) -> list[RoundInfo]:
+def level_from_name(name: str, contract: Contract) -> str:
+    """A round's level when its register gives none: the sender its name states ("市委第二轮巡察", "州委…",
+    "省委第三巡视组"), by the level vocabulary's words; a county round when the name names no other sender."""
+    voc = contract.vocabularies.get("level")
+    for code, words in (voc.entries if voc else ()):
+        if code != "county" and any(len(w) >= 2 and w in name for w in words):
+            return code
+    return "county"
+
+
+def _build_rounds(items: list[Item], contract: Contract) -> list[RoundInfo]:
     rounds: dict[str, RoundInfo] = {}
     for it in items:
         v = it.values
         v["round_name"] = tidy(v.get("round_name"))
-        if v.get("level") is None:
-            v["level"] = "city" if "市委" in v["round_name"] else "county"
+        if v.get("level") is None and not v.get("level_raw"):  # a level word the vocabulary lacks stays unknown
+            v["level"] = level_from_name(v["round_name"], contract)
         year = None
         for d in (v.get("start_date"), v.get("end_date")):
             if d:
@@ -318,15 +328,22 @@ def _newer(a: Item, b: Item) -> bool:
     db = b.sheet.stated_as_of or dt.date.fromtimestamp(b.f.mtime)
     if da != db:
         return da > db
+    if a.sheet.hidden != b.sheet.hidden:  # an old copy hidden in the workbook loses to the sheet in use
+        return not a.sheet.hidden
     return (a.f.mtime, a.f.rel) > (b.f.mtime, b.f.rel)
 
 
-def _dedupe(items: list[Item], key: tuple[str, ...], conflicts: list[dict], fields: list[str]) -> None:
-    """Identical records in different sheets or files collapse; differing records with one key in
-    different files keep the newer file's. Within one sheet both rows stay (validation reports them).
-    Records are compared on the staging table's fields (a column a file lacks counts as empty)."""
+def _dedupe(items: list[Item], key: tuple[str, ...], conflicts: list[dict], fields: list[str],
+           same: tuple[str, ...] = ()) -> None:
+    """One record counted once. Identical records in different sheets or files collapse. Two records of one
+    key, or of one `same_record` identity (the contract's: for problems, the round, unit and description --
+    the office's 汇总 beside per-unit ledgers, a copy numbered 001…, last month's version kept as a hidden
+    sheet), in different sheets or files keep the newer (its 统计截至, else the file's time; a visible sheet
+    over a hidden one) and the conflict is reported. Within one sheet both rows stay (validation reports
+    them). Records are compared on the staging table's fields (a column a file lacks counts as empty)."""
     seen_content: dict[tuple, Item] = {}
     by_key: dict[tuple, Item] = {}
+    by_same: dict[tuple, Item] = {}
     for it in items:
         if it.outcome != "loaded":
             continue
@@ -339,25 +356,42 @@ def _dedupe(items: list[Item], key: tuple[str, ...], conflicts: list[dict], fiel
             it.reason = f"与 {_loc(prev)} 完全相同，已合并"
             continue
         seen_content.setdefault(ck, it)
-        if not key:
-            continue
-        k = tuple(map(it.values.get, key))
-        if None in k or "" in k:
-            continue
-        other = by_key.get(k)
-        if other is None:
-            by_key[k] = it
-            continue
-        if other.f.rel == it.f.rel:
-            continue  # same file: both kept, reported by validation (unique key rule)
-        keep, drop = (it, other) if _newer(it, other) else (other, it)
-        by_key[k] = keep
-        drop.outcome, drop.skip_class = "skipped", "superseded"
-        drop.reason = f"同一记录在较新的文件 {_loc(keep)} 中内容不同，以较新文件为准"
-        diff = [c for c in sorted(set(keep.values) | set(drop.values))
-                if not c.startswith("_") and keep.values.get(c) != drop.values.get(c)]
-        conflicts.append({"kind": keep.kind, "key": " / ".join(str(x) for x in k), "kept": keep, "dropped": drop,
-                          "fields": diff})
+        for index, cols in ((by_key, key), (by_same, same)):
+            if not cols:
+                continue
+            k = tuple(_same_text(it.values.get(c)) for c in cols)
+            if None in k or "" in k:
+                continue
+            other = index.get(k)
+            if other is None or other.outcome != "loaded":
+                index[k] = it
+                continue
+            if (other.f.rel, other.sheet.name) == (it.f.rel, it.sheet.name):
+                continue  # same sheet: both kept, reported by validation (unique key rule)
+            keep, drop = (it, other) if _newer(it, other) else (other, it)
+            index[k] = keep
+            _supersede(keep, drop, k, conflicts)
+            if drop is it:
+                break
+
+
+def _same_text(v):
+    """Record identities compare texts without spacing and punctuation differences."""
+    return norm_value(v) if isinstance(v, str) else v
+
+
+def _supersede(keep: Item, drop: Item, k: tuple, conflicts: list[dict]) -> None:
+    diff = [c for c in sorted(set(keep.values) | set(drop.values))
+            if not c.startswith("_") and keep.values.get(c) != drop.values.get(c)]
+    drop.outcome = "skipped"
+    if set(diff) <= {"problem_no", "lead_no"}:  # the same record numbered differently (1 and 001)
+        drop.skip_class, drop.reason = "duplicate_record", f"与 {_loc(keep)} 是同一记录（仅编号不同），已合并"
+        return
+    drop.skip_class = "superseded"
+    where = "工作表" if keep.f.rel == drop.f.rel else "文件"
+    drop.reason = f"同一记录在较新的{where} {_loc(keep)} 中内容不同，以较新的为准"
+    conflicts.append({"kind": keep.kind, "key": " / ".join(str(x) for x in k), "kept": keep, "dropped": drop,
+                      "fields": diff})
 
 
 def _answered_names(units: list[UnitInfo], rounds: list[RoundInfo], contract: Contract
@@ -379,7 +413,7 @@ def _answered_names(units: list[UnitInfo], rounds: list[RoundInfo], contract: Co
     round_names = {r.name for r in rounds}
     for seen, rkind in new.get("round", {}).items():
         if tidy(seen) not in round_names:
-            rounds.append(RoundInfo(tidy(seen), rkind, "city" if "市委" in seen else "county"))
+            rounds.append(RoundInfo(tidy(seen), rkind, level_from_name(tidy(seen), contract)))
     return units, rounds
 
 
@@ -454,7 +488,7 @@ def resolve_all(files: list[FileRec], contract: Contract) -> dict:
 
     units, county = _build_units([i for i in items["units"] if i.outcome == "loaded"],
                                  contract.settings.get("county_name"))
-    rounds = _build_rounds([i for i in items["rounds"] if i.outcome == "loaded"])
+    rounds = _build_rounds([i for i in items["rounds"] if i.outcome == "loaded"], contract)
     units, rounds = _answered_names(units, rounds, contract)
     urs = UnitResolver(units, county)
     rrs = RoundResolver(rounds)
@@ -482,7 +516,8 @@ def resolve_all(files: list[FileRec], contract: Contract) -> dict:
     conflicts: list[dict] = []
     for kind, its in items.items():
         fields = [c for c, _ in S.stg_columns(contract, kind) if c not in S.PROV_NAMES]
-        _dedupe(its, contract.kinds[kind].key if kind != "assessments" else (), conflicts, fields)
+        _dedupe(its, contract.kinds[kind].key if kind != "assessments" else (), conflicts, fields,
+                contract.kinds[kind].same_record)
 
     return {"items": items, "skipped": skipped_rows, "conflicts": conflicts, "county": county,
             "units": units, "rounds": rounds}

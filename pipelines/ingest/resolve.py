@@ -261,9 +261,11 @@ def round_signature(text: str) -> dict:
     m = _TERM.search(t)
     if m:
         sig["term"] = cn_to_int(m.group(1))
-    if "市委" in t:
+    if any(w in t for w in ("市委", "州委", "地委", "盟委")):
         sig["level"] = "city"
-    elif "县委" in t or "区委" in t:
+    elif "省委" in t or "巡视" in t:
+        sig["level"] = "province"
+    elif "县委" in t or "区委" in t or "旗委" in t:
         sig["level"] = "county"
     for word, kind in (("回头看", "lookback"), ("专项", "special"), ("延伸", "extension"), ("机动", "mobile"),
                        ("提级", "cross"), ("交叉", "cross")):

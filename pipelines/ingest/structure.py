@@ -59,7 +59,10 @@ def match_columns(kind: Kind, headers: list[str]) -> tuple[dict[int, str], list[
     for i, h in enumerate(headers):
         if not h or i in mapping or len(h) < MIN_SUBSTRING_SYNONYM:
             continue
+        counted = h.endswith(_COUNT_ENDINGS)  # 被巡察单位数 is a number of units, not a unit's name
         for col in _fuzzy_columns(kind, h):
+            if counted and kind.columns[col].type in _NAME_TYPES:
+                continue
             if col not in used:
                 mapping[i] = col
                 used.add(col)
@@ -67,6 +70,10 @@ def match_columns(kind: Kind, headers: list[str]) -> tuple[dict[int, str], list[
     # a header the analyst said to ignore (「忽略此列」) is neither unmatched nor an assessment dimension
     unmatched = [i for i, h in enumerate(headers) if h and i not in mapping and h not in kind.ignore]
     return mapping, unmatched
+
+
+_COUNT_ENDINGS = ("数", "数量", "个数", "人数", "件数", "次数")
+_NAME_TYPES = ("text", "id", "vocab")
 
 
 def _fuzzy_columns(kind: Kind, h: str) -> list[str]:

@@ -12,7 +12,10 @@ SELECT * FROM final;
 CREATE OR REPLACE VIEW int_rounds AS
 WITH rounds AS (SELECT * FROM stg_rounds),
 final AS (
-    SELECT round_name, round_kind, coalesce(level, 'county') AS level, topic, start_date, end_date, feedback_date,
+    -- no level written: a county round; a level written that the vocabulary does not know (州委? 省委?) stays
+    -- unknown, so the round is never counted as the county's own (validation reports the word)
+    SELECT round_name, round_kind, CASE WHEN level IS NULL AND level_raw IS NULL THEN 'county' ELSE level END AS level,
+           topic, start_date, end_date, feedback_date,
            src_file, src_sheet, src_row
     FROM rounds
     QUALIFY row_number() OVER (PARTITION BY round_name ORDER BY src_file, src_sheet, src_row) = 1

@@ -1,0 +1,124 @@
+"""Ledgers the way other counties keep them, each of which used to inflate a headline figure without a word
+(found by building small counties from published layouts and comparing xuncha's figures with the truth).
+Real xlsx files, real ingest, real DuckDB."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+
+from pipelines.ingest.build import ingest
+from pipelines.metrics import metrics
+from tests.conftest import write_xlsx
+
+D = dt.date
+HEAD = ["序号", "巡察轮次", "被巡察单位", "问题描述", "整改措施", "整改时限", "整改情况"]
+
+
+def q(db: Path, sql: str):
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def _problems(rows, numbering=lambda i: i, status=lambda i: "已完成" if i % 2 else "整改中"):
+    return [HEAD] + [[numbering(i), "十四届县委第一轮巡察", unit, desc, "建立制度", D(2019, 8, 1), status(i)]
+                     for i, (unit, desc) in enumerate(rows, 1)]
+
+
+ROWS = [("县财政局", "三重一大决策制度执行不到位"), ("县财政局", "专项资金拨付不及时"),
+        ("县教育局", "学校食堂管理不规范"), ("清泉镇", "村级财务公开不及时")]
+
+
+def test_an_office_summary_beside_the_unit_ledgers_is_counted_once(registers, tmp_path):
+    # per-unit ledgers numbered per unit, and the office's 汇总 numbering all problems 1..n
+    for unit in ("县财政局", "县教育局", "清泉镇"):
+        mine = [r for r in ROWS if r[0] == unit]
+        write_xlsx(registers / "第一轮" / f"{unit}整改台账.xlsx", {"台账": _problems(mine)})
+    write_xlsx(registers / "第一轮" / "整改情况汇总表.xlsx",
+               {"汇总": _problems(ROWS, status=lambda i: "已完成" if i in (1, 3) else "整改中")})
+    db = tmp_path / "wh.duckdb"
+    s = ingest(registers, db)
+    assert s["loaded_by_kind"]["problems"] == 4
+    assert q(db, "SELECT count(*) FROM stg_problems")[0][0] == 4
+    m = metrics(db, D(2020, 6, 30))
+    assert m["problems_total"] == 4
+
+
+def test_a_copy_numbered_001_is_the_same_ledger(registers, tmp_path):
+    write_xlsx(registers / "第一轮" / "整改台账.xlsx", {"整改台账": _problems(ROWS)})
+    write_xlsx(registers / "第一轮" / "整改台账-副本.xlsx", {"整改台账 (2)": _problems(ROWS, numbering=lambda i: f"{i:03d}")})
+    db = tmp_path / "wh.duckdb"
+    ingest(registers, db)
+    assert metrics(db, D(2020, 6, 30))["problems_total"] == 4
+    # one of the two is kept whole, the other merged into it row by row
+    got = dict(q(db, "SELECT file, list(DISTINCT coalesce(skip_class, outcome)) FROM raw_rows WHERE row_class = 'data' "
+                     "AND file LIKE '第一轮/%' GROUP BY file"))
+    assert sorted(map(tuple, got.values())) == [("duplicate_record",), ("loaded",)]
+
+
+def test_last_months_version_hidden_in_the_workbook_does_not_count_again(registers, tmp_path):
+    now = _problems(ROWS, status=lambda i: "已完成")
+    before = _problems(ROWS, status=lambda i: "整改中")
+    write_xlsx(registers / "第一轮" / "整改台账.xlsx", {"整改台账（6月报送）": before, "整改台账": now},
+               hidden=("整改台账（6月报送）",))
+    db = tmp_path / "wh.duckdb"
+    s = ingest(registers, db)
+    m = metrics(db, D(2020, 6, 30))
+    assert m["problems_total"] == 4 and m["problems_rectified"] == 4 and m["problems_overdue"] == 0
+    assert s["conflicts"] == 4  # and each is reported
+
+
+def test_a_prefecture_or_provincial_round_is_not_the_countys_own(tmp_path):
+    from tests.conftest import REGISTER_UNITS
+
+    raw = tmp_path / "raw"
+    rounds = [["轮次名称", "巡察类型", "巡察主体", "进驻时间"],
+              ["十四届县委第一轮巡察", "常规巡察", "县委", "2019-03-01"],
+              ["州委第二轮巡察", "常规巡察", "州委", "2019-05-01"],
+              ["省委第三巡视组巡视", "常规巡视", None, "2019-06-01"],
+              ["某某巡察", "常规巡察", "某委", "2019-07-01"]]
+    write_xlsx(raw / "名册.xlsx", {"名册": REGISTER_UNITS, "轮次": rounds})
+    ins = [["巡察轮次", "被巡察单位", "巡察组"], ["十四届县委第一轮巡察", "县财政局", "第一组"],
+           ["州委第二轮巡察", "县教育局", "第一组"], ["省委第三巡视组巡视", "清泉镇", "第一组"],
+           ["某某巡察", "位奇镇", "第一组"]]
+    write_xlsx(raw / "名单.xlsx", {"名单": ins})
+    db = tmp_path / "wh.duckdb"
+    ingest(raw, db)
+    m = metrics(db, D(2020, 6, 30))
+    assert m["units_covered"] == 1  # only the county's own round covers a unit
+    assert dict(q(db, "SELECT round_name, level FROM int_rounds")) == {
+        "十四届县委第一轮巡察": "county", "州委第二轮巡察": "city", "省委第三巡视组巡视": "province", "某某巡察": None}
+
+
+def test_a_kind_cell_naming_two_kinds_is_asked_not_settled_by_list_order(tmp_path):
+    from tests.conftest import REGISTER_UNITS
+
+    raw = tmp_path / "raw"
+    rounds = [["轮次名称", "巡察类型"], ["十四届县委第一轮巡察", "常规巡察，同步开展对村（社区）延伸巡察"],
+              ["十四届县委第二轮巡察", "常规巡察（含村级延伸）"]]
+    write_xlsx(raw / "名册.xlsx", {"名册": REGISTER_UNITS, "轮次": rounds})
+    db = tmp_path / "wh.duckdb"
+    ingest(raw, db)
+    assert dict(q(db, "SELECT round_name, round_kind FROM stg_rounds")) == {
+        "十四届县委第一轮巡察": None, "十四届县委第二轮巡察": "regular"}
+    assert metrics(db, D(2020, 6, 30))["rounds_by_kind"] == {"regular": 1}
+
+
+def test_a_count_of_units_is_not_a_unit_name(registers, tmp_path):
+    stats = [["巡察轮次", "被巡察单位数", "发现问题（个）", "已整改（个）"], ["十四届县委第一轮巡察", 4, 12, 10]]
+    write_xlsx(registers / "统计.xlsx", {"统计表": stats})
+    db = tmp_path / "wh.duckdb"
+    s = ingest(registers, db)
+    assert s["loaded_by_kind"].get("round_stats") == 1
+    assert q(db, "SELECT unit_name, problems_found FROM stg_round_stats") == [(None, 12)]
+
+
+def test_a_round_plan_listing_its_units_is_not_loaded_as_an_inspection_list(registers, tmp_path):
+    plan = [["轮次", "巡察类型", "巡察对象", "进驻时间", "撤离时间"],
+            ["十四届县委第二轮巡察", "常规巡察", "县财政局", "2019-09-01", "2019-10-10"]]
+    write_xlsx(registers / "巡察工作安排.xlsx", {"安排": plan})
+    s = ingest(registers, tmp_path / "wh.duckdb")
+    entry = next(x for x in s["sheets"] if x["sheet"] == "安排")
+    assert entry["decision"] == "uncertain" and "inspections" not in s["loaded_by_kind"]
