@@ -155,6 +155,7 @@ class Vocabulary:
     entries: list[tuple[str, tuple[str, ...]]]  # (code, synonyms) in priority order
     fallback: str | None
     labels: dict[str, str] = field(default_factory=dict)  # code → the Chinese name users see
+    dominant: tuple[str, ...] = ()  # codes that decide a text naming several (dominant: in the contract)
     memo: dict = field(default_factory=dict, repr=False, compare=False)
     # words the analyst confirmed (本县口径.xlsx): normalised word → code, matched exactly and before the list,
     # never as a substring (an answered "办毕" must not turn "未办毕" into rectified)
@@ -278,6 +279,9 @@ class Vocabulary:
             return hits[0][0] if hits else None
         words = {s for _c, s in hits}
         codes = {c for c, s in hits if not any(s != w and s in w for w in words)}
+        dominant = [c for c in self.dominant if c in codes]  # "专项巡察回头看" is a look-back round
+        if dominant:
+            return dominant[0]
         return codes.pop() if len(codes) == 1 else None
 
     # --- the phrase reader (status_reading: in the contract)
@@ -702,12 +706,13 @@ def build_contract(raw: dict, settings: dict, fingerprint_bytes: bytes) -> Contr
         vd = dict(vd)
         fb = vd.pop("fallback", None)
         labels = {str(k): str(v) for k, v in (vd.pop("labels", None) or {}).items()}
+        dominant = tuple(str(c) for c in (vd.pop("dominant", None) or []))
         answered = {norm_value(w): str(c) for w, c in (vd.pop("answered", None) or {}).items() if norm_value(w)}
         entries = [(str(code), tuple(norm_value(s) for s in syns)) for code, syns in vd.items()]
         reading = None
         if rules is not None and vname in (sr.get("vocabularies") or {}):
             reading = _status_reading(vname, sr["vocabularies"][vname] or {}, [c for c, _ in entries], classes)
-        vocabs[vname] = Vocabulary(vname, entries, fb, labels, answered=answered, reading=reading,
+        vocabs[vname] = Vocabulary(vname, entries, fb, labels, answered=answered, dominant=dominant, reading=reading,
                                    rules=rules if reading is not None else None)
     rc = raw.get("row_classes", {})
     # sub-heading numberings, outermost first (an older contract gives one subheading_pattern)

@@ -87,6 +87,7 @@ def gen_vocabularies() -> str:
         vd = dict(vd)
         labels = vd.pop("labels", None) or {}
         fallback = vd.pop("fallback", None)
+        vd.pop("dominant", None)
         out.append(f"### `{name}`\n")
         if fallback:
             out.append(f"未匹配的写法归入 `{fallback}`。\n")
