@@ -65,14 +65,19 @@ kinds = m["rounds_by_kind"]
 rounds_text = "、".join(f"{kit.label('round_kind', k)}{n}轮" for k, n in sorted(kinds.items(), key=lambda kv: -kv[1]))
 kit.tiles([
     ("巡察覆盖率", f"{round(m['coverage_rate'] * 100) if m['coverage_rate'] is not None else '—'}%",
-     f"{m['units_covered']}/{m['units_in_scope']} 个党组织 " + (history.delta(m, prev, "coverage_rate", "rate", vs) or "")),
+     f"{m['units_covered']}/{m['units_in_scope']} 个党组织 " + (history.delta(m, prev, "coverage_rate", "rate", vs) or ""),
+     ("units", "inspections")),
     ("反馈问题整改率", f"{round(m['rectification_rate'] * 100) if m['rectification_rate'] is not None else '—'}%",
-     f"已整改 {m['problems_rectified']}/{m['problems_total']} 个 " + (history.delta(m, prev, "problems_rectified", label=vs, unit="个") or "")),
+     f"已整改 {m['problems_rectified']}/{m['problems_total']} 个 " + (history.delta(m, prev, "problems_rectified", label=vs, unit="个") or ""),
+     ("problems",)),
     ("问题线索办结", f"{m['leads_closed']}/{m['leads_transferred']} 件",
-     f"办结率 {kit.pct(m['lead_closure_rate'], 0)} " + (history.delta(m, prev, "leads_closed", label=vs, unit="件") or "")),
-    ("党纪政纪处分", f"{m['people_disciplined']} 人", history.delta(m, prev, "people_disciplined", label=vs, unit="人")),
-    ("组织处理", f"{m['people_org_handled']} 人", history.delta(m, prev, "people_org_handled", label=vs, unit="人")),
-    ("已开展巡察", f"{sum(kinds.values())} 轮", rounds_text),
+     f"办结率 {kit.pct(m['lead_closure_rate'], 0)} " + (history.delta(m, prev, "leads_closed", label=vs, unit="件") or ""),
+     ("leads",)),
+    ("党纪政纪处分", f"{m['people_disciplined']} 人", history.delta(m, prev, "people_disciplined", label=vs, unit="人"),
+     ("leads",)),
+    ("组织处理", f"{m['people_org_handled']} 人", history.delta(m, prev, "people_org_handled", label=vs, unit="人"),
+     ("leads",)),
+    ("已开展巡察", f"{sum(kinds.values())} 轮", rounds_text, ("rounds",)),
 ])
 if prev_period:
     py, pm = prev_period.split("-")
@@ -85,12 +90,13 @@ else:
 kit.h("其他工作情况")
 mt = m["meetings_by_type"]
 kit.tiles([
-    ("领导小组会议", f"{mt.get('leading_group', 0)} 次"), ("书记专题会议", f"{mt.get('secretary', 0)} 次"),
-    ("监督重点清单", f"{m['checklist_items']} 条"),
+    ("领导小组会议", f"{mt.get('leading_group', 0)} 次", None, ("meetings",)),
+    ("书记专题会议", f"{mt.get('secretary', 0)} 次", None, ("meetings",)),
+    ("监督重点清单", f"{m['checklist_items']} 条", None, ("checklist",)),
     ("政治生态评价试点", f"{sum(m['ecology_assessed_by_type'].values())} 个",
-     "、".join(f"{kit.label('unit_type', k)}{n}个" for k, n in m["ecology_assessed_by_type"].items())),
-    ("村（社区）延伸覆盖", f"{m['villages_covered']}/{m['villages_total']} 个"),
-    ("巡察组“3+N”达标", f"{m['teams_3n']}/{m['teams_total']} 个"),
+     "、".join(f"{kit.label('unit_type', k)}{n}个" for k, n in m["ecology_assessed_by_type"].items()), ("assessments",)),
+    ("村（社区）延伸覆盖", f"{m['villages_covered']}/{m['villages_total']} 个", None, ("units", "inspections")),
+    ("巡察组“3+N”达标", f"{m['teams_3n']}/{m['teams_total']} 个", None, ("team",)),
 ])
 ''',
 '''

@@ -188,3 +188,22 @@ def test_the_report_banner_counts_what_makes_the_figures_unsure(demo_copy, tmp_p
     text = banner.group(1)
     assert "1 个文件未能读取" in text and "1 张表类型待确认" in text and "行数据暂未入库" in text
     assert "可能不准" in text and "其他数字可能偏低" in text
+
+
+def test_a_ledger_kind_not_supplied_shows_as_not_provided_not_zero(registers, tmp_path):
+    """No leads ledger this period: the brief says 未提供 for the lead figures instead of a confident 0."""
+    import re
+
+    from pipelines.report.render import render_set
+
+    rows = [["序号", "巡察轮次", "被巡察单位", "问题描述", "整改措施", "整改时限", "整改情况"],
+            [1, "十四届县委第一轮巡察", "县财政局", "传达学习不及时", "专题学习", "2019-08-01", "已完成"]]
+    write_xlsx(registers / "第一轮" / "台账.xlsx", {"台账": rows})
+    db = tmp_path / "wh.duckdb"
+    ingest(registers, db)
+    res = render_set(db, tmp_path / "reports", as_of=D(2020, 6, 30), notebooks=["monthly_brief"], record_history=False)
+    page = Path(res["files"][0]).read_text(encoding="utf-8")
+    by_label = {lab: val for val, lab in re.findall(r'<div class="v">(.*?)</div><div class="l">(.*?)</div>', page)}
+    assert by_label["问题线索办结"] == "未提供" and by_label["党纪政纪处分"] == "未提供"
+    assert by_label["反馈问题整改率"] != "未提供"
+    assert "本期没有收到「问题线索移交台账」" in page

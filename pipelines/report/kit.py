@@ -171,11 +171,19 @@ def para(text: str) -> None:
 
 
 def tiles(items: list[tuple]) -> None:
-    """Headline tiles: (label, value, sub-line or None)."""
+    """Headline tiles: (label, value, sub-line or None[, kinds the figure needs]). A figure whose ledger kind
+    was not supplied this period shows 未提供, never a confident 0 (the kinds come from the page header)."""
     parts = []
+    supplied = _state.get("supplied")
     for it in items:
         lab, val = it[0], it[1]
         sub = it[2] if len(it) > 2 else None
+        needs = it[3] if len(it) > 3 else ()
+        missing = [k for k in needs if supplied is not None and k not in supplied]
+        if missing:
+            from pipelines.contract import default_contract
+
+            val, sub = "未提供", "本期没有收到" + "、".join(f"「{default_contract().code_label('kind', k)}」" for k in missing)
         parts.append(f'<div class="tile"><div class="v">{esc(val)}</div><div class="l">{esc(lab)}</div>'
                      + (f'<div class="d">{esc(sub)}</div>' if sub else "") + "</div>")
     _out('<div class="tiles">' + "".join(parts) + "</div>")
@@ -395,7 +403,10 @@ def header(con: duckdb.DuckDBPyConnection, title: str, as_of, subtitle: str | No
     stale = data_age_warning(con, d)
     if stale:
         parts.append(f'<div class="banner warn">{esc(stale)}</div>')
-    unsure = uncertainty(data_gaps(con, d))
+    gaps = data_gaps(con, d)
+    if gaps.get("kinds_supplied") is not None:
+        _state["supplied"] = set(gaps["kinds_supplied"])
+    unsure = uncertainty(gaps)
     if unsure:
         parts.append(f'<div class="banner warn gaps">{esc(unsure)}</div>')
     _out("\n".join(parts))
