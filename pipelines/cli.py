@@ -291,13 +291,14 @@ def export(db: DbOpt = DB, out: OutOpt = OUT,
            period: Annotated[Optional[str], typer.Option(help="期间 YYYY-MM")] = None,
            as_of: Annotated[Optional[str], typer.Option("--as-of", help="统计截至日期 YYYY-MM-DD")] = None,
            show_names: Annotated[bool, typer.Option("--show-names", help="汇总台账中包含线索被反映人等人名（默认隐去）")] = False,
-           json_: JsonOpt = False) -> None:
+           json_: JsonOpt = False, config: CfgOpt = None) -> None:
     """写出汇总台账.xlsx、督办清单/（每个有未完成整改问题的单位一个工作簿）和月度简报.docx。示例：xuncha export --period 2020-06"""
     from pipelines.export import ExportError, run_export
     from pipelines.warehouse.db import WarehouseMissing
 
+    contract = _contract(config)
     try:
-        res = run_export(db, out, as_of=_as_of(period, as_of), show_names=show_names)
+        res = run_export(db, out, as_of=_as_of(period, as_of), show_names=show_names, contract=contract)
     except WarehouseMissing as exc:
         _fail(str(exc))
     except ExportError as exc:
@@ -305,7 +306,8 @@ def export(db: DbOpt = DB, out: OutOpt = OUT,
     if json_:
         _echo_json(res)
         return
-    typer.echo(f"已生成 {res['ledger']}（" + "，".join(f"{k} {n} 行" for k, n in res["rows_by_kind"].items()) + "）")
+    typer.echo(f"已生成 {res['ledger']}（" + "，".join(f"{contract.code_label('kind', k)} {n} 行"
+                                                     for k, n in res["rows_by_kind"].items()) + "）")
     typer.echo(f"已生成 {res['supervision']}/：{res['supervision_units']} 个单位，未完成整改 {res['problems_open']} 个，"
                f"其中逾期 {res['problems_overdue']} 个、长期坚持 {res['problems_long_term']} 个")
     typer.echo(f"已生成 {res['brief_docx']}")
@@ -314,13 +316,14 @@ def export(db: DbOpt = DB, out: OutOpt = OUT,
 @app.command()
 def template(kind: Annotated[Optional[str], typer.Option("--kind", help="台账类型（英文代码或中文名，如 problems 或 巡察反馈问题整改台账）；默认全部")] = None,
              db: Annotated[Optional[Path], typer.Option("--db", help="数据仓库：给出时单位、轮次列提供名册中的下拉选项")] = None,
-             out: Annotated[Path, typer.Option("--out", help="模板写入的文件夹")] = Path("templates")) -> None:
+             out: Annotated[Path, typer.Option("--out", help="模板写入的文件夹")] = Path("templates"),
+             config: CfgOpt = None) -> None:
     """生成空白填报模板（每类台账一个工作簿，带下拉选项和填表说明）。示例：xuncha template --kind problems --db data_clean/warehouse.duckdb"""
     from pipelines.export.templates import TemplateError, write_templates
     from pipelines.warehouse.db import WarehouseMissing
 
     try:
-        paths = write_templates(out, kinds=[kind] if kind else None, db_path=db)
+        paths = write_templates(out, kinds=[kind] if kind else None, db_path=db, contract=_contract(config))
     except TemplateError as exc:
         _fail(str(exc))
     except WarehouseMissing as exc:

@@ -145,7 +145,7 @@ def _run(raw: Path, db: Path, out: Path, period: str, as_of: dt.date, log: loggi
             stale.unlink()
     log.info("报告：%s 个页面，在 %s", len(res["files"]), out / period)
     try:  # the reports are in place by now: a failed export marks the run instead of undoing them
-        exp = run_export(db, out, as_of=as_of)
+        exp = run_export(db, out, as_of=as_of, contract=contract)
         log.info("导出：汇总台账 %s，督办清单 %s 个单位，%s", exp["rows_by_kind"], exp["supervision_units"],
                  exp["brief_docx"])
         export_error = None

@@ -55,6 +55,7 @@ def test_talks_appear_in_the_brief_and_the_rectification_report_without_names(de
 
 
 def test_the_new_kind_is_named_in_at_most_six_files_outside_tests():
-    files = subprocess.run(["git", "grep", "-l", "talks", "--", ".", ":!tests"], cwd=ROOT, capture_output=True,
-                           text=True).stdout.split()
+    # docs/ is generated from the contract (scripts/build_docs.py), not a place the kind was added by hand
+    files = subprocess.run(["git", "grep", "-l", "talks", "--", ".", ":!tests", ":!docs"], cwd=ROOT,
+                           capture_output=True, text=True).stdout.split()
     assert 0 < len(files) <= 6, files

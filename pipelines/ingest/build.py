@@ -642,6 +642,13 @@ def ingest(raw_dir: Path, db_path: Path, *, contract: Contract | None = None, wo
             f.status, f.duplicate_of = "duplicate", primary_by_sha[f.sha256].rel
         else:
             primary_by_sha[f.sha256] = f
+    if db_path.exists():  # held read-write by another program: its last build cannot be compared, nor replaced
+        try:
+            W.connect_ro(db_path, check_version=False).close()
+        except W.WarehouseLocked:
+            raise
+        except Exception:  # an old or damaged warehouse is simply rebuilt
+            pass
     ratio = float(contract.settings.get("shrink_min_ratio", 0.5))
     n_ledgers = sum(1 for f in files if f.path.suffix.lower() in SUPPORTED)
     if not allow_shrink:

@@ -299,8 +299,8 @@ def month_axis(fig: go.Figure, months) -> go.Figure:
 def county(con: duckdb.DuckDBPyConnection) -> str:
     """The county the warehouse is about (settings county_name, else inferred from the register at ingest)."""
     try:
-        row = con.execute("SELECT summary FROM ingest_runs ORDER BY finished_at DESC LIMIT 1").fetchone()
-        return (json.loads(row[0]).get("county") if row else None) or ""
+        row = con.execute("SELECT summary FROM warehouse_meta LIMIT 1").fetchone()
+        return (json.loads(row[0]).get("county") if row and row[0] else None) or ""
     except (duckdb.Error, ValueError):
         return ""
 
