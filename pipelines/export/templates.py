@@ -60,7 +60,7 @@ def resolve_kind(contract: Contract, name: str) -> str:
     for k in contract.kinds.values():
         if norm_header(k.label) == norm_header(name):
             return k.name
-    known = "、".join(f"{k.name}（{k.label}）" for k in contract.kinds.values())
+    known = "、".join(k.label for k in contract.kinds.values())
     raise TemplateError(f"没有台账类型「{name}」：可选 {known}")
 
 
