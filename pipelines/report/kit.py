@@ -298,11 +298,9 @@ def month_axis(fig: go.Figure, months) -> go.Figure:
 
 def county(con: duckdb.DuckDBPyConnection) -> str:
     """The county the warehouse is about (settings county_name, else inferred from the register at ingest)."""
-    try:
-        row = con.execute("SELECT summary FROM warehouse_meta LIMIT 1").fetchone()
-        return (json.loads(row[0]).get("county") if row and row[0] else None) or ""
-    except (duckdb.Error, ValueError):
-        return ""
+    from pipelines.warehouse.db import county as warehouse_county
+
+    return warehouse_county(con)
 
 
 def filters(con: duckdb.DuckDBPyConnection, round_filter: str = "", unit_type_filter: str = ""):

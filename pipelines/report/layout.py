@@ -37,7 +37,7 @@ NOTEBOOKS = [
 ]
 
 
-def write_index(out_dir: Path) -> Path:
+def write_index(out_dir: Path, county: str = "") -> Path:
     """reports/index.html: every period folder with its pages, newest first, and the quality page."""
     out_dir = Path(out_dir)
     periods = []
@@ -50,7 +50,7 @@ def write_index(out_dir: Path) -> Path:
     html = env.get_template("index.html.j2").render(
         periods=periods, quality=(out_dir / "quality" / "index.html").exists(),
         css=(TEMPLATES / "base.css").read_text(encoding="utf-8"),
-        generated=dt.datetime.now().strftime("%Y-%m-%d %H:%M"), version=__version__)
+        generated=dt.datetime.now().strftime("%Y-%m-%d %H:%M"), version=__version__, county=county)
     path = out_dir / "index.html"
     write_text_atomic(path, html)
     return path

@@ -206,6 +206,6 @@ def render_set(db_path: Path, out_dir: Path, *, as_of: dt.date | None = None, re
             files = [f.result() for f in futures]
     else:
         files = [render_one(*j) for j in jobs]
-    index = write_index(out_dir)
+    index = write_index(out_dir, county)
     return {"files": files, "index": str(index), "period": period, "as_of": as_of.isoformat(),
             "validation_status": v["status"]}

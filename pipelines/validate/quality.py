@@ -58,8 +58,8 @@ def write_xlsx(path: Path, findings: list[dict], quarantine: list[tuple], titles
 
 
 def write_quality(out: Path, findings: list[dict], counts: dict, status: str, quarantine: list[tuple],
-                  data_hash: str | None, *, titles: dict[str, str] | None = None, personal: list[str] = ()
-                  ) -> tuple[Path, Path]:
+                  data_hash: str | None, *, titles: dict[str, str] | None = None, personal: list[str] = (),
+                  county: str = "") -> tuple[Path, Path]:
     """The HTML page (rule titles; every personal value masked), and the xlsx/CSV fix lists for the analyst
     (unmasked: the analyst has to find the row)."""
     out.mkdir(parents=True, exist_ok=True)
@@ -70,7 +70,8 @@ def write_quality(out: Path, findings: list[dict], counts: dict, status: str, qu
     html = env(titles).get_template("quality.html.j2").render(
         status=status, groups=groups, counts=counts, n_errors=sum(1 for f in findings if f["severity"] == "error"),
         n_warnings=sum(1 for f in findings if f["severity"] == "warning"),
-        generated=dt.datetime.now().strftime("%Y-%m-%d %H:%M"), version=__version__, data_hash=data_hash)
+        generated=dt.datetime.now().strftime("%Y-%m-%d %H:%M"), version=__version__, data_hash=data_hash,
+        county=county)
     page = out / "index.html"
     write_text_atomic(page, html)
     xlsx = out / "findings.xlsx"

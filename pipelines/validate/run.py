@@ -114,6 +114,7 @@ def validate(db_path: Path, out_dir: Path, run_date: dt.date | None = None, *, c
         quarantine = con.execute("SELECT kind, file, sheet, row, reason, suggestions FROM quarantine "
                                  "ORDER BY file, sheet, row").fetchall()
         personal = personal_values(con, contract or default_contract())
+        county = W.county(con)
     n_err = sum(1 for f in findings if f["severity"] == "error")
     n_warn = sum(1 for f in findings if f["severity"] == "warning")
     status = "fail" if n_err else "warn" if n_warn else "pass"
@@ -123,7 +124,7 @@ def validate(db_path: Path, out_dir: Path, run_date: dt.date | None = None, *, c
                                         "counts": json.dumps(counts), "code_version": __version__},
                               [{**f, "title": titles.get(f["rule"], f["rule"])} for f in findings])
     page, xlsx = write_quality(out_dir / "quality", findings, counts, status, quarantine, data_hash,
-                               titles=titles, personal=personal)
+                               titles=titles, personal=personal, county=county)
     return {"status": status, "counts": counts, "findings": findings, "n_errors": n_err, "n_warnings": n_warn,
             "page": str(page), "xlsx": str(xlsx), "run_id": run_id, "titles": titles, "questions": str(questions),
             "n_questions": n_questions}

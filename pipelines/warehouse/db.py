@@ -238,3 +238,14 @@ def data_hash(con: duckdb.DuckDBPyConnection) -> str | None:
 
 def now() -> dt.datetime:
     return dt.datetime.now().replace(microsecond=0)
+
+
+def county(con: duckdb.DuckDBPyConnection) -> str:
+    """The county the warehouse is about (the settings' county_name, else inferred from the register at ingest)."""
+    import json
+
+    try:
+        row = con.execute("SELECT summary FROM warehouse_meta LIMIT 1").fetchone()
+        return (json.loads(row[0]).get("county") if row and row[0] else None) or ""
+    except (duckdb.Error, ValueError):
+        return ""
