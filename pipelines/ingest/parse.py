@@ -14,7 +14,7 @@ from pathlib import Path
 
 import orjson
 
-from pipelines.contract import Contract, Kind, nfkc
+from pipelines.contract import Contract, Kind, header_signature, nfkc
 from pipelines.ingest import layouts as LY
 from pipelines.ingest import values as V
 from pipelines.ingest.read import Sheet, read_file
@@ -24,7 +24,6 @@ from pipelines.ingest.structure import (
     col_letter,
     describe_header,
     find_header,
-    header_signature,
     judge,
     title_text,
 )

@@ -442,11 +442,6 @@ def title_text(rows: list[RowInfo]) -> str:
     return " ".join(parts)
 
 
-def header_signature(texts: list[str]) -> str:
-    """A header layout's identity for answers: its normalised non-empty texts joined by " | "."""
-    return " | ".join(n for n in (norm_header(t) for t in texts) if n)
-
-
 def describe_header(sheet: Sheet) -> str:
     """For an unclassified sheet: the first row that looks like a header (≥2 non-empty cells)."""
     for row in sheet.rows[:30]:
