@@ -25,18 +25,8 @@ _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 def guess_word(contract: Contract, vocab: str, text: str) -> str | None:
     """The tool's best guess for a word outside a vocabulary (a class label), or None."""
     v = contract.vocabularies[vocab]
-    guess = getattr(v, "guess", None)
-    if callable(guess):
-        code = guess(text)
-        return v.label(code) if code else None
-    word = norm_value(text)
-    best, best_r = None, 0.0
-    for code, syns in v.entries:
-        for s in (code, *syns):
-            r = difflib.SequenceMatcher(None, word, s).ratio()
-            if r > best_r:
-                best, best_r = code, r
-    return v.label(best) if best is not None and best_r >= 0.4 else None
+    code = v.guess(text)
+    return v.label(code) if code else None
 
 
 def _columns(con, table: str) -> set[str]:
@@ -83,15 +73,12 @@ def _suggest_column(contract: Contract, kind: str, header: str, mapped: set[str]
     return labels.get(best) if best else None
 
 
-def _kind_questions(con, contract: Contract, cols: set[str]) -> list[A.Row]:
-    decided = "decision" in cols
-    where = "decision IN ('uncertain', 'unclassified')" if decided else "kind IS NULL"
-    extra = ", candidates" if "candidates" in cols else ", NULL"
+def _kind_questions(con, contract: Contract) -> list[A.Row]:
     rows = []
     labels = list(A.kind_labels(contract))
     for file, sheet, header, cands in con.execute(
-            f"SELECT file, sheet, header{extra} FROM sheets WHERE {where} AND rows_read > 0 ORDER BY file, sheet"
-    ).fetchall():
+            "SELECT file, sheet, header, candidates FROM sheets WHERE decision IN ('uncertain', 'unclassified') "
+            "AND rows_read > 0 ORDER BY file, sheet").fetchall():
         texts = (header or "").split(" | ")
         if contract.sheet_kind_answer(file, sheet, header_signature(texts)) is not None:
             continue  # answered; it takes effect where sheet kinds are decided
@@ -122,14 +109,10 @@ def _rank_kinds(contract: Contract, texts: list[str], cands) -> list[tuple[str, 
     return sorted(out, key=lambda x: -x[1])
 
 
-def _column_questions(con, contract: Contract, cols: set[str]) -> list[A.Row]:
-    has_unmatched = "unmatched_headers" in cols
-    if "decision" in cols:  # an uncertain sheet is asked about the headers of its best candidate kind
-        q = ("SELECT file, sheet, COALESCE(kind, candidate), header, unmatched_headers FROM sheets "
-             "WHERE decision IN ('loaded', 'uncertain') AND rows_read > 0 ORDER BY file, sheet")
-    else:
-        q = ("SELECT file, sheet, kind, header" + (", unmatched_headers" if has_unmatched else ", NULL") +
-             " FROM sheets WHERE kind IS NOT NULL AND rows_read > 0 ORDER BY file, sheet")
+def _column_questions(con, contract: Contract) -> list[A.Row]:
+    # an uncertain sheet is asked about the headers of its best candidate kind
+    q = ("SELECT file, sheet, COALESCE(kind, candidate), header, unmatched_headers FROM sheets "
+         "WHERE decision IN ('loaded', 'uncertain') AND rows_read > 0 ORDER BY file, sheet")
     groups: dict[tuple, dict] = {}
     for file, sheet, kind, header, unmatched_json in con.execute(q).fetchall():
         if kind not in contract.kinds:
@@ -139,7 +122,7 @@ def _column_questions(con, contract: Contract, cols: set[str]) -> list[A.Row]:
         norm = [_norm_for_kind(contract, kind, t) for t in texts]
         mapping, unmatched = match_columns(k, norm)
         mapped = set(mapping.values())
-        if has_unmatched and unmatched_json:
+        if unmatched_json:
             try:
                 listed = [u["header"] for u in json.loads(unmatched_json)]
                 unmatched = [i for i, t in enumerate(texts) if t in listed and norm[i] not in k.ignore]
@@ -227,9 +210,8 @@ def registers(con) -> dict[str, list[str]]:
 
 def collect(con, contract: Contract) -> dict[str, list[A.Row]]:
     """Every open question of the last ingest, by sheet."""
-    cols = _columns(con, "sheets")
     regs = registers(con)
-    return {A.KIND: _kind_questions(con, contract, cols), A.COLUMN: _column_questions(con, contract, cols),
+    return {A.KIND: _kind_questions(con, contract), A.COLUMN: _column_questions(con, contract),
             A.WORD: _word_questions(con, contract), A.NAME: _name_questions(con, contract, regs)}
 
 
