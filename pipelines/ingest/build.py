@@ -548,48 +548,40 @@ def _input_fingerprint(files: list[FileRec], contract: Contract) -> str:
     return h.hexdigest()
 
 
-def _previous_summary_if_unchanged(db_path: Path, input_fp: str) -> dict | None:
-    """Nothing changed since the warehouse was built: its stored summary is the answer, no rebuild."""
+def _last_build(db_path: Path) -> tuple[str | None, dict] | None:
+    """(input fingerprint, summary) of the build the warehouse holds (no fingerprint when another version built
+    it), read once per ingest; None when there is
+    no warehouse or it cannot be read (an old or damaged one is simply rebuilt). A warehouse another program
+    holds read-write raises WarehouseLocked: it could neither be compared with nor replaced."""
     if not db_path.exists():
         return None
     try:
-        with W.connect_ro(db_path) as con:
-            row = con.execute("SELECT summary FROM warehouse_meta WHERE input_fingerprint = ?", [input_fp]).fetchone()
-    except Exception:  # an old or damaged warehouse is simply rebuilt
+        with W.connect_ro(db_path, check_version=False) as con:
+            row = con.execute("SELECT input_fingerprint, summary, code_version FROM warehouse_meta LIMIT 1").fetchone()
+    except W.WarehouseLocked:
+        raise
+    except Exception:
         return None
-    return json.loads(row[0]) if row else None
-
+    if not row or not row[1]:
+        return None
+    # a warehouse another xuncha version wrote is never reused as it is (compared for shrinking all the same)
+    return (row[0] if row[2] == __version__ else None), json.loads(row[1])
 
 
 class ShrinkRefused(RuntimeError):
     """The input is far smaller than what the warehouse was built from (or empty): not replaced."""
 
 
-def _previous_scale(db_path: Path) -> tuple[int, int] | None:
-    """(ledger files, rows read) of the last ingest that built the warehouse, or None."""
-    if not db_path.exists():
-        return None
-    try:
-        with W.connect_ro(db_path) as con:
-            row = con.execute("SELECT summary FROM warehouse_meta LIMIT 1").fetchone()
-    except Exception:  # an old or damaged warehouse: nothing to compare with
-        return None
-    if not row:
-        return None
-    s = json.loads(row[0])
-    return int(s.get("files_ingested", 0)) + int(s.get("files_duplicate", 0)), int(s.get("rows_read", 0))
-
-
-def _check_shrink(raw_dir: Path, db_path: Path, n_files: int, n_rows: int | None, ratio: float) -> None:
+def _check_shrink(raw_dir: Path, last: dict | None, n_files: int, n_rows: int | None, ratio: float) -> None:
     """Refuse to replace a warehouse with one built from an empty or far smaller input: an unmounted share or a
     half-copied folder must not silently wipe the figures (--allow-shrink accepts it deliberately)."""
     keep = "数据仓库和报告保持不变。如确需按现在的内容重建，请加 --allow-shrink"
     if n_files == 0:
         raise ShrinkRefused(f"「{raw_dir}」中没有任何台账文件（.xlsx .xlsm .xls .csv）：可能是共享文件夹未挂载或路径写错。{keep}")
-    prev = _previous_scale(db_path)
-    if prev is None:
+    if last is None:
         return
-    pf, pr = prev
+    pf = int(last.get("files_ingested", 0)) + int(last.get("files_duplicate", 0))
+    pr = int(last.get("rows_read", 0))
     if pf and n_files < ratio * pf:
         raise ShrinkRefused(f"「{raw_dir}」中只有 {n_files} 个台账文件，上次入库时有 {pf} 个（少于 {ratio:.0%}）："
                             f"可能有文件夹未复制完整或被移走。{keep}")
@@ -642,21 +634,15 @@ def ingest(raw_dir: Path, db_path: Path, *, contract: Contract | None = None, wo
             f.status, f.duplicate_of = "duplicate", primary_by_sha[f.sha256].rel
         else:
             primary_by_sha[f.sha256] = f
-    if db_path.exists():  # held read-write by another program: its last build cannot be compared, nor replaced
-        try:
-            W.connect_ro(db_path, check_version=False).close()
-        except W.WarehouseLocked:
-            raise
-        except Exception:  # an old or damaged warehouse is simply rebuilt
-            pass
+    last = _last_build(db_path)
+    last_summary = last[1] if last else None
     ratio = float(contract.settings.get("shrink_min_ratio", 0.5))
     n_ledgers = sum(1 for f in files if f.path.suffix.lower() in SUPPORTED)
     if not allow_shrink:
-        _check_shrink(raw_dir, db_path, n_ledgers, None, ratio)
+        _check_shrink(raw_dir, last_summary, n_ledgers, None, ratio)
     input_fp = _input_fingerprint(files, contract)
-    unchanged = _previous_summary_if_unchanged(db_path, input_fp)
-    if unchanged is not None:
-        return unchanged
+    if last is not None and last[0] == input_fp:
+        return last_summary  # nothing changed since the warehouse was built: its summary is the answer
     todo: list[FileRec] = []
     for f in files:
         if f.status != "pending":
@@ -680,7 +666,7 @@ def ingest(raw_dir: Path, db_path: Path, *, contract: Contract | None = None, wo
     summary = S.summary(files, res, tables)
     summary["county"] = res["county"]
     if not allow_shrink:
-        _check_shrink(raw_dir, db_path, n_ledgers, summary["rows_read"], ratio)
+        _check_shrink(raw_dir, last_summary, n_ledgers, summary["rows_read"], ratio)
     summary["answers"] = answer_usage(contract, tables)  # hash, count applied, and what matched nothing
     del res  # the parsed rows are in `tables` now: free them before the warehouse is written
     for f in files:
