@@ -133,6 +133,17 @@ def render_one(name: str, params: dict, out_html: str, title_prefix: str = "", t
     return str(out)
 
 
+def render_jobs(jobs: list[tuple], workers: int | None = None) -> list[str]:
+    """Render pages: each job is (notebook name, parameters, output .html, title prefix, title suffix).
+    Runs on all cores (at most one worker per job); returns the output paths in the jobs' order."""
+    workers = workers or min(os.cpu_count() or 1, len(jobs)) or 1
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as ex:
+            futures = [ex.submit(render_one, *j) for j in jobs]
+            return [f.result() for f in futures]
+    return [render_one(*j) for j in jobs]
+
+
 def _safe_out(out_dir: Path, period: str) -> Path:
     if not re.fullmatch(r"\d{4}-\d{2}", period):
         raise ReportError(f"期间「{period}」格式不对：应为 YYYY-MM")
@@ -198,14 +209,7 @@ def render_set(db_path: Path, out_dir: Path, *, as_of: dt.date | None = None, re
               "unit_type_filter": unit_type_filter, "redact": bool(redact),
               "settings": notebook_settings(contract), "personal": personal_columns(contract)}
     jobs = [(n, params, str(target / f"{n}.html"), county, f"（{flt.text}）" if flt.text else "") for n in names]
-    workers = workers or min(2, os.cpu_count() or 1, len(jobs))
-    files: list[str] = []
-    if workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as ex:
-            futures = [ex.submit(render_one, *j) for j in jobs]
-            files = [f.result() for f in futures]
-    else:
-        files = [render_one(*j) for j in jobs]
+    files = render_jobs(jobs, workers)
     index = write_index(out_dir, county)
     return {"files": files, "index": str(index), "period": period, "as_of": as_of.isoformat(),
             "validation_status": v["status"]}
