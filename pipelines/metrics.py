@@ -92,7 +92,7 @@ def compute(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> dict:
         "as_of": as_of.isoformat(),
         "rounds_by_kind": _by(con, """SELECT round_kind, count(*) FROM mart_rounds(?) WHERE is_county AND started
                                      GROUP BY 1 ORDER BY 1""", as_of),
-        "ecology_assessed_by_type": _by(con, """SELECT unit_type, count(DISTINCT unit_name) FROM mart_ecology(?)
+        "ecology_assessed_by_type": _by(con, """SELECT unit_type, count(DISTINCT (county, unit_name)) FROM mart_ecology(?)
                                                GROUP BY 1 ORDER BY 1""", as_of),
         "meetings_by_type": _by(con, "SELECT meeting_type, count(*) FROM mart_meetings(?) GROUP BY 1 ORDER BY 1",
                                 as_of),
@@ -104,9 +104,57 @@ def compute(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> dict:
     return {k: out[k] for k in METRIC_KEYS}
 
 
-def metrics(db_path: Path, as_of: dt.date | None = None) -> dict:
+# each rate and the counts it is made of: a region's rate is its summed counts' ratio, never an average
+RATES = {"coverage_rate": ("units_covered", "units_in_scope"),
+         "rectification_rate": ("problems_rectified", "problems_total"),
+         "lead_closure_rate": ("leads_closed", "leads_transferred")}
+
+
+def sum_metrics(parts: list[dict]) -> dict:
+    """The region's totals of several counties' metrics: counts and counts by kind/type added up, rates
+    computed from the summed counts (DATA_CONTRACT section 6 applied to the region)."""
+    out: dict = {"as_of": parts[0]["as_of"] if parts else None}
+    for k in METRIC_KEYS:
+        if k == "as_of" or k in RATES:
+            continue
+        vals = [p.get(k) for p in parts]
+        if any(isinstance(v, dict) for v in vals):
+            d: dict[str, int] = {}
+            for v in vals:
+                for code, n in (v or {}).items():
+                    d[code] = d.get(code, 0) + n
+            out[k] = dict(sorted(d.items()))
+        else:
+            out[k] = sum(int(v or 0) for v in vals)
+    for k, (num, den) in RATES.items():
+        out[k] = out[num] / out[den] if out[den] else None
+    return {k: out[k] for k in METRIC_KEYS}
+
+
+def compute_region(con: duckdb.DuckDBPyConnection, as_of: dt.date, county: str | None = None) -> dict:
+    """metrics --json: one county's figures (county given, or a one-county warehouse) exactly as before; for a
+    warehouse of several counties the totals under the same keys plus by_county (county → the same keys).
+    Each county is measured on its own rows (scope), so no unit or round is shared between counties."""
+    from pipelines.warehouse.db import counties, scope
+
+    names = counties(con)
+    if county or len(names) <= 1:
+        return compute(scope(con, county), as_of)
+    by = {}
+    for c in names:
+        by[c] = compute(scope(con, c), as_of)
+    out = sum_metrics(list(by.values()))
+    out["as_of"] = as_of.isoformat()
+    out["by_county"] = by
+    return out
+
+
+def metrics(db_path: Path, as_of: dt.date | None = None, county: str | None = None) -> dict:
+    from pipelines.warehouse.db import scope
+
     with connect_ro(db_path) as con:
-        return compute(con, as_of or default_as_of(con))
+        scope(con, county)  # a county's own latest 统计截至 is its default date, as if it were alone
+        return compute_region(con, as_of or default_as_of(con), county)
 
 
 def _number(v, unit: str) -> str:

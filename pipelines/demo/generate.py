@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pipelines.demo.corpus import Writer
 from pipelines.demo.world import build_world, expected_metrics, merge_worlds
+from pipelines.metrics import sum_metrics
 
 COUNTY_NAMES = ["山丹县", "民乐县", "临泽县", "高台县", "肃南县", "古浪县", "永昌县", "民勤县", "景泰县", "靖远县"]
 
@@ -21,8 +22,14 @@ def county_name(i: int) -> str:
 
 
 def generate(out_dir: Path, *, seed: int = 20200630, counties: int = 1, problems_per_county: int = 1000,
-             messy: bool = True, clean: bool = True) -> dict:
-    """Write the corpus into out_dir and return (and write) the ground truth as expected.json."""
+             messy: bool = True, clean: bool = True, plain_names: bool = False) -> dict:
+    """Write the corpus into out_dir and return (and write) the ground truth as expected.json.
+
+    Several counties go into one folder each (out_dir/<县名>/). By default their names are made unique across
+    counties (the county's name before every round, township and village; register names only), which is how
+    the scale benchmark has always been built. plain_names writes each county exactly as it would be alone:
+    short forms such as 县财政局 and round names such as 十四届县委第一轮巡察 that collide between counties (the
+    first county is then byte for byte the one-county demo, in its folder)."""
     out_dir = Path(out_dir)
     if clean and out_dir.exists():
         shutil.rmtree(out_dir)
@@ -30,10 +37,11 @@ def generate(out_dir: Path, *, seed: int = 20200630, counties: int = 1, problems
     worlds, truths = [], []
     for i in range(counties):
         name = county_name(i)
-        w = build_world(seed + i, county=name, problems_total=problems_per_county, qualify_rounds=counties > 1)
+        qualify = counties > 1 and not plain_names
+        w = build_world(seed + i, county=name, problems_total=problems_per_county, qualify_rounds=qualify)
         root = out_dir if counties == 1 else out_dir / name
         writer = Writer(w, root, seed + i, messy=messy)
-        writer.exact_names = counties > 1
+        writer.exact_names = qualify
         t = writer.write_all()
         prefix = "" if counties == 1 else f"{name}/"
         for b in t.bad_rows:
@@ -56,7 +64,10 @@ def generate(out_dir: Path, *, seed: int = 20200630, counties: int = 1, problems
         "seed": seed,
         "messy": messy,
         "as_of": world.as_of.isoformat(),
-        "metrics": expected_metrics(world),
+        # one merged world measures the region only while no name is shared; plain names: each county on its own
+        "metrics": sum_metrics([expected_metrics(w) for w in worlds]) if plain_names and counties > 1
+        else expected_metrics(world),
+        "by_county": {w.county: expected_metrics(w) for w in worlds} if counties > 1 else None,
         "rows_by_kind": dict(sorted(rows.items())),
         "bad_rows": [b for t in truths for b in t.bad_rows],
         "files": [f for t in truths for f in t.files],

@@ -24,6 +24,7 @@ from pathlib import Path
 from pipelines import __version__, fingerprint
 from pipelines.answers import usage as answer_usage
 from pipelines.contract import Contract, default_contract, norm_value
+from pipelines.ingest import counties as CT
 from pipelines.ingest import layouts as LY
 from pipelines.ingest import schema as S
 from pipelines.ingest.parse import ParsedFile, ParsedRow, ParsedSheet, parse_file
@@ -77,6 +78,7 @@ class Item:
     suggestions: list[str] | tuple = ()
     skip_class: str | None = None
     derived: bool = False  # a further record of a source row that holds several (names, units): row counted once
+    county: str | None = None  # the county the row belongs to (pipelines/ingest/counties.py)
 
 
 def sha256_file(path: Path) -> str:
@@ -394,8 +396,8 @@ def _supersede(keep: Item, drop: Item, k: tuple, conflicts: list[dict]) -> None:
                       "fields": diff})
 
 
-def _answered_names(units: list[UnitInfo], rounds: list[RoundInfo], contract: Contract
-                    ) -> tuple[list[UnitInfo], list[RoundInfo]]:
+def _answered_names(units: list[UnitInfo], rounds: list[RoundInfo], contract: Contract,
+                    written: set[str] | None = None) -> tuple[list[UnitInfo], list[RoundInfo]]:
     """The analyst's 「名称」 answers (本县口径.xlsx): a name that means a register entry becomes one of its
     aliases; 「新增到名册」 adds an entry (a unit of the answered type, in scope by the contract's default;
     a county round of the answered kind). A name pointing at an entry no longer in the register applies to
@@ -408,10 +410,14 @@ def _answered_names(units: list[UnitInfo], rounds: list[RoundInfo], contract: Co
         if target in by_name and tidy(seen) not in by_name[target].aliases:
             by_name[target].aliases.append(tidy(seen))
     for seen, utype in new.get("unit", {}).items():
+        if written is not None and tidy(seen) not in written:
+            continue  # several counties: a new unit joins only the register of the county whose ledgers write it
         if tidy(seen) not in by_name:
             units.append(UnitInfo(tidy(seen), utype, None, utype not in ("village", "community"), []))
     round_names = {r.name for r in rounds}
     for seen, rkind in new.get("round", {}).items():
+        if written is not None and tidy(seen) not in written:
+            continue
         if tidy(seen) not in round_names:
             rounds.append(RoundInfo(tidy(seen), rkind, level_from_name(tidy(seen), contract)))
     return units, rounds
@@ -461,7 +467,7 @@ def closest_header(synonyms: tuple[str, ...], headers: list[str]) -> str | None:
     return best if score >= 0.4 else None
 def _derived(it: Item, values: dict) -> Item:
     """A further record of the same source row (same provenance), with some values of its own."""
-    return Item(it.f, it.sheet, it.pr, it.kind, {**it.values, **values}, derived=True)
+    return Item(it.f, it.sheet, it.pr, it.kind, {**it.values, **values}, derived=True, county=it.county)
 
 
 def resolve_all(files: list[FileRec], contract: Contract) -> dict:
@@ -486,17 +492,104 @@ def resolve_all(files: list[FileRec], contract: Contract) -> dict:
                     _quarantine(it, "missing_required", f"缺少必填项{labels}：请在原表第{pr.row}行补全")
                 items[sh.kind].append(it)
 
-    units, county = _build_units([i for i in items["units"] if i.outcome == "loaded"],
-                                 contract.settings.get("county_name"))
-    rounds = _build_rounds([i for i in items["rounds"] if i.outcome == "loaded"], contract)
-    units, rounds = _answered_names(units, rounds, contract)
+    rel_county, counties, several = CT.assign_files(files, items, contract.settings.get("county_name"))
+    conflicts: list[dict] = []
+    if not several:  # one county: every row is its (its name: the settings', else inferred from the register)
+        regs = _registers(items, contract.settings.get("county_name"), contract, None)
+        county = regs[0].county
+        for its in items.values():
+            for it in its:
+                it.county = county or ""  # a county never named: one value all the same (joins are per county)
+        _resolve_group(items, regs, contract, conflicts)
+        return {"items": items, "skipped": skipped_rows, "conflicts": conflicts, "county": county,
+                "units": list(regs[0].units.values()), "rounds": list(regs[1].rounds.values()), "counties": [county] if county else [],
+                "rel_county": {f.rel: county or "" for f in files}}
+
+    groups: dict[str, dict[str, list[Item]]] = {c: defaultdict(list) for c in counties}
+    unplaced: list[Item] = []
+    for kind, its in items.items():
+        for it in its:
+            it.county = rel_county.get(it.f.rel)
+            if it.county is None:
+                unplaced.append(it)
+            else:
+                groups[it.county][kind].append(it)
+    regs = {c: _registers(groups[c], c, contract, _written_names(groups[c])) for c in counties}
+    for it in unplaced:
+        _place(it, regs, counties, groups)
+    for c in counties:
+        _resolve_group(groups[c], regs[c], contract, conflicts)
+    merged: dict[str, list[Item]] = defaultdict(list)
+    for c in counties:
+        for kind, its in groups[c].items():
+            merged[kind].extend(its)
+    for it in unplaced:
+        if it.county is None:
+            merged[it.kind].append(it)
+    for kind in items:
+        merged.setdefault(kind, [])
+    return {"items": merged, "skipped": skipped_rows, "conflicts": conflicts, "county": None,
+            "units": [u for c in counties for u in regs[c][0].units.values()],
+            "rounds": [r for c in counties for r in regs[c][1].rounds.values()],
+            "counties": counties, "rel_county": rel_county}
+
+
+def _written_names(items: dict[str, list[Item]]) -> set[str]:
+    """The unit and round names a county's ledgers write (for answers that add a name to the register)."""
+    out = set()
+    for kind, its in items.items():
+        if kind in ("units", "rounds"):
+            continue
+        for it in its:
+            for col in ("unit_name", "round_name"):
+                if it.values.get(col):
+                    out.add(tidy(it.values[col]))
+    return out
+
+
+def _registers(items: dict[str, list[Item]], county_setting: str | None, contract: Contract,
+               written: set[str] | None) -> tuple[UnitResolver, RoundResolver]:
+    """One county's unit and round resolvers, from its own registers (and the analyst's name answers)."""
+    units, county = _build_units([i for i in items.get("units", ()) if i.outcome == "loaded"], county_setting)
+    rounds = _build_rounds([i for i in items.get("rounds", ()) if i.outcome == "loaded"], contract)
+    units, rounds = _answered_names(units, rounds, contract, written)
     urs = UnitResolver(units, county)
     rrs = RoundResolver(rounds)
     for seen, target in contract.name_answers.get("round", {}).items():
         if target in rrs.rounds:
             rrs.exact[clean(seen)] = target  # an answered round name is one more way to write that round
-    LY.expand_items(items, urs, contract, _derived, _quarantine)  # several names / units in one source row
+    return urs, rrs
 
+
+def _place(it: Item, regs: dict, counties: list[str], groups: dict) -> None:
+    """A row of a file no county folder, register or title places: the county whose register has its unit
+    (all its units, for a cell naming several), when exactly one has; otherwise held, naming the candidates."""
+    if it.outcome != "loaded":
+        return  # already held (its sheet's kind awaits an answer, a required cell is empty): said once
+    text = it.values.get("unit_name")
+    hits: list[str] = []
+    if text and it.kind not in ("units", "rounds"):
+        context = [*it.f.folder_parts, it.sheet.title or "", it.sheet.name]
+        parts = LY.split_units(str(text)) or [str(text)]
+        for c in counties:
+            urs = regs[c][0]
+            if urs.resolve_in(text, context).value or all(urs.resolve_in(p, context).value for p in parts):
+                hits.append(c)
+    if len(hits) == 1:
+        it.county = hits[0]
+        groups[hits[0]][it.kind].append(it)
+        return
+    where = f"「{text}」在 {'、'.join(hits)} 的名册中都有，" if hits else ""
+    _quarantine(it, "unknown_county",
+                f"无法确定这一行属于哪个县：{where}文件「{it.f.rel}」不在以县命名的文件夹中，所在文件夹也没有某个县的"
+                f"党组织名册，标题中也没有写明县名。请把文件放进该县的文件夹（如「{counties[0]}/」），或在标题中写明县名",
+                hits)
+
+
+def _resolve_group(items: dict[str, list[Item]], regs: tuple, contract: Contract, conflicts: list[dict]) -> None:
+    """Resolve one county's rows against its own registers, and merge its duplicates (never across counties)."""
+    urs, rrs = regs
+    LY.expand_items(items, urs, contract, _derived, _quarantine)  # several names / units in one source row
     memo: dict = {}
     for kind, its in items.items():
         if kind in ("units", "rounds"):
@@ -512,15 +605,10 @@ def resolve_all(files: list[FileRec], contract: Contract) -> dict:
                 continue
             if from_sub and it.pr.subheading:
                 _from_subheading(it, from_sub, contract)
-
-    conflicts: list[dict] = []
     for kind, its in items.items():
         fields = [c for c, _ in S.stg_columns(contract, kind) if c not in S.PROV_NAMES]
         _dedupe(its, contract.kinds[kind].key if kind != "assessments" else (), conflicts, fields,
                 contract.kinds[kind].same_record)
-
-    return {"items": items, "skipped": skipped_rows, "conflicts": conflicts, "county": county,
-            "units": units, "rounds": rounds}
 
 
 # ---------------------------------------------------------------- entry point
@@ -665,6 +753,7 @@ def ingest(raw_dir: Path, db_path: Path, *, contract: Contract | None = None, wo
     tables = S.tables(files, res, contract)
     summary = S.summary(files, res, tables)
     summary["county"] = res["county"]
+    summary["counties"] = S.county_summary(tables)
     if not allow_shrink:
         _check_shrink(raw_dir, last_summary, n_ledgers, summary["rows_read"], ratio)
     summary["answers"] = answer_usage(contract, tables)  # hash, count applied, and what matched nothing

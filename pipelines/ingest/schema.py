@@ -14,13 +14,16 @@ from pipelines.contract import Contract
 PROV = [("src_file", "VARCHAR"), ("src_sha256", "VARCHAR"), ("src_sheet", "VARCHAR"), ("src_row", "INTEGER")]
 PROV_NAMES = frozenset(c for c, _ in PROV) | {"src_cells"}
 SHEET_HOLDS = ("sheet_uncertain", "sheet_missing_column")  # reasons that hold a whole sheet's rows
+# every table's last column: the county the row belongs to (NULL: a row held because its county cannot be told)
+COUNTY = ("county", "VARCHAR")
 
 _TYPES = {"text": "VARCHAR", "id": "VARCHAR", "date": "DATE", "count": "BIGINT", "int": "BIGINT",
           "number": "DOUBLE", "vocab": "VARCHAR"}
 
 
 def prov(it, letter: str | None = None) -> dict:
-    d = {"src_file": it.f.rel, "src_sha256": it.f.sha256, "src_sheet": it.sheet.name, "src_row": it.pr.row}
+    d = {"src_file": it.f.rel, "src_sha256": it.f.sha256, "src_sheet": it.sheet.name, "src_row": it.pr.row,
+         "county": it.county}
     if letter is not None:
         d["src_column"] = letter
     return d
@@ -84,19 +87,22 @@ def tables(files, res, contract: Contract) -> dict[str, tuple[list, list]]:
         cols = stg_columns(contract, kind)
         value_cols = [c for c, _ in cols if c not in PROV_NAMES]
         assert [c for c, _ in cols[len(value_cols):]] == [*(c for c, _ in PROV), "src_cells"]
-        rows = [(*map(it.values.get, value_cols), it.f.rel, it.f.sha256, it.sheet.name, it.pr.row, it.pr.cells)
-                for it in items.get(kind, []) if it.outcome == "loaded"]
-        out[f"stg_{kind}"] = (cols, rows)
+        rows = [(*map(it.values.get, value_cols), it.f.rel, it.f.sha256, it.sheet.name, it.pr.row, it.pr.cells,
+                 it.county) for it in items.get(kind, []) if it.outcome == "loaded"]
+        out[f"stg_{kind}"] = (cols + [COUNTY], rows)
     heads, scores = _assessment_rows(items.get("assessments", []), contract)
-    out["stg_assessments"] = (ASSESS_COLS, [tuple(h.get(c) for c, _ in ASSESS_COLS) for h in heads])
-    out["stg_assessment_scores"] = (SCORE_COLS, [tuple(s.get(c) for c, _ in SCORE_COLS) for s in scores])
+    out["stg_assessments"] = (ASSESS_COLS + [COUNTY], [tuple(h.get(c) for c, _ in ASSESS_COLS + [COUNTY])
+                                                       for h in heads])
+    out["stg_assessment_scores"] = (SCORE_COLS + [COUNTY], [tuple(s.get(c) for c, _ in SCORE_COLS + [COUNTY])
+                                                            for s in scores])
+    rel_county = res.get("rel_county") or {}
 
     # --- raw rows, quarantine, findings, per-file counts
     raw, quar, finds = [], [], []
     for f in files:
         f.counts = {"read": 0, "loaded": 0, "quarantined": 0, "skipped": 0}
     for f, sh, pr, cls in res["skipped"]:
-        raw.append((f.rel, f.sha256, sh.name, pr.row, sh.kind, cls, "skipped", cls, pr.cells))
+        raw.append((f.rel, f.sha256, sh.name, pr.row, sh.kind, cls, "skipped", cls, pr.cells, rel_county.get(f.rel)))
         f.counts["read"] += 1
         f.counts["skipped"] += 1
     feeding = rows_feeding_records(items)
@@ -108,28 +114,29 @@ def tables(files, res, contract: Contract) -> dict[str, tuple[list, list]]:
             outcome, skip_class = row_outcome(it, feeding)
             f.counts["read"] += 1
             f.counts[outcome] += 1
-            raw.append((f.rel, f.sha256, it.sheet.name, pr.row, kind, "data", outcome, skip_class, pr.cells))
+            raw.append((f.rel, f.sha256, it.sheet.name, pr.row, kind, "data", outcome, skip_class, pr.cells,
+                        it.county))
             if it.outcome == "quarantined":
                 quar.append((kind, f.rel, f.sha256, it.sheet.name, pr.row, it.reason_code, it.reason,
-                             "、".join(it.suggestions) or None, pr.cells))
+                             "、".join(it.suggestions) or None, pr.cells, it.county))
             if outcome != "skipped" and it.reason_code not in SHEET_HOLDS:  # a held sheet is said once
                 for fd in pr.findings:
                     row = fd.row or pr.row
                     finds.append(("cell_unparsed", kind, f.rel, it.sheet.name, row, fd.column, fd.field, fd.raw,
                                   fd.expected, f"{f.rel}「{it.sheet.name}」{fd.column}{row} 的值「{fd.raw}」"
-                                  f"无法识别，应为{fd.expected}；该字段已置空，整行照常入库"))
+                                  f"无法识别，应为{fd.expected}；该字段已置空，整行照常入库", it.county))
     raw.sort(key=lambda r: (r[0], r[2], r[3]))
     quar.sort(key=lambda r: (r[1], r[3], r[4]))
     finds.sort(key=lambda r: (r[2], r[3], r[4], r[5]))
-    out["raw_rows"] = (RAW_COLS, raw)
-    out["quarantine"] = (QUAR_COLS, quar)
-    out["findings"] = (FIND_COLS, finds)
+    out["raw_rows"] = (RAW_COLS + [COUNTY], raw)
+    out["quarantine"] = (QUAR_COLS + [COUNTY], quar)
+    out["findings"] = (FIND_COLS + [COUNTY], finds)
     conf = []
     for c in res["conflicts"]:
         k, d = c["kept"], c["dropped"]
         conf.append((c["kind"], c["key"], k.f.rel, k.sheet.name, k.pr.row, d.f.rel, d.sheet.name, d.pr.row,
-                     "、".join(c["fields"])))
-    out["conflicts"] = (CONFLICT_COLS, conf)
+                     "、".join(c["fields"]), k.county))
+    out["conflicts"] = (CONFLICT_COLS + [COUNTY], conf)
 
     sheets = []
     per_sheet = sheet_counts(items)
@@ -142,19 +149,38 @@ def tables(files, res, contract: Contract) -> dict[str, tuple[list, list]]:
             sheets.append((f.rel, sh.name, sh.kind if sh.decision == "loaded" else None, sh.hidden, sh.header_row,
                            " | ".join(sh.header)[:1000], sh.title or None, sh.stated_as_of, n_read, sh.n_blank,
                            sh.decision, sh.kind, _json(sh.candidates), _json(sh.reasons), _json(sh.unmatched),
-                           _json(sh.missing_columns), sh.signature, n.get("loaded", 0), n.get("quarantined", 0)))
+                           _json(sh.missing_columns), sh.signature, n.get("loaded", 0), n.get("quarantined", 0),
+                           rel_county.get(f.rel)))
             if sh.decision == "uncertain" or (sh.decision == "loaded" and sh.missing_columns):
-                finds.append(sheet_finding(f, sh, contract))
+                finds.append((*sheet_finding(f, sh, contract), rel_county.get(f.rel)))
     finds.sort(key=lambda r: (r[2], r[3], r[4] or 0, r[5] or ""))
-    out["sheets"] = (SHEETS_COLS, sheets)
+    out["sheets"] = (SHEETS_COLS + [COUNTY], sheets)
     frows = []
     for f in files:
         frows.append((f.rel, f.sha256 or None, f.size, dt.datetime.fromtimestamp(f.mtime).replace(microsecond=0),
                       f.status, f.error, f.duplicate_of,
                       len(f.parsed.sheets) if f.parsed else 0, f.counts["read"], f.counts["loaded"],
-                      f.counts["quarantined"], f.counts["skipped"]))
-    out["files"] = (FILES_COLS, frows)
+                      f.counts["quarantined"], f.counts["skipped"], rel_county.get(f.rel)))
+    out["files"] = (FILES_COLS + [COUNTY], frows)
     return out
+
+
+def county_summary(tables_: dict) -> dict[str, dict]:
+    """The ingest summary's `counties`: county → {files, rows (source rows read), rows_loaded}, from raw_rows."""
+    cols = [c for c, _ in tables_["raw_rows"][0]]
+    fi, oi, ci = cols.index("file"), cols.index("outcome"), cols.index("county")
+    out: dict[str, dict] = {}
+    files: dict[str, set] = {}
+    for r in tables_["raw_rows"][1]:
+        if not r[ci]:
+            continue
+        d = out.setdefault(r[ci], {"files": 0, "rows": 0, "rows_loaded": 0})
+        files.setdefault(r[ci], set()).add(r[fi])
+        d["rows"] += 1
+        d["rows_loaded"] += r[oi] == "loaded"
+    for c, d in out.items():
+        d["files"] = len(files[c])
+    return dict(sorted(out.items()))
 
 
 def _json(v) -> str | None:
@@ -199,7 +225,7 @@ def _assessment_rows(items: list, contract: Contract) -> tuple[list[dict], list[
         if it.outcome != "loaded":
             continue
         v = it.values
-        key = (v["unit_name"], v.get("period"))
+        key = (it.county, v["unit_name"], v.get("period"))  # one assessment per unit and period, within its county
         head = heads.get(key)
         if head is None:
             head = heads[key] = {**{k: v.get(k) for k in ("unit_name", "period", "period_start", "period_end")},

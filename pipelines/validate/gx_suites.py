@@ -125,13 +125,22 @@ def build_checks(con: duckdb.DuckDBPyConnection, contract: Contract, gx, familie
             table = _table_with(tables, key)
             if table:
                 n = len(checks)
+                if _several_counties(con, table):
+                    key = ["county", *key]  # a key is unique within its county (two counties both have 第一轮)
                 add("unique_key", kname, table,
                     E.ExpectCompoundColumnsToBeUnique(column_list=key) if len(key) > 1
                     else E.ExpectColumnValuesToBeUnique(column=key[0]),
-                    f"_key{n}", tuple(key), key="、".join(contract.label(kname, k) for k in key),
+                    f"_key{n}", tuple(key), key="、".join(contract.label(kname, k) for k in key if k != "county"),
                     where=" AND ".join(f'"{k}" IS NOT NULL' for k in key),
                     extra="concat_ws(' / ', " + ", ".join(f'"{k}"' for k in key) + f") AS _key{n}")
     return checks
+
+
+def _several_counties(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    try:
+        return con.execute(f"SELECT count(DISTINCT county) FROM {table}").fetchone()[0] > 1
+    except duckdb.Error:
+        return False
 
 
 def run_checks(con: duckdb.DuckDBPyConnection, contract: Contract, families: dict

@@ -241,11 +241,88 @@ def now() -> dt.datetime:
 
 
 def county(con: duckdb.DuckDBPyConnection) -> str:
-    """The county the warehouse is about (the settings' county_name, else inferred from the register at ingest)."""
+    """The county the warehouse (or a scope() connection) is about: the scope's county; else the settings'
+    county_name, or the one inferred from the register at ingest; "" for a warehouse of several counties."""
+    return scoped_county(con) or json_summary(con).get("county") or ""
+
+
+class UnknownCounty(ValueError):
+    """--county names no county of the warehouse (the message lists those it has)."""
+
+
+def counties(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The counties the warehouse holds, by name (one name, or none when a one-county register names none)."""
+    try:
+        return [r[0] for r in con.execute(
+            f"SELECT DISTINCT county FROM {_base(con)}.raw_rows WHERE county IS NOT NULL AND county <> '' ORDER BY 1"
+        ).fetchall()]
+    except duckdb.Error:
+        return []
+
+
+def _base(con: duckdb.DuckDBPyConnection) -> str:
+    """The warehouse's own schema, fully qualified (a scope's TEMP views shadow the bare and main. names)."""
+    db = con.execute("SELECT current_database()").fetchone()[0]
+    return '"' + db.replace('"', '""') + '".main'
+
+
+def scope(con: duckdb.DuckDBPyConnection, county: str | None) -> duckdb.DuckDBPyConnection:
+    """Narrow a (read-only) connection to one county: every base table with a county column is shadowed by a
+    TEMP view of that county's rows (and the rows whose county could not be told, so the county's pages
+    still say what was held), so every view, mart macro, metric and notebook works per county unchanged.
+    The view names the table fully qualified (unqualified, DuckDB reports infinite recursion)."""
+    if not county:
+        return con
+    have = counties(con)
+    if county not in have:
+        own = have[0] if len(have) == 1 else None
+        if own is None and not have:
+            own = (json_summary(con).get("county") or None)
+        if own == county or (not have and not own):
+            return con  # a one-county warehouse, asked for its own county: as it is
+        listed = "、".join(have) if have else "（仓库中没有县名）"
+        raise UnknownCounty(f"数据仓库中没有「{county}」：仓库里的县是 {listed}。请用 --county 写其中一个的全称")
+    if len(have) == 1:
+        return con
+    db = con.execute("SELECT current_database()").fetchone()[0]
+    base = _base(con)
+    tables = [r[0] for r in con.execute(
+        """SELECT t.table_name FROM duckdb_tables() t JOIN duckdb_columns() c
+           ON c.database_name = t.database_name AND c.schema_name = t.schema_name AND c.table_name = t.table_name
+           WHERE t.database_name = ? AND t.schema_name = 'main' AND c.column_name = 'county' ORDER BY 1""",
+        [db]).fetchall()]
+    lit = "'" + county.replace("'", "''") + "'"
+    for t in tables:
+        con.execute(f'CREATE OR REPLACE TEMP VIEW "{t}" AS SELECT * FROM {base}."{t}" '
+                    f"WHERE county = {lit} OR county IS NULL")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW xuncha_scope AS SELECT {lit} AS county")
+    return con
+
+
+def json_summary(con: duckdb.DuckDBPyConnection) -> dict:
     import json
 
     try:
-        row = con.execute("SELECT summary FROM warehouse_meta LIMIT 1").fetchone()
-        return (json.loads(row[0]).get("county") if row and row[0] else None) or ""
+        row = con.execute(f"SELECT summary FROM {_base(con)}.warehouse_meta LIMIT 1").fetchone()
+        return json.loads(row[0]) if row and row[0] else {}
     except (duckdb.Error, ValueError):
-        return ""
+        return {}
+
+
+def scoped_county(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The county a scope() connection is narrowed to (None: the whole warehouse)."""
+    try:
+        row = con.execute("SELECT county FROM temp.xuncha_scope").fetchone()
+    except duckdb.Error:
+        return None
+    return row[0] if row else None
+
+
+def connect_county(db_path: Path, county: str | None = None) -> duckdb.DuckDBPyConnection:
+    """connect_ro narrowed to one county (scope); raises UnknownCounty for a county the warehouse lacks."""
+    con = connect_ro(db_path)
+    try:
+        return scope(con, county)
+    except BaseException:
+        con.close()
+        raise

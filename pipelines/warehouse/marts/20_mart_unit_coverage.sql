@@ -3,17 +3,17 @@ CREATE OR REPLACE MACRO mart_unit_coverage(as_of) AS TABLE
 WITH units AS (SELECT * FROM int_units),
 rounds AS (SELECT * FROM mart_rounds(as_of) WHERE is_county AND started),
 visits AS (
-    SELECT i.unit_name, count(DISTINCT i.round_name) AS n_rounds, min(r.start_date) AS first_start,
+    SELECT i.county, i.unit_name, count(DISTINCT i.round_name) AS n_rounds, min(r.start_date) AS first_start,
            max(r.start_date) AS last_start, arg_max(i.round_name, r.start_date) AS last_round
-    FROM int_inspections i JOIN rounds r USING (round_name)
+    FROM int_inspections i JOIN rounds r USING (county, round_name)
     GROUP BY ALL
 ),
 final AS (
-    SELECT u.unit_name, u.unit_type, u.parent, u.in_scope,
+    SELECT u.county, u.unit_name, u.unit_type, u.parent, u.in_scope,
            u.unit_type IN ('village', 'community') AS is_village,
            coalesce(v.n_rounds, 0) AS n_rounds, v.first_start, v.last_start, v.last_round,
            v.unit_name IS NOT NULL AS covered
-    FROM units u LEFT JOIN visits v USING (unit_name)
+    FROM units u LEFT JOIN visits v USING (county, unit_name)
 )
 SELECT * FROM final;
 
@@ -32,19 +32,22 @@ SELECT * FROM final ORDER BY in_scope DESC;
 -- Cumulative coverage after each started county round, in start order.
 CREATE OR REPLACE MACRO mart_coverage_by_round(as_of) AS TABLE
 WITH rounds AS (SELECT * FROM mart_rounds(as_of) WHERE is_county AND started),
-scope AS (SELECT unit_name FROM int_units WHERE in_scope),
+scope AS (SELECT county, unit_name FROM int_units WHERE in_scope),
 firsts AS (
-    SELECT i.unit_name, min(r.start_date) AS first_start
-    FROM int_inspections i JOIN rounds r USING (round_name) JOIN scope USING (unit_name)
+    SELECT i.county, i.unit_name, min(r.start_date) AS first_start
+    FROM int_inspections i JOIN rounds r USING (county, round_name) JOIN scope USING (county, unit_name)
     GROUP BY ALL
 ),
 per_round AS (
-    SELECT r.round_name, r.round_kind, r.start_date,
-           (SELECT count(*) FROM int_inspections i JOIN scope USING (unit_name) WHERE i.round_name = r.round_name) AS inspected_in_scope,
-           (SELECT count(*) FROM firsts f WHERE f.first_start <= r.start_date) AS covered_cum
+    SELECT r.county, r.round_name, r.round_kind, r.start_date,
+           (SELECT count(*) FROM int_inspections i JOIN scope USING (county, unit_name)
+            WHERE i.round_name = r.round_name AND i.county IS NOT DISTINCT FROM r.county) AS inspected_in_scope,
+           (SELECT count(*) FROM firsts f WHERE f.first_start <= r.start_date
+            AND f.county IS NOT DISTINCT FROM r.county) AS covered_cum
     FROM rounds r
 ),
 final AS (
-    SELECT *, covered_cum / nullif((SELECT count(*) FROM scope), 0) AS coverage_cum FROM per_round
+    SELECT *, covered_cum / nullif((SELECT count(*) FROM scope s WHERE s.county IS NOT DISTINCT FROM per_round.county), 0)
+        AS coverage_cum FROM per_round
 )
 SELECT * FROM final ORDER BY start_date NULLS FIRST, round_name;

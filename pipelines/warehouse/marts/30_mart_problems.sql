@@ -2,13 +2,13 @@
 CREATE OR REPLACE MACRO mart_problems(as_of) AS TABLE
 WITH problems AS (SELECT * FROM stg_problems),
 rounds AS (SELECT * FROM mart_rounds(as_of)),
-units AS (SELECT unit_name, unit_type FROM int_units),
+units AS (SELECT county, unit_name, unit_type FROM int_units),
 joined AS (
     SELECT p.*, r.round_kind, r.level, r.feedback_date, r.start_date AS round_start, r.fed_back, u.unit_type
-    FROM problems p LEFT JOIN rounds r USING (round_name) LEFT JOIN units u USING (unit_name)
+    FROM problems p LEFT JOIN rounds r USING (county, round_name) LEFT JOIN units u USING (county, unit_name)
 ),
 final AS (
-    SELECT round_name, unit_name, unit_type, problem_no, coalesce(category, 'other') AS category, category_raw,
+    SELECT county, round_name, unit_name, unit_type, problem_no, coalesce(category, 'other') AS category, category_raw,
            checklist_item, description, measures, responsible_unit, deadline, deadline_text, status,
            status_raw, status_source, rectified_date, transferred_to, round_kind, level, feedback_date, round_start,
            coalesce(fed_back, true) AS counted,

@@ -10,7 +10,7 @@ joined AS (
     FROM problems p JOIN staged s USING (src_file, src_sheet, src_row)
 ),
 final AS (
-    SELECT unit_name, unit_type, round_name, round_start, problem_no, category, description, measures,
+    SELECT county, unit_name, unit_type, round_name, round_start, problem_no, category, description, measures,
            responsible_unit, responsible_leader, responsible_person, deadline, deadline_text, status, status_raw,
            rectified_date, overdue,
            CASE WHEN overdue THEN date_diff('day', deadline, as_of) END AS days_overdue,
@@ -26,10 +26,10 @@ SELECT * FROM final;
 CREATE OR REPLACE MACRO mart_supervision_units(as_of) AS TABLE
 WITH s AS (SELECT * FROM mart_supervision(as_of)),
 final AS (
-    SELECT unit_name, any_value(unit_type) AS unit_type, count(*) AS n_open,
+    SELECT county, unit_name, any_value(unit_type) AS unit_type, count(*) AS n_open,
            count(*) FILTER (WHERE overdue) AS n_overdue,
            count(*) FILTER (WHERE long_term) AS n_long_term,
            max(days_overdue) AS max_days_overdue
-    FROM s GROUP BY unit_name
+    FROM s GROUP BY county, unit_name
 )
-SELECT * FROM final ORDER BY n_overdue DESC, n_open DESC, unit_name;
+SELECT * FROM final ORDER BY n_overdue DESC, n_open DESC, unit_name, county;

@@ -2,10 +2,10 @@
 -- explicitly non-redacted view only.
 CREATE OR REPLACE MACRO mart_leads(as_of) AS TABLE
 WITH leads AS (SELECT * FROM stg_leads),
-rounds AS (SELECT round_name, round_kind, level, start_date AS round_start FROM int_rounds),
-units AS (SELECT unit_name, unit_type FROM int_units),
+rounds AS (SELECT county, round_name, round_kind, level, start_date AS round_start FROM int_rounds),
+units AS (SELECT county, unit_name, unit_type FROM int_units),
 final AS (
-    SELECT l.lead_no, l.round_name, r.round_kind, r.level, r.round_start, l.unit_name, u.unit_type, l.transferred_to,
+    SELECT l.county, l.lead_no, l.round_name, r.round_kind, r.level, r.round_start, l.unit_name, u.unit_type, l.transferred_to,
            l.transfer_date, l.disposal, l.status, l.status_raw, l.status_source, l.closed_date,
            coalesce(l.n_disciplined, 0) AS n_disciplined,
            coalesce(l.n_org_handled, 0) AS n_org_handled,
@@ -17,7 +17,7 @@ final AS (
                 THEN date_diff('day', l.transfer_date, l.closed_date) END AS days_to_close,
            CASE WHEN l.transfer_date IS NOT NULL THEN date_diff('day', l.transfer_date, as_of) END AS days_open,
            l.src_file, l.src_sheet, l.src_row
-    FROM leads l LEFT JOIN rounds r USING (round_name) LEFT JOIN units u USING (unit_name)
+    FROM leads l LEFT JOIN rounds r USING (county, round_name) LEFT JOIN units u USING (county, unit_name)
 )
 SELECT * FROM final;
 
