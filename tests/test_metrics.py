@@ -88,3 +88,30 @@ def test_period_means_last_day_of_month():
     for bad in ("2020-13", "../../x", "2020/06", ""):
         with pytest.raises(BadDate):
             period_end(bad)
+
+
+def test_the_report_summaries_agree_with_the_headline_and_the_ingest(demo_ingest, expected):
+    """The grouped marts the pages list (attention, villages, ingest totals) add up to the figures the
+    headline and the ingest summary state, on the real demo warehouse."""
+    import duckdb
+
+    db, summary = demo_ingest
+    m = metrics(db, DEMO_AS_OF)
+    with duckdb.connect(str(db), read_only=True) as con:
+        overdue = con.execute("SELECT sum(n), count(*) FROM mart_overdue_by_unit(?)", [DEMO_AS_OF]).fetchone()
+        assert overdue[0] == m["problems_overdue"] and overdue[1] > 0
+        vil = con.execute("SELECT sum(total), sum(covered) FROM mart_villages_by_township(?)", [DEMO_AS_OF]).fetchone()
+        assert (vil[0], vil[1]) == (m["villages_total"], m["villages_covered"])
+        everything = con.execute("SELECT sum(n) FROM mart_leads_open_long(?, -1)", [DEMO_AS_OF]).fetchone()[0]
+        assert everything == m["leads_transferred"] - m["leads_closed"]
+        over_a_year = con.execute("SELECT sum(n), min(max_days) FROM mart_leads_open_long(?, 365)",
+                                  [DEMO_AS_OF]).fetchone()
+        assert (over_a_year[0] or 0) < everything and (over_a_year[1] is None or over_a_year[1] > 365)
+        t = con.execute("SELECT * FROM mart_ingest_totals()").df().iloc[0]
+        assert (t["rows_read"], t["rows_loaded"], t["rows_quarantined"], t["rows_skipped"]) == (
+            summary["rows_read"], summary["rows_loaded"], summary["rows_quarantined"], summary["rows_skipped"])
+        assert t["files_ingested"] > 0
+        held = con.execute("SELECT sum(n) FROM mart_quarantine_summary()").fetchone()[0]
+        assert held == con.execute("SELECT count(*) FROM quarantine").fetchone()[0] > 0
+        by_kind = dict(con.execute("SELECT kind, loaded FROM mart_rows_by_kind()").fetchall())
+        assert by_kind["problems"] >= expected["metrics"]["problems_total"]

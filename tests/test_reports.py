@@ -184,6 +184,30 @@ def test_committed_notebooks_have_no_outputs():
         assert ["parameters"] in tags, p.name
 
 
+def _cells(p: Path) -> list[str]:
+    return ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+            for c in json.loads(p.read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "code"]
+
+
+def test_every_notebook_takes_the_same_parameters_and_setup():
+    """The .ipynb files are the only source of their cells. What the report step injects (the parameters
+    cell) and how a page opens the warehouse (the setup cell after it) must be the same on every page:
+    one page edited in JupyterLab and the others not would render with different filters or no redaction."""
+    import ast
+
+    first = {p.name: _cells(p) for p in sorted(NOTEBOOK_DIR.glob("*.ipynb"))}
+    params = {name: cells[0] for name, cells in first.items()}
+    setups = {name: cells[1] for name, cells in first.items()}
+    assert len(set(params.values())) == 1, "参数单元格各笔记本不一致：" + ", ".join(params)
+    assert len(set(setups.values())) == 1, "第二个（准备）单元格各笔记本不一致：" + ", ".join(setups)
+    names = {t.id for node in ast.parse(next(iter(params.values()))).body if isinstance(node, ast.Assign)
+             for t in node.targets}
+    assert {"db", "as_of", "period", "round_filter", "unit_type_filter", "redact", "settings", "personal"} <= names
+    assert "kit.connect(db, redact=redact, personal=personal" in next(iter(setups.values()))
+    for name, cells in first.items():  # every page closes with its manifest (what the page was made from)
+        assert cells[-1].startswith("kit.manifest(con, P)"), name
+
+
 def _pdf_lines(pdf: Path) -> list[set[str]]:
     """The words of a PDF grouped by line (pdftotext -bbox), page by page."""
     import subprocess
