@@ -83,6 +83,8 @@ def writing(db_path):
     try:
         for ddl in DDL.values():
             con.execute(ddl)
+        # one row per period and county ('' = the whole warehouse: one county's, or a region's totals)
+        con.execute("ALTER TABLE metric_history ADD COLUMN IF NOT EXISTS county VARCHAR")
         con.execute(META_DDL)
         if con.execute("SELECT count(*) FROM history_meta").fetchone()[0] == 0:
             _migrate(con, db_path)
@@ -175,26 +177,40 @@ def record_validation(db_path, run: dict, findings: list[dict]) -> None:
 
 
 def record(db_path, period: str, as_of: dt.date, metrics: dict, validation_status: str | None,
-           data_hash: str | None = None) -> None:
-    """Store (or replace) one period's headline metrics."""
+           data_hash: str | None = None, county: str = "", by_county: dict | None = None) -> None:
+    """Store (or replace) one period's headline metrics: the whole warehouse's (county ''), or one county's;
+    by_county (county → metrics) stores each county's row of the same period in the same transaction."""
+    rows = [(county or "", metrics), *((c, m) for c, m in (by_county or {}).items())]
     with writing(db_path) as con:
         con.execute("BEGIN")
-        con.execute("DELETE FROM metric_history WHERE period = ?", [period])
-        con.execute("INSERT INTO metric_history VALUES (?, ?, ?, ?, ?, ?)",
-                    [period, as_of, now(), data_hash, validation_status, json.dumps(metrics, ensure_ascii=False)])
+        for c, m in rows:
+            con.execute("DELETE FROM metric_history WHERE period = ? AND coalesce(county, '') = ?", [period, c])
+            con.execute("INSERT INTO metric_history (period, as_of, recorded_at, data_hash, validation_status, "
+                        "metrics, county) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        [period, as_of, now(), data_hash, validation_status, json.dumps(m, ensure_ascii=False), c])
         con.execute("COMMIT")
 
 
 # ------------------------------------------------------------------ readers
 
 
-def previous(con_or_path, period: str) -> tuple[str | None, dict | None]:
-    """The latest recorded period before `period`, and its metrics (a warehouse connection or path)."""
-    db_path = db_path_of(con_or_path) if hasattr(con_or_path, "execute") else con_or_path  # (a timed one too)
+def previous(con_or_path, period: str, county: str | None = None) -> tuple[str | None, dict | None]:
+    """The latest recorded period before `period`, and its metrics (a warehouse connection or path): of the
+    county given, else of the county the connection is narrowed to (scope), else of the whole warehouse."""
+    is_con = hasattr(con_or_path, "execute")
+    db_path = db_path_of(con_or_path) if is_con else con_or_path  # (a timed one too)
     if db_path is None:
         return None, None
-    rows = read(db_path, "SELECT period, metrics FROM metric_history WHERE period < ? ORDER BY period DESC LIMIT 1",
-                [period])
+    if county is None:
+        from pipelines.warehouse.db import scoped_county
+
+        county = scoped_county(con_or_path) if is_con else None
+    try:
+        rows = read(db_path, "SELECT period, metrics FROM metric_history WHERE period < ? AND coalesce(county, '') = ? "
+                    "ORDER BY period DESC LIMIT 1", [period, county or ""])
+    except duckdb.BinderException:  # a store written before counties: every row is the whole warehouse's
+        rows = [] if county else read(db_path, "SELECT period, metrics FROM metric_history WHERE period < ? "
+                                      "ORDER BY period DESC LIMIT 1", [period])
     return (rows[0][0], json.loads(rows[0][1])) if rows else (None, None)
 
 

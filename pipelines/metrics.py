@@ -140,9 +140,12 @@ def compute_region(con: duckdb.DuckDBPyConnection, as_of: dt.date, county: str |
     names = counties(con)
     if county or len(names) <= 1:
         return compute(scope(con, county), as_of)
-    by = {}
-    for c in names:
-        by[c] = compute(scope(con, c), as_of)
+    from pipelines.warehouse.db import unscope
+
+    try:
+        by = {c: compute(scope(con, c), as_of) for c in names}
+    finally:
+        unscope(con)
     out = sum_metrics(list(by.values()))
     out["as_of"] = as_of.isoformat()
     out["by_county"] = by

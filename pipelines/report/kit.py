@@ -47,14 +47,20 @@ def labels(vocab: str):
     return lambda code: label(vocab, code)
 
 
-def connect(db: str, redact: bool = True, personal: list[str] | None = None) -> duckdb.DuckDBPyConnection:
+def connect(db: str, redact: bool = True, personal: list[str] | None = None, county: str = ""
+            ) -> duckdb.DuckDBPyConnection:
     """Read-only: reports never block the ingest or an analyst's own connection. With the environment
     variable XUNCHA_QUERY_TIME_LOG set (the benchmark does), each query's seconds are appended to that file.
 
     With `redact` (the default), every value of the contract's `personal:` columns (`personal`: "table.column"
     as the report step passes them; None: the packaged contract's) is masked in everything this kit puts
-    on the page -- tables, tiles, text and figures -- whatever the notebook queried."""
-    con = duckdb.connect(str(db), read_only=True)
+    on the page -- tables, tiles, text and figures -- whatever the notebook queried.
+
+    With `county` (a warehouse of several counties), every table is narrowed to that county's rows
+    (pipelines.warehouse.db.scope): every mart and figure on the page is that county's, as if it were alone."""
+    from pipelines.warehouse.db import scope
+
+    con = scope(duckdb.connect(str(db), read_only=True), county or None)
     _state["scrub"] = _redactor(con, personal) if redact else None
     log = os.environ.get(QUERY_TIME_LOG)
     return _TimedConnection(con, log) if log else con
@@ -187,6 +193,13 @@ def tiles(items: list[tuple]) -> None:
         parts.append(f'<div class="tile"><div class="v">{esc(val)}</div><div class="l">{esc(lab)}</div>'
                      + (f'<div class="d">{esc(sub)}</div>' if sub else "") + "</div>")
     _out('<div class="tiles">' + "".join(parts) + "</div>")
+
+
+def links(items: list[tuple[str, str]], caption: str | None = None) -> None:
+    """A row of links to other pages of the report set (relative hrefs; both escaped)."""
+    if caption:
+        _out(f"<h3>{esc(caption)}</h3>")
+    _out("<p>" + " · ".join(f'<a href="{esc(href)}">{esc(text)}</a>' for href, text in items) + "</p>")
 
 
 def table(df: pd.DataFrame, columns: dict | None = None, pct_cols: tuple = (), max_rows: int = 200,

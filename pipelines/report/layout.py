@@ -35,6 +35,7 @@ NOTEBOOKS = [
     ("ecology", "政治生态"),
     ("quality", "数据质量"),
 ]
+OVERVIEW_LABEL = "各县概览"  # reports/<YYYY-MM>/overview.html, when the warehouse holds several counties
 
 
 def write_index(out_dir: Path, county: str = "") -> Path:
@@ -44,8 +45,15 @@ def write_index(out_dir: Path, county: str = "") -> Path:
     for d in sorted((p for p in out_dir.iterdir() if p.is_dir() and re.fullmatch(r"\d{4}-\d{2}", p.name)),
                     reverse=True):
         pages = [(f"{d.name}/{n}.html", label) for n, label in NOTEBOOKS if (d / f"{n}.html").exists()]
-        if pages:
-            periods.append((d.name, pages))
+        if (d / "overview.html").exists():  # a region's period: its overview, then each county's own set
+            pages.insert(0, (f"{d.name}/overview.html", OVERVIEW_LABEL))
+        sets = []
+        for c in sorted(p for p in d.iterdir() if p.is_dir()):
+            own = [(f"{d.name}/{c.name}/{n}.html", label) for n, label in NOTEBOOKS if (c / f"{n}.html").exists()]
+            if own:
+                sets.append((c.name, own))
+        if pages or sets:
+            periods.append((d.name, pages, sets))
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html", "j2"]))
     html = env.get_template("index.html.j2").render(
         periods=periods, quality=(out_dir / "quality" / "index.html").exists(),

@@ -165,14 +165,17 @@ def personal_columns(contract) -> list[str]:
 
 def render_set(db_path: Path, out_dir: Path, *, as_of: dt.date | None = None, redact: bool = True,
                round_filter: str = "", unit_type_filter: str = "", notebooks: list[str] | None = None,
-               workers: int | None = None, record_history: bool = True, contract=None) -> dict:
+               workers: int | None = None, record_history: bool = True, contract=None, county: str = "") -> dict:
     """Render one period's pages. The warehouse is only read (its file is never written); the period's
-    metrics go to the history store. `contract` is the one ingest used (default: the packaged one)."""
+    metrics go to the history store. `contract` is the one ingest used (default: the packaged one).
+
+    A warehouse of several counties: without `county`, the region (render_region: the overview and every
+    county's set, in one render_jobs call); with `county`, that county's set in reports/<YYYY-MM>/<县名>/."""
     from pipelines import history
     from pipelines.contract import default_contract
     from pipelines.metrics import compute, default_as_of
     from pipelines.report.kit import validation_status
-    from pipelines.warehouse.db import connect_ro, data_hash
+    from pipelines.warehouse.db import connect_ro, counties, data_hash, scope
 
     contract = contract or default_contract()
     db_path, out_dir = Path(db_path).resolve(), Path(out_dir)
@@ -180,6 +183,12 @@ def render_set(db_path: Path, out_dir: Path, *, as_of: dt.date | None = None, re
     from pipelines.report.filters import FilterError, resolve
 
     with connect_ro(db_path) as con:
+        several = len(counties(con)) > 1
+        if several and not county:
+            return render_region(db_path, out_dir, as_of=as_of, redact=redact, round_filter=round_filter,
+                                 unit_type_filter=unit_type_filter, notebooks=notebooks, workers=workers,
+                                 record_history=record_history, contract=contract)
+        scope(con, county or None)  # UnknownCounty for a county the warehouse lacks
         as_of = as_of or default_as_of(con)
         try:  # before anything is written: a filter that names nothing is the user's to fix
             flt = resolve(con, round_filter, unit_type_filter)
@@ -188,9 +197,11 @@ def render_set(db_path: Path, out_dir: Path, *, as_of: dt.date | None = None, re
         m = compute(con, as_of)
         v = validation_status(con)
         dh = data_hash(con)
-        county = kit.county(con)
+        county_name = kit.county(con)
     period = as_of.strftime("%Y-%m")
     target = _safe_out(out_dir, period)
+    if several:
+        target = _county_dir(target, county)
     try:
         target.mkdir(parents=True, exist_ok=True)
         probe = target / f".write-test-{os.getpid()}"
@@ -200,16 +211,93 @@ def render_set(db_path: Path, out_dir: Path, *, as_of: dt.date | None = None, re
         raise ReportError(f"报告文件夹 {target} 不可写（{exc.strerror}）：请检查磁盘空间和文件夹权限，或用 --out 指定其他位置") from None
     if record_history:
         try:
-            history.record(db_path, period, as_of, m, v["status"], dh)
+            history.record(db_path, period, as_of, m, v["status"], dh, county=county if several else "")
         except OSError as exc:
             raise ReportError(str(exc)) from None
     ensure_kernel()
     names = notebooks or [n for n, _ in NOTEBOOKS]
     params = {"db": str(db_path), "as_of": as_of.isoformat(), "period": "", "round_filter": round_filter,
               "unit_type_filter": unit_type_filter, "redact": bool(redact),
-              "settings": notebook_settings(contract), "personal": personal_columns(contract)}
-    jobs = [(n, params, str(target / f"{n}.html"), county, f"（{flt.text}）" if flt.text else "") for n in names]
+              "settings": notebook_settings(contract), "personal": personal_columns(contract),
+              "county": county if several else ""}
+    jobs = [(n, params, str(target / f"{n}.html"), county_name, f"（{flt.text}）" if flt.text else "") for n in names]
     files = render_jobs(jobs, workers)
-    index = write_index(out_dir, county)
+    index = write_index(out_dir, "" if several else county_name)
     return {"files": files, "index": str(index), "period": period, "as_of": as_of.isoformat(),
             "validation_status": v["status"]}
+
+
+def _county_dir(period_dir: Path, county: str) -> Path:
+    """reports/<YYYY-MM>/<县名>/: a county's name is a folder name, checked to stay inside the period's folder."""
+    if not county or re.search(r'[\\/:*?"<>|]|^\.', county):
+        raise ReportError(f"县名「{county}」不能用作文件夹名")
+    target = (period_dir / county).resolve()
+    if target.parent != period_dir.resolve():
+        raise ReportError(f"输出路径不在报告文件夹内：{target}")
+    return target
+
+
+def region_jobs(db_path: Path, target: Path, as_of: dt.date, names: list[str], per_county: dict[str, str],
+                base: dict, region: str) -> list[tuple]:
+    """The job list of a region's period: every county's set in <period>/<县名>/ and the overview in
+    <period>/overview.html (job = notebook, parameters, out .html, title prefix, title suffix)."""
+    jobs = []
+    for c, suffix in per_county.items():
+        out = _county_dir(target, c)
+        out.mkdir(parents=True, exist_ok=True)
+        jobs += [(n, {**base, "county": c}, str(out / f"{n}.html"), c, suffix) for n in names]
+    jobs.append(("overview", {**base, "county": ""}, str(target / "overview.html"), region, ""))
+    return jobs
+
+
+def render_region(db_path: Path, out_dir: Path, *, as_of: dt.date | None = None, redact: bool = True,
+                  round_filter: str = "", unit_type_filter: str = "", notebooks: list[str] | None = None,
+                  workers: int | None = None, record_history: bool = True, contract=None) -> dict:
+    """A region's period (a warehouse of several counties): each county's own report set, as if it were alone,
+    in reports/<YYYY-MM>/<县名>/, and the overview reports/<YYYY-MM>/overview.html, all handed to one
+    render_jobs call. The date is the same for every county (the latest 统计截至 of the region, unless given);
+    the history store gets the region's totals and each county's metrics (for month-over-month per county)."""
+    from pipelines import history
+    from pipelines.contract import default_contract
+    from pipelines.metrics import compute_region, default_as_of
+    from pipelines.report.filters import FilterError, resolve
+    from pipelines.report.kit import validation_status
+    from pipelines.warehouse.db import connect_ro, counties, data_hash, scope, unscope
+
+    contract = contract or default_contract()
+    db_path, out_dir = Path(db_path).resolve(), Path(out_dir)
+    with connect_ro(db_path) as con:
+        as_of = as_of or default_as_of(con)
+        suffixes: dict[str, str] = {}
+        for c in counties(con):
+            try:  # a filter must name something in each county (a page of zeros is never drawn)
+                flt = resolve(scope(con, c), round_filter, unit_type_filter)
+            except FilterError as exc:
+                raise BadFilter(f"{c}：{exc}") from None
+            suffixes[c] = f"（{flt.text}）" if flt.text else ""
+        unscope(con)
+        m = compute_region(con, as_of)
+        v = validation_status(con)
+        dh = data_hash(con)
+    region = str(contract.settings.get("region_name") or "全市")
+    period = as_of.strftime("%Y-%m")
+    target = _safe_out(out_dir, period)
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ReportError(f"报告文件夹 {target} 不可写（{exc.strerror}）：请检查磁盘空间和文件夹权限，或用 --out 指定其他位置") from None
+    if record_history:
+        by = m.pop("by_county")
+        try:
+            history.record(db_path, period, as_of, m, v["status"], dh, by_county=by)
+        except OSError as exc:
+            raise ReportError(str(exc)) from None
+    ensure_kernel()
+    names = notebooks or [n for n, _ in NOTEBOOKS]
+    base = {"db": str(db_path), "as_of": as_of.isoformat(), "period": "", "round_filter": round_filter,
+            "unit_type_filter": unit_type_filter, "redact": bool(redact),
+            "settings": notebook_settings(contract), "personal": personal_columns(contract)}
+    files = render_jobs(region_jobs(db_path, target, as_of, names, suffixes, base, region), workers)
+    index = write_index(out_dir, region)
+    return {"files": files, "index": str(index), "period": period, "as_of": as_of.isoformat(),
+            "validation_status": v["status"], "counties": list(suffixes), "overview": str(target / "overview.html")}

@@ -326,3 +326,10 @@ def connect_county(db_path: Path, county: str | None = None) -> duckdb.DuckDBPyC
     except BaseException:
         con.close()
         raise
+
+
+def unscope(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """Undo scope(): drop the TEMP views, so the connection sees the whole warehouse again."""
+    for (name,) in con.execute("SELECT view_name FROM duckdb_views() WHERE temporary").fetchall():
+        con.execute(f'DROP VIEW IF EXISTS temp.main."{name}"')
+    return con
