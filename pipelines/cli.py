@@ -22,6 +22,8 @@ DbOpt = Annotated[Path, typer.Option("--db", help="DuckDB 数据仓库文件")]
 OutOpt = Annotated[Path, typer.Option("--out", help="报告输出文件夹")]
 EXIT_UNUSABLE = 2  # the warehouse is missing, held read-write by another program, or another version's
 
+CountyOpt = Annotated[str, typer.Option("--county", help="数据仓库中有几个县（市、区）时只看其中一个（写全称，如 民乐县）；"
+                                                          "不给则为全部县（各县分别计算，另给合计）")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="以 JSON 输出结果（供定时任务和脚本使用）")]
 CfgOpt = Annotated[Optional[Path], typer.Option("--config", help="配置文件夹（默认：当前文件夹下的 config/，"
                                                  "含 settings.yaml、contract.yaml、本县口径.xlsx）")]
@@ -76,6 +78,10 @@ def _print_ingest(summary: dict, db: Path) -> None:
                f"{summary['rows_quarantined']} + 跳过（标题/表头/小标题/表尾）{summary['rows_skipped']}")
     for k, n in summary["loaded_by_kind"].items():
         typer.echo(f"  {c.code_label('kind', k)}：{n} 行")
+    counties = summary.get("counties") or {}
+    if len(counties) > 1:
+        typer.echo(f"{len(counties)} 个县（市、区），各自按本县的名册识别单位和轮次："
+                   + "；".join(f"{name} {d['files']} 个文件 {d['rows']} 行" for name, d in counties.items()))
     for f in summary["files_failed"]:
         typer.echo(f"[失败] {f['file']}：{f['error']}")
     if ignored:
@@ -235,23 +241,30 @@ def validate(db: DbOpt = DB, out: OutOpt = OUT, json_: JsonOpt = False, config: 
 @app.command()
 def metrics(db: DbOpt = DB, as_of: Annotated[Optional[str], typer.Option("--as-of", help="统计截至日期 YYYY-MM-DD")] = None,
             period: Annotated[Optional[str], typer.Option(help="期间 YYYY-MM（取该月最后一天）")] = None,
-            json_: JsonOpt = False, config: CfgOpt = None) -> None:
-    """计算核心指标（口径见 docs/data-contract.md）。示例：xuncha metrics --as-of 2020-06-30 --json"""
+            json_: JsonOpt = False, config: CfgOpt = None, county: CountyOpt = "") -> None:
+    """计算核心指标（口径见 docs/data-contract.md）；仓库中有几个县时另给各县的指标（by_county）。
+    示例：xuncha metrics --as-of 2020-06-30 --json"""
     from pipelines.metrics import metric_rows
     from pipelines.metrics import metrics as run
-    from pipelines.warehouse.db import WarehouseMissing, WarehouseUnusable
+    from pipelines.warehouse.db import UnknownCounty, WarehouseMissing, WarehouseUnusable
 
     _contract(config)  # a broken configuration is reported here too, not first in the monthly job
 
     when = _as_of(period, as_of)
     try:
-        m = run(db, when)
+        m = run(db, when, county=county or None)
     except (WarehouseMissing, WarehouseUnusable) as exc:
         _unusable(exc)
+    except UnknownCounty as exc:
+        _fail(str(exc))
     if json_:
         _echo_json(m)
-    else:
-        rows = metric_rows(m)
+        return
+    by = m.pop("by_county", None)
+    for title, part in ([("合计（各县相加）", m)] + list((by or {}).items())) if by else [("", m)]:
+        if title:
+            typer.echo(f"\n【{title}】")
+        rows = metric_rows(part)
         width = max(len(name) for name, _ in rows)
         typer.echo(f"{'指标'.ljust(width, '　')}  数值")
         for name, text in rows:
@@ -265,18 +278,21 @@ def report(db: DbOpt = DB, out: OutOpt = OUT,
            show_names: Annotated[bool, typer.Option("--show-names", help="在线索报告中显示人名（默认隐去）")] = False,
            round_: Annotated[str, typer.Option("--round", help="只看某一轮次：全称或唯一的简称，如 第五轮")] = "",
            unit_type: Annotated[str, typer.Option("--unit-type", help="只看某类单位：乡镇、县直部门、国有企业、事业单位、村、社区")] = "",
-           config: CfgOpt = None) -> None:
-    """渲染一期报告（月度简报、覆盖、整改、线索、政治生态、数据质量）。示例：xuncha report --period 2020-06"""
+           config: CfgOpt = None, county: CountyOpt = "") -> None:
+    """渲染一期报告（月度简报、覆盖、整改、线索、政治生态、数据质量）；仓库中有几个县时为每个县各出一套
+    （reports/<期间>/<县名>/），另加概览页 reports/<期间>/overview.html。示例：xuncha report --period 2020-06"""
     from pipelines.report.render import BadFilter, ReportError, render_set
-    from pipelines.warehouse.db import WarehouseMissing, WarehouseUnusable
+    from pipelines.warehouse.db import UnknownCounty, WarehouseMissing, WarehouseUnusable
 
     contract = _contract(config)
     when = _as_of(period, as_of)
     try:
         res = render_set(db, out, as_of=when, redact=not show_names, round_filter=round_, unit_type_filter=unit_type,
-                         contract=contract)
+                         contract=contract, county=county)
     except (WarehouseMissing, WarehouseUnusable) as exc:
         _unusable(exc)
+    except UnknownCounty as exc:
+        _fail(str(exc))
     except BadFilter as exc:
         _fail(str(exc), 2)
     except ReportError as exc:
@@ -291,26 +307,30 @@ def export(db: DbOpt = DB, out: OutOpt = OUT,
            period: Annotated[Optional[str], typer.Option(help="期间 YYYY-MM")] = None,
            as_of: Annotated[Optional[str], typer.Option("--as-of", help="统计截至日期 YYYY-MM-DD")] = None,
            show_names: Annotated[bool, typer.Option("--show-names", help="汇总台账中包含线索被反映人等人名（默认隐去）")] = False,
-           json_: JsonOpt = False, config: CfgOpt = None) -> None:
-    """写出汇总台账.xlsx、督办清单/（每个有未完成整改问题的单位一个工作簿）和月度简报.docx。示例：xuncha export --period 2020-06"""
+           json_: JsonOpt = False, config: CfgOpt = None, county: CountyOpt = "") -> None:
+    """写出汇总台账.xlsx、督办清单/（每个有未完成整改问题的单位一个工作簿）和月度简报.docx；仓库中有几个县时
+    每个县各写一份到 reports/<期间>/<县名>/。示例：xuncha export --period 2020-06"""
     from pipelines.export import ExportError, run_export
-    from pipelines.warehouse.db import WarehouseMissing
+    from pipelines.warehouse.db import UnknownCounty, WarehouseMissing
 
     contract = _contract(config)
     try:
-        res = run_export(db, out, as_of=_as_of(period, as_of), show_names=show_names, contract=contract)
-    except WarehouseMissing as exc:
+        res = run_export(db, out, as_of=_as_of(period, as_of), show_names=show_names, contract=contract,
+                         county=county)
+    except (WarehouseMissing, UnknownCounty) as exc:
         _fail(str(exc))
     except ExportError as exc:
         _fail(str(exc), 1)
     if json_:
         _echo_json(res)
         return
-    typer.echo(f"已生成 {res['ledger']}（" + "，".join(f"{contract.code_label('kind', k)} {n} 行"
-                                                     for k, n in res["rows_by_kind"].items()) + "）")
-    typer.echo(f"已生成 {res['supervision']}/：{res['supervision_units']} 个单位，未完成整改 {res['problems_open']} 个，"
-               f"其中逾期 {res['problems_overdue']} 个、长期坚持 {res['problems_long_term']} 个")
-    typer.echo(f"已生成 {res['brief_docx']}")
+    for part in (res["counties"].values() if "counties" in res else [res]):
+        typer.echo(f"已生成 {part['ledger']}（" + "，".join(f"{contract.code_label('kind', k)} {n} 行"
+                                                          for k, n in part["rows_by_kind"].items()) + "）")
+        typer.echo(f"已生成 {part['supervision']}/：{part['supervision_units']} 个单位，未完成整改 "
+                   f"{part['problems_open']} 个，其中逾期 {part['problems_overdue']} 个、长期坚持 "
+                   f"{part['problems_long_term']} 个")
+        typer.echo(f"已生成 {part['brief_docx']}")
 
 
 @app.command()
@@ -337,11 +357,13 @@ def template(kind: Annotated[Optional[str], typer.Option("--kind", help="台账�
 @app.command()
 def monthly(raw: RawOpt = RAW, db: DbOpt = DB, out: OutOpt = OUT,
             period: Annotated[Optional[str], typer.Option(help="期间 YYYY-MM（默认：上一个自然月）")] = None,
-            allow_shrink: ShrinkOpt = False, config: CfgOpt = None) -> None:
-    """定时任务：入库 → 校验 → 报告 → 索引，可重复运行。示例：xuncha monthly --period 2020-06"""
+            allow_shrink: ShrinkOpt = False, config: CfgOpt = None, county: CountyOpt = "") -> None:
+    """定时任务：入库 → 校验 → 报告 → 索引，可重复运行；仓库中有几个县时出各县的报告和概览页。
+    示例：xuncha monthly --period 2020-06"""
     from pipelines.monthly import run_monthly
 
-    code, line = run_monthly(raw, db, out, period, allow_shrink=allow_shrink, contract=_contract(config))
+    code, line = run_monthly(raw, db, out, period, allow_shrink=allow_shrink, contract=_contract(config),
+                             county=county)
     typer.echo(line)
     raise typer.Exit(code)
 
@@ -354,12 +376,15 @@ def demo(dir: Annotated[Path, typer.Option("--dir", help="演示台账写入的�
          problems: Annotated[int, typer.Option(help="每县反馈问题数")] = 1000,
          messy: Annotated[bool, typer.Option("--messy/--tidy", help="是否生成真实台账的各种不规范写法")] = True,
          only_data: Annotated[bool, typer.Option("--only-data", help="只生成台账，不入库、不出报告")] = False,
+         plain_names: Annotated[bool, typer.Option("--plain-names", help="几个县时每个县按单独一个县的写法生成"
+                                                   "（县财政局、十四届县委第一轮巡察 等名称在各县重复），不加县名前缀")] = False,
          config: CfgOpt = None) -> None:
     """生成山丹县演示台账（与原文数字一致），然后入库 → 校验 → 出月度报告。示例：xuncha demo"""
     from pipelines.demo.generate import generate
 
     contract = _contract(config)
-    exp = generate(dir, seed=seed, counties=counties, problems_per_county=problems, messy=messy)
+    exp = generate(dir, seed=seed, counties=counties, problems_per_county=problems, messy=messy,
+                   plain_names=plain_names)
     typer.echo(f"演示台账已写入 {dir}（{len(exp['files'])} 个文件，真值见 {dir / 'expected.json'}）")
     if only_data:
         return

@@ -78,8 +78,11 @@ def _logger(log_dir: Path, period: str) -> tuple[logging.Logger, Path]:
     return logger, path
 
 
+from pipelines.warehouse.db import UnknownCounty  # noqa: E402
+
+
 def run_monthly(raw: Path, db: Path, out: Path, period: str | None = None, *,
-                allow_shrink: bool = False, contract=None) -> tuple[int, str]:
+                allow_shrink: bool = False, contract=None, county: str = "") -> tuple[int, str]:
     """Returns (exit code, the last line to print). contract: workspace.load(cfg) (default: the packaged one)."""
     period = period or previous_month()
     try:
@@ -95,7 +98,10 @@ def run_monthly(raw: Path, db: Path, out: Path, period: str | None = None, *,
         with run_lock(db.parent / ".monthly.lock"):
             log, log_path = _logger(db.parent / "logs", period)
             try:
-                return _run(raw, db, out, period, as_of, log, log_path, allow_shrink, contract)
+                return _run(raw, db, out, period, as_of, log, log_path, allow_shrink, contract, county)
+            except UnknownCounty as exc:
+                log.error("usage: %s", exc)
+                return EXIT_USAGE, f"monthly 参数错误：{exc}"
             except ShrinkRefused as exc:  # before anything was written: warehouse and reports as they were
                 log.error("refused: %s", exc)
                 return EXIT_FAILED, f"monthly {period} 未运行：{exc}（日志 {log_path}）"
@@ -111,7 +117,7 @@ def run_monthly(raw: Path, db: Path, out: Path, period: str | None = None, *,
 
 
 def _run(raw: Path, db: Path, out: Path, period: str, as_of: dt.date, log: logging.Logger,
-         log_path: Path, allow_shrink: bool = False, contract=None) -> tuple[int, str]:
+         log_path: Path, allow_shrink: bool = False, contract=None, county: str = "") -> tuple[int, str]:
     from pipelines.export import ExportError, run_export
     from pipelines.ingest.build import ingest
     from pipelines.report.layout import NOTEBOOKS
@@ -138,14 +144,14 @@ def _run(raw: Path, db: Path, out: Path, period: str, as_of: dt.date, log: loggi
         age_warning = data_age_warning(con, as_of)
     if age_warning:
         log.warning(age_warning)
-    res = render_set(db, out, as_of=as_of, contract=contract)
-    keep = {f"{n}.html" for n, _ in NOTEBOOKS}
+    res = render_set(db, out, as_of=as_of, contract=contract, county=county)  # several counties: each set + overview
+    keep = {f"{n}.html" for n, _ in NOTEBOOKS} | ({"overview.html"} if res.get("overview") else set())
     for stale in (out / period).glob("*.html"):
         if stale.name not in keep:
             stale.unlink()
     log.info("报告：%s 个页面，在 %s", len(res["files"]), out / period)
     try:  # the reports are in place by now: a failed export marks the run instead of undoing them
-        exp = run_export(db, out, as_of=as_of, contract=contract)
+        exp = run_export(db, out, as_of=as_of, contract=contract, county=county)
         log.info("导出：汇总台账 %s，督办清单 %s 个单位，%s", exp["rows_by_kind"], exp["supervision_units"],
                  exp["brief_docx"])
         export_error = None
