@@ -301,3 +301,13 @@ def test_validation_of_the_region_finds_what_each_county_alone_finds(region, tmp
     assert {r: got["region"].get(r, 0) for r in rules} == {
         r: got["山丹县"].get(r, 0) + got["民乐县"].get(r, 0) for r in rules}
     assert got["region"].get("unit_duplicate", 0) == 0 and got["region"]["quarantined"] == 12
+
+
+def test_the_first_county_is_byte_for_byte_the_one_county_demo(region, demo_dir):
+    import hashlib
+
+    def digest(d: Path) -> dict:
+        return {p.relative_to(d).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in sorted(d.rglob("*")) if p.is_file() and p.name != "expected.json"}
+
+    assert digest(region["raw"] / "山丹县") == digest(demo_dir)
