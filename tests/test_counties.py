@@ -216,7 +216,7 @@ def region_reports(region):
     return {"db": db, "out": out, "may": may, "june": june, "contract": contract}
 
 
-def test_the_region_gets_each_county_set_and_an_overview_in_one_render_call(region_reports, monkeypatch):
+def test_the_region_gets_each_county_set_and_an_overview_in_one_render_call(region_reports, region):
     from pipelines.report.layout import NOTEBOOKS
 
     june, out = region_reports["june"], region_reports["out"]
@@ -226,13 +226,18 @@ def test_the_region_gets_each_county_set_and_an_overview_in_one_render_call(regi
     index = (out / "index.html").read_text(encoding="utf-8")
     assert 'href="2020-06/overview.html"' in index and "张掖市巡察工作报告" in index
     for c in COUNTIES:
-        for n, label in NOTEBOOKS:
+        for n, _ in NOTEBOOKS:
             assert f'href="2020-06/{c}/{n}.html"' in index
     assert 'href="2020-05/overview.html"' in index and 'href="2020-05/民乐县/monthly_brief.html"' in index
-    # each county's own brief shows its own figures, titled with its name
+    # each county's own brief is titled with its name; no page of the region carries a personal name
     for c in COUNTIES:
         html = (out / "2020-06" / c / "monthly_brief.html").read_text(encoding="utf-8")
         assert f"<title>{c}" in html
+    names = region["exp"]["personal_names"]
+    assert names
+    for f in june["files"]:
+        text = Path(f).read_text(encoding="utf-8")
+        assert not [n for n in names if n in text], f
 
 
 def test_every_period_records_the_region_and_each_county_in_the_history(region_reports, region):
@@ -311,3 +316,47 @@ def test_the_first_county_is_byte_for_byte_the_one_county_demo(region, demo_dir)
                 for p in sorted(d.rglob("*")) if p.is_file() and p.name != "expected.json"}
 
     assert digest(region["raw"] / "山丹县") == digest(demo_dir)
+
+
+def test_all_pages_of_a_region_go_to_one_render_jobs_call(region, monkeypatch, tmp_path):
+    """Part 4 (many counties fast) reuses kernels across the jobs of one call: the region hands it everything."""
+    from pipelines.report import render
+    from pipelines.report.layout import NOTEBOOKS
+
+    calls = []
+
+    def record(jobs, workers=None):
+        calls.append(list(jobs))
+        return [j[2] for j in jobs]
+
+    monkeypatch.setattr(render, "render_jobs", record)
+    db = tmp_path / "wh.duckdb"
+    shutil.copy(region["db"], db)
+    render.render_set(db, tmp_path / "reports", as_of=DEMO_AS_OF, record_history=False)
+    assert len(calls) == 1
+    jobs = calls[0]
+    assert len(jobs) == len(COUNTIES) * len(NOTEBOOKS) + 1
+    assert [(j[0], j[1]["county"], j[3]) for j in jobs if j[0] == "overview"] == [("overview", "", "全市")]
+    for c in COUNTIES:
+        mine = [j for j in jobs if j[1]["county"] == c]
+        assert sorted(j[0] for j in mine) == sorted(n for n, _ in NOTEBOOKS)
+        assert all(Path(j[2]).parent.name == c and j[3] == c for j in mine)
+
+
+def test_each_county_exports_its_own_documents(region, tmp_path):
+    from pipelines.export import run_export
+
+    db = tmp_path / "wh.duckdb"
+    shutil.copy(region["db"], db)
+    res = run_export(db, tmp_path / "reports", as_of=DEMO_AS_OF)
+    assert list(res["counties"]) == COUNTIES
+    for c in COUNTIES:
+        part = res["counties"][c]
+        assert Path(part["ledger"]) == (tmp_path / "reports" / "2020-06" / c / "汇总台账.xlsx").resolve()
+        assert Path(part["brief_docx"]).exists()
+        alone = _metrics(region["alone"][c][0])
+        assert part["problems_overdue"] == alone["problems_overdue"]
+        assert part["rows_by_kind"] == region["alone"][c][1]["loaded_by_kind"]
+    assert res["problems_overdue"] == _metrics(region["db"])["problems_overdue"]
+    one = run_export(db, tmp_path / "one", as_of=DEMO_AS_OF, county="民乐县")
+    assert "counties" not in one and Path(one["folder"]).name == "民乐县"
