@@ -16,8 +16,9 @@ from pathlib import Path
 
 import yaml
 
+from pipelines import memo
+
 CONFIG_DIR = Path(__file__).parent / "config"
-MEMO_LIMIT = 200_000  # entries per memo: bounded, so a sheet of unique long texts cannot grow it forever
 
 _BRACKETED = re.compile(r"[(\[【{<《][^()\[\]【】{}<>《》]*[)\]】}>》]")
 _SPACE = re.compile(r"\s+")
@@ -63,12 +64,18 @@ def norm_header_cached(text: str) -> str:
     return norm_header(text)
 
 
+# whitespace, punctuation and brackets in one class: deleting them in one pass is the same as class by class
+_VALUE_DELETE = re.compile(r"\s|" + _PUNCT.pattern + "|" + _VALUE_NOISE.pattern)
+
+
 def norm_value(text: object) -> str:
     """Normalise a vocabulary value: NFKC, no spaces, quotes, punctuation or brackets ("乡（镇）" → "乡镇")."""
     if text is None:
         return ""
-    s = _SPACE.sub("", nfkc(str(text)))
-    return _VALUE_NOISE.sub("", _PUNCT.sub("", s))
+    s = str(text)
+    if not unicodedata.is_normalized("NFKC", s):
+        s = nfkc(s)
+    return _VALUE_DELETE.sub("", s)
 
 
 @dataclass(frozen=True)
@@ -94,7 +101,7 @@ class Column:
     max: float | str | None = None
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class Kind:
     name: str
     label: str
@@ -114,8 +121,6 @@ class Kind:
     rank: dict[str, int] = field(default_factory=dict)
     # (synonym, column) for synonyms of ≥3 characters, longest first (for "header contains synonym")
     fuzzy: list[tuple[str, str]] = field(default_factory=list)
-    # header text → the columns whose fuzzy synonym it contains (per process; see structure._fuzzy_columns)
-    fuzzy_memo: dict = field(default_factory=dict, repr=False, compare=False)
     # normalised headers the analyst said to ignore (「忽略此列」): never unmatched, never a dimension
     ignore: frozenset = frozenset()
 
@@ -149,21 +154,33 @@ class StatusReading:
     keeps_positive: frozenset
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class Vocabulary:
     name: str
     entries: list[tuple[str, tuple[str, ...]]]  # (code, synonyms) in priority order
     fallback: str | None
     labels: dict[str, str] = field(default_factory=dict)  # code → the Chinese name users see
     dominant: tuple[str, ...] = ()  # codes that decide a text naming several (dominant: in the contract)
-    memo: dict = field(default_factory=dict, repr=False, compare=False)
     # words the analyst confirmed (本县口径.xlsx): normalised word → code, matched exactly and before the list,
     # never as a substring (an answered "办毕" must not turn "未办毕" into rectified)
     answered: dict[str, str] = field(default_factory=dict)
     reading: StatusReading | None = None  # set: phrases are read by the rule-based reader, not "contains"
     rules: ReaderRules | None = None
-    _index: tuple | None = field(default=None, repr=False, compare=False)  # (word → code, word pattern): the reader
-    _exact_index: dict | None = field(default=None, repr=False, compare=False)
+    # derived once (see __post_init__): word or code → code; (word → code, pattern of the longest word) for the reader
+    _exact_index: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    _index: tuple = field(default=(), init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        ex: dict[str, str] = {}  # the first entry (in file order) that has a word wins
+        idx: dict[str, str] = {}
+        for code, syns in self.entries:
+            ex.setdefault(code, code)
+            for w in syns:
+                ex.setdefault(w, code)
+                if len(w) >= 2:
+                    idx.setdefault(w, code)
+        object.__setattr__(self, "_exact_index", ex)
+        object.__setattr__(self, "_index", (idx, _alternation(idx)))
 
     def label(self, code: object) -> str:
         """The code's Chinese name (labels: in the contract); an unknown code is shown as it is."""
@@ -172,18 +189,6 @@ class Vocabulary:
     @property
     def codes(self) -> list[str]:
         return [c for c, _ in self.entries]
-
-    def add(self, code: str, words) -> None:
-        """More synonyms for a code (a new code is appended last), e.g. from the analyst's answers."""
-        words = tuple(w for w in (norm_value(x) for x in words) if w)
-        for i, (c, syns) in enumerate(self.entries):
-            if c == code:
-                self.entries[i] = (c, syns + tuple(w for w in words if w not in syns))
-                break
-        else:
-            self.entries.append((str(code), words))
-        self.memo.clear()
-        self._index = self._exact_index = None
 
     def lookup(self, raw: object) -> str | None:
         """The code of a cell's text, or None when it cannot be read with confidence.
@@ -198,13 +203,9 @@ class Vocabulary:
         "fallback", or None when unknown. Memoised per distinct text."""
         if raw.__class__ is not str:
             return self._classify(raw)
-        try:
-            return self.memo[raw]
-        except KeyError:
-            res = self._classify(raw)
-            if len(self.memo) < MEMO_LIMIT:
-                self.memo[raw] = res
-            return res
+        t = memo.table(self, "classify")
+        res = t.get(raw)
+        return res if res is not None else memo.put(t, raw, self._classify(raw))
 
     def guess(self, text: object) -> str | None:
         """A best guess for a word the vocabulary does not know (for the question workbook, never for
@@ -253,18 +254,7 @@ class Vocabulary:
         v = norm_value(raw)
         if not v:
             return None
-        return self._exact_map().get(v)
-
-    def _exact_map(self) -> dict:
-        """normalised word or code → code; the first entry (in file order) that has it wins."""
-        if self._exact_index is None:
-            ex: dict[str, str] = {}
-            for code, syns in self.entries:
-                ex.setdefault(code, code)
-                for w in syns:
-                    ex.setdefault(w, code)
-            self._exact_index = ex
-        return self._exact_index
+        return self._exact_index.get(v)
 
     def _contains(self, raw: object) -> str | None:
         """The code whose ≥2-character word the text contains. With a fallback, the first entry in file order
@@ -288,13 +278,6 @@ class Vocabulary:
 
     def _words(self) -> tuple[dict, re.Pattern | None]:
         """word → code (≥2 characters, the first entry wins), and one pattern finding the longest word at each place."""
-        if self._index is None:
-            idx: dict[str, str] = {}
-            for code, syns in self.entries:
-                for w in syns:
-                    if len(w) >= 2:
-                        idx.setdefault(w, code)
-            self._index = (idx, _alternation(idx))
         return self._index
 
     def _read(self, raw: str, lenient: bool = False) -> str | None:
@@ -430,7 +413,7 @@ def _status_reading(vname: str, vd: dict, codes: list[str], classes: set[str]) -
     )
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class Contract:
     kinds: dict[str, Kind]
     vocabularies: dict[str, Vocabulary]
@@ -448,9 +431,8 @@ class Contract:
     kinds_by_header: dict = field(default_factory=dict)  # normalised header → kinds that know it exactly
     fuzzy_all: tuple = ()  # (synonym of ≥3 characters, kinds) for headers that only contain a synonym
     known_headers: frozenset = frozenset()  # every synonym, plus 序号/备注…: never an assessment dimension
-    # per-process memo of pure functions of the contract (header candidates, vocabulary lookups): ledgers
-    # repeat the same headers and words thousands of times
-    memo: dict = field(default_factory=dict, repr=False, compare=False)
+    fuzzy_index: dict = field(default_factory=dict)  # first two characters → [(synonym, kinds)] of fuzzy_all
+    status_words: frozenset = frozenset()  # words of the value vocabularies (settings): a row of them is data
     # the analyst's answers (本县口径.xlsx) that are not contract data: sheet kinds and names
     # sheet_answers: (file, sheet) → kind | "not_ledger"; header_answers: header signature → kind | "not_ledger"
     sheet_answers: dict = field(default_factory=dict)
@@ -675,6 +657,12 @@ def build_contract(raw: dict, settings: dict, fingerprint_bytes: bytes) -> Contr
                 max=cd.get("max"),
             )
         ident = kd.get("identify", {})
+        exact: dict[str, str] = {}
+        rank: dict[str, int] = {}
+        for c in cols.values():
+            for i, s in enumerate(c.synonyms):
+                if s not in exact:
+                    exact[s], rank[s] = c.name, i
         kind = Kind(
             name=kname,
             label=kd.get("label", kname),
@@ -690,13 +678,11 @@ def build_contract(raw: dict, settings: dict, fingerprint_bytes: bytes) -> Contr
                                 for a in kd.get("identify_also", []) or []),
             check_key=bool(kd.get("check_key", True)),
             same_record=tuple(kd.get("same_record", []) or []),
+            exact=exact,
+            rank=rank,
+            fuzzy=sorted(((s, c.name) for c in cols.values() for s in c.synonyms if len(s) >= 3),
+                         key=lambda x: -len(x[0])),
         )
-        for c in cols.values():
-            for i, s in enumerate(c.synonyms):
-                if s not in kind.exact:
-                    kind.exact[s], kind.rank[s] = c.name, i
-        kind.fuzzy = sorted(((s, c.name) for c in cols.values() for s in c.synonyms if len(s) >= 3),
-                            key=lambda x: -len(x[0]))
         kinds[kname] = kind
     sr = raw.get("status_reading") or {}
     rules = _reader_rules(sr) if sr else None
@@ -743,6 +729,9 @@ def build_contract(raw: dict, settings: dict, fingerprint_bytes: bytes) -> Contr
         fuzzy_all=tuple((syn, tuple(ks)) for syn, ks in _fuzzy_all(kinds).items()),
         known_headers=frozenset(h for k in kinds.values() for c in k.columns.values() for h in c.synonyms)
         | {norm_header(h) for h in ("序号", "备注", "说明", "编号")},
+        fuzzy_index=_fuzzy_index(kinds),
+        status_words=frozenset(w for name in settings.get("value_vocabularies", ("problem_status", "lead_status"))
+                               if name in vocabs for _c, syns in vocabs[name].entries for w in syns if len(w) >= 2),
         sheet_answers=dict(answers.get("sheets", {})),
         header_answers=dict(answers.get("headers", {})),
         name_answers={k: dict(v) for k, v in answers.get("names", {}).items()},
@@ -757,6 +746,14 @@ def _fuzzy_all(kinds: dict[str, Kind]) -> dict[str, list[str]]:
         for syn, _col in k.fuzzy:
             out.setdefault(syn, []).append(k.name)
     return out
+
+
+def _fuzzy_index(kinds: dict[str, Kind]) -> dict[str, list]:
+    """Fuzzy synonyms by their first two characters: a long header cell costs one lookup per character."""
+    index: dict[str, list] = {}
+    for syn, ks in _fuzzy_all(kinds).items():
+        index.setdefault(syn[:2], []).append((syn, tuple(ks)))
+    return index
 
 
 def _kinds_by_header(kinds: dict[str, Kind]) -> dict[str, tuple[str, ...]]:

@@ -101,14 +101,21 @@ def test_a_contract_naming_an_unknown_code_is_refused_in_chinese(tmp_path):
 
 
 def test_added_words_take_effect_and_guess_is_only_a_guess(tmp_path):
+    from pipelines.contract import build_contract, read_contract_dict, read_settings
+
     c = load_contract()
     v = c.vocabularies["problem_status"]
-    assert v.lookup("已办毕") is None  # memoised as unknown …
-    v.add("rectified", ["办毕"])
-    assert v.lookup("已办毕") == "rectified"  # … and the memo is cleared by add
-    assert v.lookup("尚未办毕") == "not_started"  # the reader applies its markers to the new positive word
-    v.add("suspended", ["暂缓整改"])
-    assert v.codes[-1] == "suspended" and v.lookup("暂缓整改") == "suspended"
+    assert v.lookup("已办毕") is None  # memoised as unknown in this contract …
+    raw = read_contract_dict(CONFIG_DIR / "contract.yaml")  # … a county's contract that adds the words
+    raw["vocabularies"]["problem_status"]["rectified"] = [*raw["vocabularies"]["problem_status"]["rectified"], "办毕"]
+    raw["vocabularies"]["problem_status"]["suspended"] = ["暂缓整改"]
+    w = build_contract(raw, read_settings([CONFIG_DIR / "settings.yaml"]), "with 办毕".encode()).vocabularies["problem_status"]
+    assert w.lookup("已办毕") == "rectified"  # the other contract's memo does not answer for this one
+    assert w.lookup("尚未办毕") == "not_started"  # the reader applies its markers to the new positive word
+    assert w.codes[-1] == "suspended" and w.lookup("暂缓整改") == "suspended"
+    assert v.lookup("已办毕") is None  # and the first contract is unchanged (configuration is frozen)
+    with pytest.raises(AttributeError):
+        v.entries = []
     # an unknown phrase stays unknown for loading; guess offers the reader's lenient reading or a close word
     far = "未能按照时限要求在规定的期限内全部完成"
     assert v.lookup(far) is None and v.guess(far) == "not_started"

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import orjson
 
+from pipelines import memo as _memo
 from pipelines.contract import Contract, Kind, header_signature, nfkc
 from pipelines.ingest import layouts as LY
 from pipelines.ingest import values as V
@@ -199,19 +200,12 @@ def _derive(vals: dict, derived: list, missing):
     return missing
 
 
-_MEMO_LIMIT = 100_000
-
-
 def _converted(conv, memo: dict, v: object, text: str) -> tuple:
     """conv(v, text), memoised for text cells (a ledger repeats the same dates, words and counts)."""
     if v.__class__ is not str:
         return conv(v, text)
     res = memo.get(v)
-    if res is None:
-        res = conv(v, text)
-        if len(memo) < _MEMO_LIMIT:
-            memo[v] = res
-    return res
+    return res if res is not None else _memo.put(memo, v, conv(v, text))
 
 
 def _cells_json(cells: list) -> str:
@@ -290,7 +284,7 @@ def parse_sheet(sheet: Sheet, contract: Contract, rel: str | None = None, header
         spec = kind.columns[canon]
         if spec.type == "daterange" and mapped.intersection(spec.into):
             continue  # separate start/end columns win over a combined one
-        memo = contract.memo.setdefault(("conv", kind.name, canon), {}) if conv else None
+        memo = _memo.table(contract, ("conv", kind.name, canon)) if conv else None
         plan.append((c, canon, keys, conv, memo, spec.fill_down and bool(vfill),
                      _required_here(spec) and not spec.derive))  # derived columns: checked after derivation
     derived = [(canon, spec.derive[0], spec.derive[1], _required_here(spec))
@@ -311,7 +305,7 @@ def parse_sheet(sheet: Sheet, contract: Contract, rel: str | None = None, header
                                 if _required_here(kind.columns[c]) and c not in mapped]
     heads = list(header.raw_texts)
     hook = LY.row_hook(kind, header, contract)  # 届次+轮次 → round name; 组长/组员 names → member records
-    number_memo = contract.memo.setdefault("dimension_scores", {})
+    number_memo = _memo.table(contract, "dimension_scores")
     for ri in infos:
         r0 = ri.row
         texts = ri.texts

@@ -9,7 +9,8 @@ import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from pipelines.contract import MEMO_LIMIT, Contract, Kind, nfkc, norm_header, norm_header_cached, norm_value
+from pipelines import memo as _memo
+from pipelines.contract import Contract, Kind, nfkc, norm_header, norm_header_cached, norm_value
 from pipelines.ingest import layouts as L
 from pipelines.ingest.read import Sheet
 from pipelines.ingest.values import cell_text, find_period, parse_date
@@ -78,12 +79,9 @@ _NAME_TYPES = ("text", "id", "vocab")
 
 def _fuzzy_columns(kind: Kind, h: str) -> list[str]:
     """The kind's columns whose ≥3-character synonym occurs in header text h, in synonym order (memoised)."""
-    hit = kind.fuzzy_memo.get(h)
-    if hit is None:
-        hit = [col for syn, col in kind.fuzzy if syn in h]
-        if len(kind.fuzzy_memo) < MEMO_LIMIT:
-            kind.fuzzy_memo[h] = hit
-    return hit
+    t = _memo.table(kind, "fuzzy_columns")
+    hit = t.get(h)
+    return hit if hit is not None else _memo.put(t, h, [col for syn, col in kind.fuzzy if syn in h])
 
 
 def satisfies(kind: Kind, fields: set[str]) -> bool:
@@ -218,7 +216,7 @@ def find_header(sheet: Sheet, contract: Contract, only: str | None = None) -> He
 def _looks_like_values(contract: Contract, texts: list[str], norm: list[str]) -> bool:
     """A row whose cells are mostly values (dates, numbers, status words such as 已整改) is a data row,
     even when some of its words are also header words. Known header texts never count as values."""
-    memo = contract.memo.setdefault("value_like", {})
+    memo = _memo.table(contract, "value_like")
     n = valueish = 0
     for t, h in zip(texts, norm):
         if not t:
@@ -226,9 +224,7 @@ def _looks_like_values(contract: Contract, texts: list[str], norm: list[str]) ->
         n += 1
         v = memo.get(t)
         if v is None:
-            v = h not in contract.all_exact and _is_value(contract, t)
-            if len(memo) < MEMO_LIMIT:
-                memo[t] = v
+            v = _memo.put(memo, t, h not in contract.all_exact and _is_value(contract, t))
         valueish += v
     return valueish >= 2 and valueish * 3 >= n
 
@@ -242,24 +238,16 @@ def _is_value(contract: Contract, text: str) -> bool:
         return True
     if len(t) >= 6 and parse_date(t)[0] is not None:
         return True
-    words = contract.memo.get("status_words")
-    if words is None:
-        words = contract.memo["status_words"] = frozenset(
-            w for name in contract.settings.get("value_vocabularies", ("problem_status", "lead_status"))
-            if name in contract.vocabularies for _c, syns in contract.vocabularies[name].entries for w in syns
-            if len(w) >= 2)
-    return norm_value(t) in words
+    return norm_value(t) in contract.status_words
 
 
 def _matchable(contract: Contract, h: str) -> frozenset[str]:
     """Kinds in which header text h could map a column: exactly, or by containing a ≥3-character synonym."""
-    memo = contract.memo.setdefault("matchable", {})
+    memo = _memo.table(contract, "matchable")
     ks = memo.get(h)
     if ks is None:
-        ks = frozenset(contract.kinds_by_header.get(h, ())) | (
-            frozenset(_fuzzy_kinds(contract, h)) if len(h) >= MIN_SUBSTRING_SYNONYM else frozenset())
-        if len(memo) < MEMO_LIMIT:
-            memo[h] = ks
+        ks = _memo.put(memo, h, frozenset(contract.kinds_by_header.get(h, ())) | (
+            frozenset(_fuzzy_kinds(contract, h)) if len(h) >= MIN_SUBSTRING_SYNONYM else frozenset()))
     return ks
 
 
@@ -288,12 +276,7 @@ def _upper_bound(contract: Contract, ntop: list[str], pair) -> float:
 def _fuzzy_kinds(contract: Contract, h: str) -> set[str]:
     """Kinds with a ≥3-character synonym inside h. Synonyms are indexed by their first two characters,
     so a long cell costs one lookup per character instead of a test per synonym."""
-    index = contract.memo.get("fuzzy_index")
-    if index is None:
-        index = {}
-        for syn, kinds in contract.fuzzy_all:
-            index.setdefault(syn[:2], []).append((syn, kinds))
-        contract.memo["fuzzy_index"] = index
+    index = contract.fuzzy_index
     out: set[str] = set()
     for i in range(len(h) - 2):
         for syn, kinds in index.get(h[i:i + 2], ()):
@@ -304,7 +287,7 @@ def _fuzzy_kinds(contract: Contract, h: str) -> set[str]:
 
 def _plausible_kinds(contract: Contract, names) -> set[str]:
     """Kinds that know a header exactly, or one of whose synonyms a header contains (memoised per text)."""
-    memo = contract.memo.setdefault("kinds_of_header", {})
+    memo = _memo.table(contract, "kinds_of_header")
     plausible: set[str] = set()
     for h in names:
         if not h:
@@ -314,9 +297,7 @@ def _plausible_kinds(contract: Contract, names) -> set[str]:
             ks = contract.kinds_by_header.get(h)
             if ks is None:
                 ks = _fuzzy_kinds(contract, h) if len(h) >= 3 else ()
-            ks = frozenset(ks)
-            if len(memo) < MEMO_LIMIT:
-                memo[h] = ks
+            ks = _memo.put(memo, h, frozenset(ks))
         plausible |= ks
     return plausible
 
@@ -326,7 +307,7 @@ def _evaluate(contract: Contract, ntop: list[str], pair, n: int, ctx: frozenset 
     """Every kind a header candidate could be, with its column mapping and score (> 0 only). Memoised:
     a ledger set repeats a handful of header layouts across thousands of files. only: the one kind to
     try, identified or not (the analyst's answer)."""
-    memo = contract.memo.setdefault("header_candidates", {})
+    memo = _memo.table(contract, "header_candidates")
     key = (tuple(ntop), n, ctx, only) if pair is None else (tuple(pair), n, ctx, only)
     hit = memo.get(key)
     if hit is not None:
@@ -343,8 +324,7 @@ def _evaluate(contract: Contract, ntop: list[str], pair, n: int, ctx: frozenset 
             sc = len(mapping) - (0.01 if n == 2 else 0)
         if sc > 0:
             out.append((kind.name, norm, mapping, unmatched, sc))
-    if len(memo) < 50_000:
-        memo[key] = out
+    _memo.put(memo, key, out)
     return out
 
 
