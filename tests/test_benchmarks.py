@@ -19,6 +19,6 @@ def test_harness_small_scale(tmp_path):
     assert KEYS <= set(res)
     assert res["files"] == 58 and res["rows_loaded"] > 0  # 29 ledger files a county (the interview ledger is one)
     assert all(isinstance(res[k], (int, float)) and res[k] >= 0 for k in KEYS)
-    assert res["n_notebooks"] == 6
+    assert res["n_notebooks"] == 2 * 6 + 1  # two counties: each its own set of six pages, and the overview
     # every notebook's queries were timed inside its kernel (through kit.connect), so the budget is real
     assert res["n_queries"] >= 6 and res["report_query_s"] > 0
