@@ -25,6 +25,7 @@ from pipelines import __version__, fingerprint
 from pipelines.answers import usage as answer_usage
 from pipelines.contract import Contract, default_contract, norm_value
 from pipelines.ingest import counties as CT
+from pipelines.ingest import incremental as INC
 from pipelines.ingest import layouts as LY
 from pipelines.ingest import schema as S
 from pipelines.ingest.parse import ParsedFile, ParsedRow, ParsedSheet, parse_file
@@ -472,26 +473,7 @@ def _derived(it: Item, values: dict) -> Item:
 
 def resolve_all(files: list[FileRec], contract: Contract) -> dict:
     """Turn parsed rows into staging records, quarantine and skip decisions."""
-    items: dict[str, list[Item]] = defaultdict(list)
-    skipped_rows: list[tuple[FileRec, ParsedSheet, ParsedRow, str]] = []
-    for f in files:
-        if f.status != "ingested":
-            continue
-        for sh in f.parsed.sheets:
-            held = _sheet_hold(sh, contract)
-            for pr in sh.rows:
-                if pr.cls != "data":
-                    skipped_rows.append((f, sh, pr, pr.cls))
-                    continue
-                vals = pr.values  # the parsed row is not used again: resolution writes into it
-                it = Item(f, sh, pr, sh.kind, vals)
-                if held:
-                    _quarantine(it, *held)
-                elif pr.missing:
-                    labels = "、".join(f"「{contract.label(sh.kind, c)}」" for c in pr.missing)
-                    _quarantine(it, "missing_required", f"缺少必填项{labels}：请在原表第{pr.row}行补全")
-                items[sh.kind].append(it)
-
+    items, skipped_rows = data_items(files, contract)
     rel_county, counties, several = CT.assign_files(files, items, contract.settings.get("county_name"))
     conflicts: list[dict] = []
     if not several:  # one county: every row is its (its name: the settings', else inferred from the register)
@@ -532,6 +514,50 @@ def resolve_all(files: list[FileRec], contract: Contract) -> dict:
             "units": [u for c in counties for u in regs[c][0].units.values()],
             "rounds": [r for c in counties for r in regs[c][1].rounds.values()],
             "counties": counties, "rel_county": rel_county}
+
+
+def resolve_county(files: list[FileRec], county: str, contract: Contract) -> dict | None:
+    """One county's files resolved on their own, exactly as resolve_all resolves that county in a warehouse of
+    several (its own registers, its own de-duplication); None when these files do not place themselves all in
+    `county` by their registers and folder (then only a full resolution can say where they belong)."""
+    items, skipped_rows = data_items(files, contract)
+    rel_county, counties, _several = CT.assign_files(files, items, None)
+    if counties != [county] or any(rel_county.get(f.rel) != county for f in files):
+        return None
+    for its in items.values():
+        for it in its:
+            it.county = county
+    conflicts: list[dict] = []
+    regs = _registers(items, county, contract, _written_names(items))
+    _resolve_group(items, regs, contract, conflicts)
+    return {"items": items, "skipped": skipped_rows, "conflicts": conflicts, "county": None,
+            "units": list(regs[0].units.values()), "rounds": list(regs[1].rounds.values()), "counties": [county],
+            "rel_county": {f.rel: county for f in files}}
+
+
+def data_items(files: list[FileRec], contract: Contract) -> tuple[dict[str, list[Item]], list[tuple]]:
+    """Every data row of the parsed files as an Item by kind (held at once when its sheet is held or a required
+    cell is empty), and the rows that are not data (titles, totals, blanks) as skipped."""
+    items: dict[str, list[Item]] = defaultdict(list)
+    skipped_rows: list[tuple[FileRec, ParsedSheet, ParsedRow, str]] = []
+    for f in files:
+        if f.status != "ingested":
+            continue
+        for sh in f.parsed.sheets:
+            held = _sheet_hold(sh, contract)
+            for pr in sh.rows:
+                if pr.cls != "data":
+                    skipped_rows.append((f, sh, pr, pr.cls))
+                    continue
+                vals = pr.values  # the parsed row is not used again: resolution writes into it
+                it = Item(f, sh, pr, sh.kind, vals)
+                if held:
+                    _quarantine(it, *held)
+                elif pr.missing:
+                    labels = "、".join(f"「{contract.label(sh.kind, c)}」" for c in pr.missing)
+                    _quarantine(it, "missing_required", f"缺少必填项{labels}：请在原表第{pr.row}行补全")
+                items[sh.kind].append(it)
+    return items, skipped_rows
 
 
 def _written_names(items: dict[str, list[Item]]) -> set[str]:
@@ -731,23 +757,16 @@ def ingest(raw_dir: Path, db_path: Path, *, contract: Contract | None = None, wo
     input_fp = _input_fingerprint(files, contract)
     if last is not None and last[0] == input_fp:
         return last_summary  # nothing changed since the warehouse was built: its summary is the answer
-    todo: list[FileRec] = []
-    for f in files:
-        if f.status != "pending":
-            continue
-        cached = cache_dir / f"{cache_key(f.sha256, f.rel, contract)}.pkl"
-        if cached.exists():
-            try:
-                with open(cached, "rb") as fh:
-                    f.parsed = pickle.load(fh)
-                f.status, f.cached = "ingested", True
-                if progress:
-                    progress(f.rel)
-                continue
-            except Exception:
-                f.parsed = None
-        todo.append(f)
-    _parse_all(todo, contract, workers, progress, _prepare_cache(cache_dir) if todo else None)
+    config_fp = INC.config_fingerprint(contract, parser_fingerprint(contract))
+    if last is not None and last[0] is not None:  # the same version built it: perhaps only one county changed
+        plan = INC.plan(db_path, files, contract, config_fp)
+        if plan is not None:
+            summary = _ingest_county(plan, files, db_path, contract, workers, progress, cache_dir, crash_after,
+                                     started, t0, input_fp, config_fp, raw_dir, last_summary, n_ledgers, ratio,
+                                     allow_shrink)
+            if summary is not None:
+                return summary
+    todo = _load_parses(files, contract, workers, progress, cache_dir)
 
     res = resolve_all(files, contract)
     tables = S.tables(files, res, contract)
@@ -771,8 +790,76 @@ def ingest(raw_dir: Path, db_path: Path, *, contract: Contract | None = None, wo
         "contract_fingerprint": contract.fingerprint,
         "summary": json.dumps(summary, ensure_ascii=False, default=str),
         "input_fingerprint": input_fp,
+        "config_fingerprint": config_fp,
     }
     W.write_warehouse(db_path, tables, run, crash_after=crash_after)
+    _prune_cache(cache_dir, {cache_key(f.sha256, f.rel, contract) for f in files if f.sha256})
+    return summary
+
+
+def _load_parses(files: list[FileRec], contract: Contract, workers: int | None, progress, cache_dir: Path
+                 ) -> list[FileRec]:
+    """Each pending file's parse: from the cache when its bytes were parsed before, else parsed now (in
+    parallel). Returns the files that were parsed."""
+    todo: list[FileRec] = []
+    for f in files:
+        if f.status != "pending":
+            continue
+        cached = cache_dir / f"{cache_key(f.sha256, f.rel, contract)}.pkl"
+        if cached.exists():
+            try:
+                with open(cached, "rb") as fh:
+                    f.parsed = pickle.load(fh)
+                f.status, f.cached = "ingested", True
+                if progress:
+                    progress(f.rel)
+                continue
+            except Exception:
+                f.parsed = None
+        todo.append(f)
+    _parse_all(todo, contract, workers, progress, _prepare_cache(cache_dir) if todo else None)
+    return todo
+
+
+def _ingest_county(plan, files, db_path, contract, workers, progress, cache_dir, crash_after, started, t0,
+                   input_fp, config_fp, raw_dir, last_summary, n_ledgers, ratio, allow_shrink) -> dict | None:
+    """Only the county of plan changed (see incremental.py): re-resolve its files, replace its rows. None when
+    its files turn out not to place themselves in that county (the caller then rebuilds everything)."""
+    part = plan.files
+    todo = _load_parses(part, contract, workers, progress, cache_dir)
+    res = resolve_county(part, plan.county, contract)
+    if res is None:
+        for f in part:  # resolution wrote into the parsed rows: the full build reads them afresh
+            if f.status == "ingested":
+                f.parsed, f.status, f.cached = None, "pending", False
+        return None
+    tables = S.tables(part, res, contract)
+    part_summary = S.summary(part, res, tables)
+    summary = INC.merged_summary(plan, files, part_summary, tables, db_path)
+    summary["county"] = None
+    if not allow_shrink:
+        _check_shrink(raw_dir, last_summary, n_ledgers, summary["rows_read"], ratio)
+    summary["answers"] = answer_usage(contract, tables)
+    summary = {k: summary[k] for k in last_summary if k in summary} | {k: v for k, v in summary.items()
+                                                                       if k not in last_summary}
+    del res
+    for f in part:
+        f.parsed = None
+    run = {
+        "run_id": started.strftime("%Y%m%dT%H%M%S%f"),
+        "started_at": started,
+        "finished_at": dt.datetime.now(),
+        "seconds": round(time.perf_counter() - t0, 3),
+        "files_parsed": len(todo),
+        "files_cached": sum(1 for f in part if f.cached),
+        "code_version": __version__,
+        "contract_fingerprint": contract.fingerprint,
+        "summary": json.dumps(summary, ensure_ascii=False, default=str),
+        "input_fingerprint": input_fp,
+        "config_fingerprint": config_fp,
+    }
+    W.update_warehouse(db_path, lambda tmp, crash: INC.apply(db_path, tmp, plan, tables, run, crash), run,
+                       crash_after=crash_after)
     _prune_cache(cache_dir, {cache_key(f.sha256, f.rel, contract) for f in files if f.sha256})
     return summary
 

@@ -139,9 +139,12 @@ def _cleanup(path: Path) -> None:
             p.unlink()
 
 
-def create_table(con: duckdb.DuckDBPyConnection, name: str, cols: list[tuple[str, str]], rows: list[tuple]) -> None:
-    ddl = ", ".join(f'"{c}" {t}' for c, t in cols)
-    con.execute(f'CREATE TABLE "{name}" ({ddl})')
+def create_table(con: duckdb.DuckDBPyConnection, name: str, cols: list[tuple[str, str]], rows: list[tuple],
+                 create: bool = True) -> None:
+    """Create the table (create=False: it exists) and insert the rows, typed by the declared columns."""
+    if create:
+        ddl = ", ".join(f'"{c}" {t}' for c, t in cols)
+        con.execute(f'CREATE TABLE "{name}" ({ddl})')
     if not rows:
         return
     df = pd.DataFrame(rows, columns=[c for c, _ in cols], dtype=object)  # None stays None, no inference
@@ -211,10 +214,38 @@ def write_warehouse(db_path: Path, tables: dict, run: dict, *, crash_after: str 
             _maybe_crash(name, crash_after)
         con.execute("""CREATE TABLE warehouse_meta AS SELECT
             sha256(string_agg(coalesce(sha256, path) || ':' || status, ',' ORDER BY path)) AS data_hash,
-            ? AS built_at, ? AS code_version, ? AS input_fingerprint, ? AS summary FROM files""",
-                    [run["finished_at"], run["code_version"], run.get("input_fingerprint"), run["summary"]])
+            ? AS built_at, ? AS code_version, ? AS input_fingerprint, ? AS summary, ? AS config_fingerprint
+            FROM files""", [run["finished_at"], run["code_version"], run.get("input_fingerprint"), run["summary"],
+                            run.get("config_fingerprint")])
         apply_marts(con)
         _maybe_crash("marts", crash_after)
+    _finish(db_path, run, crash_after)
+
+
+def update_warehouse(db_path: Path, change, run: dict, *, crash_after: str | None = None) -> None:
+    """change(tmp, crash) writes a changed copy of the warehouse at tmp (crash(stage): the test hook); then it
+    atomically replaces the warehouse, as a full build does. Any failure leaves the warehouse untouched."""
+    crash_after = crash_after or os.environ.get("XUNCHA_TEST_CRASH_AFTER")
+    db_path = Path(db_path)
+    _remove_stale_builds(db_path)
+    tmp = _tmp_path(db_path)
+    _cleanup(tmp)
+    try:
+        change(tmp, lambda stage: _maybe_crash(stage, crash_after))
+    except (duckdb.Error, OSError) as exc:
+        _cleanup(tmp)
+        if not _is_io_failure(exc):
+            raise
+        raise WarehouseUnwritable(f"写入数据仓库失败（{str(exc)[:160]}）：原仓库未改动。请检查 {db_path.parent} "
+                                  "所在磁盘的剩余空间和写权限后重试") from None
+    except BaseException:
+        _cleanup(tmp)
+        raise
+    _finish(db_path, run, crash_after)
+
+
+def _finish(db_path: Path, run: dict, crash_after: str | None) -> None:
+    """The new warehouse is complete at its temporary path: carry the history over, swap it in, record the run."""
     from pipelines import history
 
     try:

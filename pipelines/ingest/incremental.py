@@ -1,0 +1,179 @@
+"""Rebuild one county's part of a several-county warehouse when only that county's files changed.
+
+A city or province warehouse holds every county's rows, and a county's rows depend only on that county's own
+files (its registers, its ledgers, its de-duplication: pipelines/ingest/counties.py). So when the files that
+changed since the last build all lie in one county's top folder, the other counties' rows are kept as they
+are: that county's files are resolved again (unchanged ones from the parse cache), its rows in every table are
+replaced, and the summary is the old one with that county's part replaced. The result is the warehouse a full
+rebuild would write (the same rows in every table; tests compare the two), and it is written as atomically as a
+full build: a copy of the warehouse is changed and swapped in, so a kill at any moment leaves the old one.
+
+Whenever that cannot be shown from what the last build recorded, the answer is None and the caller rebuilds
+everything. That is when:
+- the last build was made by other code, another contract or settings (the config fingerprint differs), or the
+  analyst's answers apply (their use is counted over the whole warehouse);
+- the warehouse holds one county, or a file no county folder or register placed (its rows were placed one by
+  one against every county's register);
+- a changed file is not inside a county's top folder, or the folder's files are not all that county's, or the
+  county has files in another folder;
+- a byte-identical copy of a file of that county exists elsewhere (which copy is read depends on both).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+
+from pipelines import fingerprint
+from pipelines.contract import Contract
+from pipelines.ingest import counties as CT
+from pipelines.ingest import schema as S
+
+
+def config_fingerprint(contract: Contract, parser_fp: str) -> str:
+    """What a build's rows depend on besides the files: the package's code and the contract (with settings)."""
+    return hashlib.sha256((parser_fp + fingerprint.all_code() + contract.fingerprint).encode()).hexdigest()
+
+
+def _modified(f) -> dt.datetime:
+    return dt.datetime.fromtimestamp(f.mtime).replace(microsecond=0)
+
+
+class Plan:
+    """The county to rebuild: its name, its top folder, its files now (FileRec) and the paths it had."""
+
+    def __init__(self, county: str, folder: str, files: list, old_paths: set[str], old: dict):
+        self.county, self.folder, self.files, self.old_paths, self.old = county, folder, files, old_paths, old
+
+
+def plan(db_path: Path, files: list, contract: Contract, config_fp: str) -> Plan | None:
+    """The one county whose folder holds every change since the last build, or None (rebuild everything)."""
+    if (contract.answers_info or {}).get("items"):
+        return None
+    try:
+        with duckdb.connect(str(db_path), read_only=True) as con:
+            meta = con.execute("SELECT config_fingerprint, summary FROM warehouse_meta").fetchone()
+            old_files = con.execute("SELECT path, sha256, size_bytes, modified_at, status, error, county "
+                                    "FROM files").fetchall()
+    except duckdb.Error:
+        return None
+    if not meta or meta[0] != config_fp or not meta[1]:
+        return None
+    old_summary = json.loads(meta[1])
+    if len(old_summary.get("counties") or {}) < 2 or any(r[6] is None for r in old_files):
+        return None
+    old = {r[0]: r for r in old_files}
+    now = {f.rel: f for f in files}
+    changed = set(old.keys() - now.keys())
+    for rel, f in now.items():
+        o = old.get(rel)
+        if o is None or o[1] != (f.sha256 or None) or o[2] != f.size or o[3] != _modified(f) or \
+                (f.status in ("failed", "ignored")) != (o[4] in ("failed", "ignored")) or \
+                (f.status == "failed" and o[5] != f.error):
+            changed.add(rel)
+    if not changed:
+        return None
+    folders = {CT.top_folder(rel) for rel in changed}
+    if len(folders) != 1 or None in folders:
+        return None
+    folder = folders.pop()
+    in_folder_old = {rel for rel in old if CT.top_folder(rel) == folder}
+    counties = {old[rel][6] for rel in in_folder_old}
+    if len(counties) != 1:
+        return None  # a new folder, or a folder of two counties
+    county = counties.pop()
+    if any(r[6] == county and CT.top_folder(r[0]) != folder for r in old_files):
+        return None  # the county's files are not all in its folder
+    part = [f for f in files if CT.top_folder(f.rel) == folder]
+    shas_in = {f.sha256 for f in part if f.sha256} | {old[r][1] for r in in_folder_old if old[r][1]}
+    shas_out = {f.sha256 for f in files if f.sha256 and CT.top_folder(f.rel) != folder}
+    if shas_in & shas_out:
+        return None  # a copy inside and one outside: which is read as the original depends on both
+    return Plan(county, folder, part, in_folder_old, {"summary": old_summary, "files": old})
+
+
+def merged_summary(p: Plan, files: list, part_summary: dict, part_tables: dict, db_path: Path) -> dict:
+    """The last build's summary with the county's part replaced by its new one (every figure of the summary is
+    a sum or a list over files, so the other counties' parts are kept as they were)."""
+    old = p.old["summary"]
+    gone = p.old_paths | {f.rel for f in p.files}
+    order = {f.rel: i for i, f in enumerate(files)}
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        q = lambda sql: con.execute(sql, [p.county]).fetchall()  # noqa: E731
+        old_rows = q("SELECT coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0), "
+                     "coalesce(sum(rows_quarantined), 0), coalesce(sum(rows_skipped), 0) FROM files WHERE county = ?")[0]
+        old_kinds = dict(q("SELECT kind, count(*) FROM raw_rows WHERE county = ? AND row_class = 'data' "
+                           "AND outcome = 'loaded' GROUP BY 1"))
+        old_reasons = dict(q("SELECT reason_code, count(*) FROM quarantine WHERE county = ? GROUP BY 1"))
+        old_conflicts = q("SELECT count(*) FROM conflicts WHERE county = ?")[0][0]
+        old_findings = q("SELECT count(*) FROM findings WHERE county = ?")[0][0]
+    status = {rel: r[4] for rel, r in p.old["files"].items() if rel not in gone}
+    status.update({f.rel: f.status for f in p.files})
+
+    def listed(key: str, rel_of) -> list:
+        keep = [x for x in old.get(key, []) if rel_of(x) not in gone] + list(part_summary.get(key, []))
+        return sorted(keep, key=lambda x: order.get(rel_of(x), len(order)))
+
+    def counted(key: str, old_part: dict) -> dict:
+        out = dict(old.get(key) or {})
+        for k, n in old_part.items():
+            out[k] = out.get(k, 0) - n
+        for k, n in (part_summary.get(key) or {}).items():
+            out[k] = out.get(k, 0) + n
+        return {k: n for k, n in out.items() if n}
+
+    s = dict(old)
+    s.update({
+        "files_seen": len(files),
+        "files_ingested": sum(1 for v in status.values() if v == "ingested"),
+        "files_duplicate": sum(1 for v in status.values() if v == "duplicate"),
+        "files_failed": listed("files_failed", lambda x: x["file"]),
+        "files_ignored": listed("files_ignored", lambda x: x),
+        "sheets_unclassified": listed("sheets_unclassified", lambda x: x["file"]),
+        "sheets_uncertain": listed("sheets_uncertain", lambda x: x["file"]),
+        "sheets": listed("sheets", lambda x: x["file"]),
+    })
+    for i, key in enumerate(("rows_read", "rows_loaded", "rows_quarantined", "rows_skipped")):
+        s[key] = old[key] - old_rows[i] + part_summary[key]
+    s["loaded_by_kind"] = dict(sorted(counted("loaded_by_kind", old_kinds).items()))
+    reasons = counted("quarantine_by_reason", old_reasons)
+    s["quarantine_by_reason"] = reasons
+    s["conflicts"] = old["conflicts"] - old_conflicts + part_summary["conflicts"]
+    s["cell_findings"] = old["cell_findings"] - old_findings + part_summary["cell_findings"]
+    counties = {c: v for c, v in (old.get("counties") or {}).items() if c != p.county}
+    counties.update(S.county_summary(part_tables))
+    s["counties"] = dict(sorted(counties.items()))
+    return s
+
+
+def apply(db_path: Path, tmp: Path, p: Plan, tables: dict, run: dict, crash) -> None:
+    """Write the county's new rows into a copy of the warehouse at tmp (the caller swaps it in)."""
+    from pipelines.warehouse.db import create_table
+
+    shutil.copyfile(db_path, tmp)
+    con = duckdb.connect(str(tmp))
+    try:
+        con.execute("BEGIN")
+        gone = sorted(p.old_paths | {f.rel for f in p.files})
+        for name, (cols, rows) in tables.items():
+            if name == "files":
+                con.execute("DELETE FROM files WHERE county = ? OR list_contains(?, path)", [p.county, gone])
+            else:
+                con.execute(f'DELETE FROM "{name}" WHERE county = ?', [p.county])
+            if rows:
+                create_table(con, name, cols, rows, create=False)
+            crash(name)
+        con.execute("""UPDATE warehouse_meta SET
+            data_hash = (SELECT sha256(string_agg(coalesce(sha256, path) || ':' || status, ',' ORDER BY path)) FROM files),
+            built_at = ?, code_version = ?, input_fingerprint = ?, summary = ?, config_fingerprint = ?""",
+                    [run["finished_at"], run["code_version"], run["input_fingerprint"], run["summary"],
+                     run["config_fingerprint"]])
+        con.execute("COMMIT")
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()

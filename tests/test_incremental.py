@@ -1,0 +1,132 @@
+"""When only one county's files change, only that county's rows are rebuilt (pipelines/ingest/incremental.py),
+and the warehouse is the one a full rebuild writes: every table, row by row, and the summary.
+
+Real files: a generated region of three counties (colliding short names), edited with openpyxl as an office
+would (a corrected cell, a deleted row, a new ledger, a removed one)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import pytest
+
+from pipelines.demo.generate import generate
+from pipelines.ingest.build import ingest
+from tests.conftest import write_xlsx
+
+COUNTY = "民乐县"  # the second county of the generated region
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory) -> Path:
+    raw = tmp_path_factory.mktemp("inc") / "raw"
+    exp = generate(raw, counties=3, problems_per_county=120, plain_names=True)
+    assert exp["counties"][1] == COUNTY
+    return raw
+
+
+@pytest.fixture()
+def region(base, tmp_path) -> tuple[Path, Path]:
+    raw = tmp_path / "raw"
+    shutil.copytree(base, raw)
+    db = tmp_path / "wh" / "warehouse.duckdb"
+    ingest(raw, db)
+    return raw, db
+
+
+def _rows(db: Path) -> dict[str, list]:
+    """Every table but the build's own record, as a sorted list of rows (a rebuild may order rows differently)."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        names = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE table_name <> "
+                                           "'warehouse_meta' ORDER BY 1").fetchall()]
+        return {t: sorted(map(repr, con.execute(f'SELECT * FROM "{t}"').fetchall())) for t in names}
+
+
+def _runs(db: Path) -> list[tuple]:
+    from pipelines.history import path_for
+
+    with duckdb.connect(str(path_for(db)), read_only=True) as con:
+        return con.execute("SELECT files_parsed, files_cached FROM ingest_runs ORDER BY started_at").fetchall()
+
+
+def _edit_county(raw: Path) -> None:
+    """A corrected lead summary, a deleted row, a new ledger and a removed one, all in one county's folder."""
+    leads = next((raw / COUNTY).rglob("问题线索移交台账.xlsx"))
+    wb = openpyxl.load_workbook(leads)
+    ws = wb.worksheets[0]
+    ws.cell(row=4, column=6).value = "违规操办婚丧喜庆事宜"
+    ws.delete_rows(7)
+    wb.save(leads)
+    (next((raw / COUNTY).rglob("会议台账.csv"))).unlink()
+    write_xlsx(raw / COUNTY / "补报" / "补报问题整改台账.xlsx", {"Sheet1": [
+        [f"中共{COUNTY}委巡察反馈问题整改台账（补报）"],
+        ["序号", "巡察轮次", "被巡察单位", "反馈问题", "问题类别", "整改时限", "整改情况"],
+        [1, "十四届县委第一轮巡察", "县财政局", "补报：专项资金拨付不及时", "四个紧盯", "2019-12-31", "已整改"],
+    ]})
+
+
+def _full(raw: Path, tmp_path: Path) -> tuple[Path, dict]:
+    db = tmp_path / "full" / "warehouse.duckdb"
+    return db, ingest(raw, db)
+
+
+def test_one_county_changed_rebuilds_only_it_and_equals_a_full_rebuild(region, tmp_path):
+    raw, db = region
+    before = _rows(db)
+    _edit_county(raw)
+    summary = ingest(raw, db)
+    parsed, cached = _runs(db)[-1]
+    n_county = sum(1 for p in (raw / COUNTY).rglob("*") if p.is_file())
+    assert parsed == 2 and parsed + cached <= n_county  # only that county's files were looked at
+    full_db, full_summary = _full(raw, tmp_path)
+    assert summary == full_summary
+    inc, full = _rows(db), _rows(full_db)
+    assert inc.keys() == full.keys()
+    for t in full:
+        assert inc[t] == full[t], t
+    assert inc["stg_leads"] != before["stg_leads"]  # the change is there …
+    with duckdb.connect(str(db), read_only=True) as con:  # … in that county only
+        assert con.execute("SELECT count(*) FROM stg_problems WHERE description LIKE '补报：%'").fetchone()[0] == 1
+        assert con.execute("SELECT DISTINCT county FROM stg_problems WHERE description LIKE '补报：%'").fetchall() == [
+            (COUNTY,)]
+        assert summary["counties"][COUNTY]["files"] == con.execute(
+            "SELECT count(DISTINCT file) FROM raw_rows WHERE county = ?", [COUNTY]).fetchone()[0]
+    assert ingest(raw, db) == summary and _runs(db)[-1] == (parsed, cached)  # unchanged now: nothing rebuilt
+
+
+@pytest.mark.parametrize("where", ["outside", "two_counties"])
+def test_a_change_no_single_county_holds_rebuilds_everything(region, tmp_path, where):
+    raw, db = region
+    total = sum(_runs(db)[-1])  # the first build read every file
+    if where == "outside":  # a city office's own list at the top: it could name units of any county
+        write_xlsx(raw / "市委巡察被巡察单位名单.xlsx", {"Sheet1": [
+            ["序号", "巡察轮次", "被巡察单位"], [1, "市委第一轮巡察", "县财政局"]]})
+    else:
+        _edit_county(raw)
+        (next((raw / "山丹县").rglob("会议台账.csv"))).unlink()
+    summary = ingest(raw, db)
+    parsed, cached = _runs(db)[-1]
+    assert parsed + cached >= total - 2  # every county's files were resolved again (two were removed)
+    full_db, full_summary = _full(raw, tmp_path)
+    assert summary == full_summary and _rows(db) == _rows(full_db)
+
+
+def test_a_kill_during_the_county_rebuild_leaves_the_old_warehouse(region):
+    raw, db = region
+    before = _rows(db)
+    _edit_county(raw)
+    env = {**os.environ, "XUNCHA_TEST_CRASH_AFTER": "raw_rows", "PYTHONPATH": os.pathsep.join(sys.path)}
+    proc = subprocess.run([sys.executable, "-m", "pipelines.cli", "ingest", "--raw", str(raw), "--db", str(db)],
+                          env=env, cwd=db.parent, capture_output=True, timeout=600)
+    assert proc.returncode != 0
+    assert _rows(db) == before  # killed while writing the copy: the warehouse is the old one
+    ingest(raw, db)  # the next run finishes the job (a half-written copy left behind is not used)
+    assert _rows(db) != before
+    assert sum(_runs(db)[-1]) <= sum(1 for p in (raw / COUNTY).rglob("*") if p.is_file())  # that county only
+    assert not list(db.parent.glob(".warehouse.duckdb.*.building*"))
