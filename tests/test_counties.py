@@ -379,3 +379,14 @@ def test_monthly_on_a_region_writes_every_county_and_the_overview(region, tmp_pa
         assert (folder / "汇总台账.xlsx").exists() and (folder / "月度简报.docx").exists()
     code, line = run_monthly(raw, db, out, "2020-06", county="临泽县")
     assert code == 2 and "没有「临泽县」" in line
+
+
+def test_a_province_corpus_beyond_the_named_counties_is_told_apart(tmp_path):
+    """The scale corpus names counties past the tenth too (in characters, as real names are): each is found."""
+    exp = generate(tmp_path / "raw", counties=12, problems_per_county=40, messy=False)
+    s = ingest(tmp_path / "raw", tmp_path / "wh.duckdb")
+    assert list(s["counties"]) == sorted(exp["counties"]) and len(set(exp["counties"])) == 12
+    assert "unknown_county" not in s["quarantine_by_reason"]
+    m = _metrics(tmp_path / "wh.duckdb")
+    assert set(m.pop("by_county")) == set(exp["counties"])
+    assert m == exp["metrics"]
