@@ -233,6 +233,8 @@ def test_the_region_gets_each_county_set_and_an_overview_in_one_render_call(regi
     for c in COUNTIES:
         html = (out / "2020-06" / c / "monthly_brief.html").read_text(encoding="utf-8")
         assert f"<title>{c}" in html
+        assert "未通过校验（6 条错误）" in html  # its own six bad rows, not the region's twelve
+    assert "未通过校验（12 条错误）" in (out / "2020-06" / "overview.html").read_text(encoding="utf-8")
     names = region["exp"]["personal_names"]
     assert names
     for f in june["files"]:
