@@ -152,14 +152,16 @@ def _run(raw: Path, db: Path, out: Path, period: str, as_of: dt.date, log: loggi
     log.info("报告：%s 个页面，在 %s", len(res["files"]), out / period)
     try:  # the reports are in place by now: a failed export marks the run instead of undoing them
         exp = run_export(db, out, as_of=as_of, contract=contract, county=county)
+        briefs = [p["brief_docx"] for p in exp["counties"].values()] if "counties" in exp else [exp["brief_docx"]]
         log.info("导出：汇总台账 %s，督办清单 %s 个单位，%s", exp["rows_by_kind"], exp["supervision_units"],
-                 exp["brief_docx"])
+                 "、".join(briefs))
         export_error = None
     except (ExportError, OSError, ImportError) as exc:
         log.exception("导出失败")
         exp, export_error = None, str(exc)
     failed = summary["files_failed"]
-    docs = (f"、汇总台账、{exp['supervision_units']} 份督办清单和月度简报.docx" if exp else "")
+    each = f"（{len(exp['counties'])} 个县各一份）" if exp and "counties" in exp else ""
+    docs = (f"、汇总台账、{exp['supervision_units']} 份督办清单和月度简报.docx{each}" if exp else "")
     parts = [f"monthly {period}：已生成 {len(res['files'])} 个报告{docs} → {out / period}"]
     if export_error:
         parts.append(f"导出汇总台账/督办清单/月度简报.docx 失败：{export_error}")

@@ -233,6 +233,8 @@ def test_the_region_gets_each_county_set_and_an_overview_in_one_render_call(regi
     for c in COUNTIES:
         html = (out / "2020-06" / c / "monthly_brief.html").read_text(encoding="utf-8")
         assert f"<title>{c}" in html
+        assert "未通过校验（6 条错误）" in html  # its own six bad rows, not the region's twelve
+    assert "未通过校验（12 条错误）" in (out / "2020-06" / "overview.html").read_text(encoding="utf-8")
     names = region["exp"]["personal_names"]
     assert names
     for f in june["files"]:
@@ -360,3 +362,33 @@ def test_each_county_exports_its_own_documents(region, tmp_path):
     assert res["problems_overdue"] == _metrics(region["db"])["problems_overdue"]
     one = run_export(db, tmp_path / "one", as_of=DEMO_AS_OF, county="民乐县")
     assert "counties" not in one and Path(one["folder"]).name == "民乐县"
+
+
+def test_monthly_on_a_region_writes_every_county_and_the_overview(region, tmp_path):
+    from pipelines.monthly import run_monthly
+    from pipelines.report.layout import NOTEBOOKS
+
+    raw = tmp_path / "raw"
+    shutil.copytree(region["raw"], raw)
+    db, out = tmp_path / "data_clean" / "warehouse.duckdb", tmp_path / "reports"
+    code, line = run_monthly(raw, db, out, "2020-06")
+    assert code == 1, line  # the demo's deliberate bad rows fail validation: reports written and marked
+    assert "13 个报告" in line and "2 个县各一份" in line
+    assert (out / "2020-06" / "overview.html").exists()
+    for c in COUNTIES:
+        folder = out / "2020-06" / c
+        assert {p.name for p in folder.glob("*.html")} == {f"{n}.html" for n, _ in NOTEBOOKS}
+        assert (folder / "汇总台账.xlsx").exists() and (folder / "月度简报.docx").exists()
+    code, line = run_monthly(raw, db, out, "2020-06", county="临泽县")
+    assert code == 2 and "没有「临泽县」" in line
+
+
+def test_a_province_corpus_beyond_the_named_counties_is_told_apart(tmp_path):
+    """The scale corpus names counties past the tenth too (in characters, as real names are): each is found."""
+    exp = generate(tmp_path / "raw", counties=12, problems_per_county=40, messy=False)
+    s = ingest(tmp_path / "raw", tmp_path / "wh.duckdb")
+    assert list(s["counties"]) == sorted(exp["counties"]) and len(set(exp["counties"])) == 12
+    assert "unknown_county" not in s["quarantine_by_reason"]
+    m = _metrics(tmp_path / "wh.duckdb")
+    assert set(m.pop("by_county")) == set(exp["counties"])
+    assert m == exp["metrics"]

@@ -17,8 +17,21 @@ from pipelines.metrics import sum_metrics
 COUNTY_NAMES = ["山丹县", "民乐县", "临泽县", "高台县", "肃南县", "古浪县", "永昌县", "民勤县", "景泰县", "靖远县"]
 
 
+# further counties (a province-scale corpus): made-up two-character names, written in Chinese characters only as
+# real county names are (a county is recognised from its name in titles, unit names and folder names)
+_FIRST = "安宁平和永定长兴清河东阳西华南丰北川"
+_SECOND = "乐山水源泉城川原林台峰河"
+
+
 def county_name(i: int) -> str:
-    return COUNTY_NAMES[i] if i < len(COUNTY_NAMES) else f"第{i + 1}县"
+    if i < len(COUNTY_NAMES):
+        return COUNTY_NAMES[i]
+    k = i - len(COUNTY_NAMES)
+    n1, n2 = len(_FIRST), len(_SECOND)
+    name = _FIRST[k // n2 % n1] + _SECOND[k % n2] + "县"
+    if k >= n1 * n2:  # beyond 192 further counties: a third character from the round of names
+        name = _FIRST[k // (n1 * n2) % n1] + name
+    return name
 
 
 def generate(out_dir: Path, *, seed: int = 20200630, counties: int = 1, problems_per_county: int = 1000,

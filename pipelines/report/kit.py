@@ -357,15 +357,44 @@ def validation_status(con: duckdb.DuckDBPyConnection) -> dict:
     from pipelines import history
     from pipelines.warehouse.db import data_hash
 
-    return history.latest_validation(history.db_path_of(con), data_hash(con))
+    v = history.latest_validation(history.db_path_of(con), data_hash(con))
+    mine = _county_findings(con, v["run_id"])
+    if mine is not None:  # one county of several: its own findings (and those of no single file)
+        n_err = sum(1 for f in mine if f[2] == "error")
+        n_warn = sum(1 for f in mine if f[2] == "warning")
+        v = {**v, "n_errors": n_err, "n_warnings": n_warn,
+             "status": "fail" if n_err else "warn" if n_warn else "pass"}
+    return v
+
+
+def _county_findings(con: duckdb.DuckDBPyConnection, run_id: str | None) -> list[tuple] | None:
+    """(rule, title, severity) of each finding of the run that concerns the county a scoped connection shows:
+    in one of its files, or in no single file; None for an unscoped connection."""
+    from pipelines import history
+    from pipelines.warehouse.db import scoped_county
+
+    if not run_id or not scoped_county(con):
+        return None
+    files = {r[0] for r in con.execute("SELECT path FROM files").fetchall()}
+    rows = history.read(history.db_path_of(con), "SELECT rule, coalesce(title, rule), severity, file "
+                        "FROM validation_findings WHERE run_id = ?", [run_id])
+    return [r[:3] for r in rows if r[3] is None or r[3] in files]
 
 
 def rule_counts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Findings per rule (its title, severity, number) of that latest validation run."""
+    """Findings per rule (its title, severity, number) of that latest validation run (a county's own, when the
+    connection is narrowed to one county)."""
+    from collections import Counter
+
     from pipelines import history
 
     v = validation_status(con)
-    rows = history.findings_by_rule(history.db_path_of(con), v["run_id"])
+    mine = _county_findings(con, v["run_id"])
+    if mine is None:
+        rows = history.findings_by_rule(history.db_path_of(con), v["run_id"])
+    else:
+        rows = sorted(((r, t, sev, n) for (r, t, sev), n in Counter(mine).items()),
+                      key=lambda x: (x[2], -x[3], x[0]))
     return pd.DataFrame(rows, columns=["rule", "title", "severity", "n"])
 
 
