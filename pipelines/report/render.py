@@ -208,7 +208,7 @@ def render_one(name: str, params: dict, out_html: str, title_prefix: str = "", t
 # the kernel started; if anything differs the check raises and the engine starts a fresh kernel instead.
 _BETWEEN_PAGES = r'''
 def _xuncha_between_pages():
-    import os, sys, types, warnings
+    import gc, os, sys, types, warnings
     for m in [m for m in sys.modules if m == "pipelines" or m.startswith("pipelines.")]:
         del sys.modules[m]
     for a in ("last_type", "last_value", "last_traceback", "last_exc"):  # a failed cell's frames
@@ -234,6 +234,9 @@ def _xuncha_between_pages():
         st.baseline = snapshot()
     elif snapshot() != st.baseline:
         raise RuntimeError("kernel global state changed")
+    # what is still alive now belongs to the libraries (pandas, plotly, DuckDB...): later collections, the one
+    # above and those while a page runs, need not scan it again
+    gc.freeze()
 _xuncha_between_pages()
 '''
 
@@ -485,6 +488,10 @@ def _render_parallel(jobs: list[tuple], workers: int, limits: dict, stats: list[
     import multiprocessing as mp
 
     ctx = mp.get_context()
+    if ctx.get_start_method() == "fork":  # the workers inherit papermill and a ready exporter (templates compiled)
+        import papermill  # noqa: F401
+
+        _exporter()
     todo, done, stop = ctx.Queue(), ctx.Queue(), ctx.Event()
     for i in range(len(jobs)):
         todo.put(i)
