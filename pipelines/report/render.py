@@ -425,7 +425,8 @@ def _worker(wid: int, jobs: list[tuple], todo, done, stop, limits: dict) -> None
     import asyncio
     import signal
 
-    asyncio.set_event_loop(asyncio.new_event_loop())  # never the parent's (a forked loop shares its epoll)
+    if os.name == "posix":  # never the parent's loop (a forked loop shares its epoll); Windows spawns anyway
+        asyncio.set_event_loop(asyncio.new_event_loop())
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # so that `finally` shuts the kernel down
     session = KernelSession(**limits)
     try:
