@@ -45,13 +45,21 @@ except ImportError:  # pragma: no cover
 
 
 class _KeptClient(AsyncKernelClient):
-    """The one client of a kernel that renders many pages: its channels stay open from page to page
-    (a new client costs a kernel_info round trip and a wait for IOPub, ~0.2 s), and papermill, which asks
-    to start them for every page, finds them running."""
+    """The one client of a kernel that renders many pages: its channels stay open from page to page, and
+    papermill, which asks to start them and to wait for the kernel for every page, finds them running and
+    the kernel known to be ready (jupyter_client's wait_for_ready costs ~0.2 s each time: it waits 0.2 s for
+    IOPub after the kernel_info reply). A kernel that has died meanwhile is noticed while the page runs."""
+
+    _ready_once = False
 
     def start_channels(self, *args, **kw):
         if not self.channels_running:
             super().start_channels(*args, **kw)
+
+    async def wait_for_ready(self, timeout: float | None = None) -> None:
+        if not self._ready_once:
+            await super().wait_for_ready(timeout=timeout)
+            self._ready_once = True
 
 
 class IPCKernelManager(AsyncKernelManager):
