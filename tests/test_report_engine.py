@@ -170,3 +170,8 @@ def test_limits_come_from_the_settings(tmp_path):
     packaged = default_contract().settings
     assert render.engine_limits([("x", {}, "", "", "")]) == {"max_jobs": packaged["report_kernel_max_jobs"],
                                                              "max_rss_mb": float(packaged["report_kernel_max_rss_mb"])}
+    only_one = render.engine_limits([("x", {"settings": {"report_kernel_max_jobs": 9}}, "", "", "")])
+    assert only_one == {"max_jobs": 9, "max_rss_mb": float(packaged["report_kernel_max_rss_mb"])}
+    for bad in ("很多", -5, 0, True):
+        with pytest.raises(ReportError, match=f"settings.yaml 中 report_kernel_max_jobs 应为正数.*「{bad}」"):
+            render.engine_limits([("x", {"settings": {"report_kernel_max_jobs": bad}}, "", "", "")])

@@ -418,14 +418,23 @@ class KernelSession:
 
 
 def engine_limits(jobs: list[tuple]) -> dict:
-    """The kernel limits the jobs' settings give (settings.yaml: report_kernel_max_jobs, _max_rss_mb)."""
-    given = next((j[1].get("settings") for j in jobs if isinstance(j[1].get("settings"), dict) and j[1]["settings"]), None)
-    if given is None:
-        from pipelines.contract import default_contract
+    """The kernel limits in the settings the jobs carry, over the packaged ones (settings.yaml:
+    report_kernel_max_jobs pages, report_kernel_max_rss_mb MB)."""
+    from pipelines.contract import default_contract
 
-        given = default_contract().settings
-    return {"max_jobs": int(given.get("report_kernel_max_jobs") or 100),
-            "max_rss_mb": float(given.get("report_kernel_max_rss_mb") or 1024)}
+    given = next((j[1]["settings"] for j in jobs if isinstance(j[1].get("settings"), dict) and j[1]["settings"]), {})
+    merged = {**default_contract().settings, **given}
+    out = {}
+    for key, arg, kind in (("report_kernel_max_jobs", "max_jobs", int), ("report_kernel_max_rss_mb", "max_rss_mb", float)):
+        value = merged.get(key)
+        try:
+            out[arg] = kind(value)
+            if out[arg] <= 0 or isinstance(value, bool):
+                raise ValueError
+        except (TypeError, ValueError):
+            raise ReportError(f"settings.yaml 中 {key} 应为正数（{'页数' if kind is int else '兆字节'}），现在是「{value}」："
+                              "请改正或删去这一行（删去即用默认值）") from None
+    return out
 
 
 def _worker(wid: int, jobs: list[tuple], todo, done, stop, limits: dict) -> None:
@@ -550,8 +559,8 @@ def _render_parallel(jobs: list[tuple], workers: int, limits: dict, stats: list[
         first = min(errors)
         left = len(jobs) - len(paths) - 1
         raise ReportError(errors[first] + (f"（另有 {left} 个报告页因此未生成）" if left > 0 else ""))
-    if len(paths) < len(jobs):  # pragma: no cover - every job is either done or an error above
-        raise ReportError(f"有 {len(jobs) - len(paths)} 个报告页未生成")
+    if len(paths) < len(jobs):  # every worker ended (killed between pages) before the queue was empty
+        raise ReportError(f"有 {len(jobs) - len(paths)} 个报告页未生成：渲染进程意外退出（可能是内存不足），请关闭其他程序后重试")
     return [paths[i] for i in range(len(jobs))]
 
 
