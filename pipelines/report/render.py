@@ -237,14 +237,17 @@ def _xuncha_between_pages():
                      pio.templates.default, pio.renderers.default))
 
     st = sys.modules.get("_xuncha_kernel_state")
-    if st is None:
+    if st is None:  # a new kernel: take the snapshot, and load the libraries every page uses, once
         st = sys.modules["_xuncha_kernel_state"] = types.ModuleType("_xuncha_kernel_state")
         st.baseline = snapshot()
+        import duckdb, IPython.display, plotly.graph_objects  # noqa
+        # what is alive now belongs to the libraries: later collections (the one in reset above, and those
+        # while a page runs) need not scan it again; freezing once, not after every page, so that nothing a
+        # page left behind is kept for good
+        gc.collect()
+        gc.freeze()
     elif snapshot() != st.baseline:
         raise RuntimeError("kernel global state changed")
-    # what is still alive now belongs to the libraries (pandas, plotly, DuckDB...): later collections, the one
-    # above and those while a page runs, need not scan it again
-    gc.freeze()
 _xuncha_between_pages()
 '''
 
