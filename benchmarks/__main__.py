@@ -2,8 +2,9 @@
 
 N = 1 is one county (the demo); N = 100 a province (~2,800 workbooks, ~100,000 problems, ~10,000 leads).
 Every timing is taken in this one run on this machine, and the ratios compare stages against
-baselines measured in the same run: the bare python-calamine read of the same files (parse_s) and
-papermill on an empty notebook (kernel_baseline_s).
+baselines measured in the same run: the bare python-calamine read of the same files (parse_s), what a
+user would write with pandas (peer_pandas_s), papermill on an empty notebook (kernel_baseline_s), and
+the demo report set for many parameter sets rendered with one kernel per page (fresh_pages_per_s).
 """
 
 from __future__ import annotations
@@ -12,16 +13,19 @@ import argparse
 import csv
 import io
 import json
+import math
 import os
 import resource
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 import nbformat
+import pandas  # noqa: F401 - imported before peer_pandas_s is timed, as the pipeline's own imports are
 import python_calamine as pc
 
 
@@ -45,6 +49,27 @@ def bare_parse(raw: Path) -> tuple[int, int]:
     return files, rows
 
 
+def peer_pandas(raw: Path) -> tuple[int, int]:
+    """What a user would otherwise write: pandas.read_excel (calamine engine) of every sheet of every file,
+    pandas.read_csv of every CSV (UTF-8, else GB18030); no cleaning, no header search, nothing kept."""
+    import pandas as pd
+
+    files = rows = 0
+    for p in sorted(raw.rglob("*")):
+        suffix = p.suffix.lower()
+        if suffix in (".xlsx", ".xls", ".xlsm"):
+            rows += sum(len(df) for df in pd.read_excel(p, sheet_name=None, engine="calamine").values())
+            files += 1
+        elif suffix == ".csv":
+            try:
+                df = pd.read_csv(p, encoding="utf-8-sig")
+            except UnicodeDecodeError:
+                df = pd.read_csv(p, encoding="gb18030")
+            rows += len(df)
+            files += 1
+    return files, rows
+
+
 def kernel_baseline(tmp: Path) -> float:
     import papermill as pm
 
@@ -64,13 +89,109 @@ def kernel_baseline(tmp: Path) -> float:
     return time.perf_counter() - t
 
 
+class TreeRSS:
+    """Peak of the summed memory of this process and all its descendants (workers and their kernels),
+    sampled every 0.5 s while the block runs: ru_maxrss gives only the largest single process. PSS where
+    the system reports it (Linux): forked workers share the parent's pages, which RSS would count twice."""
+
+    def __init__(self):
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+
+    def _sample(self) -> None:
+        import psutil
+
+        me = psutil.Process()
+        while not self._stop.wait(0.5):
+            total = 0
+            for p in [me, *me.children(recursive=True)]:
+                try:
+                    info = p.memory_full_info()
+                    total += getattr(info, "pss", info.rss)
+                except psutil.Error:
+                    pass
+            self.peak_mb = max(self.peak_mb, total / 2**20)
+
+    def __enter__(self):
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+def _cpu_s() -> float:
+    """CPU seconds of this process and of its children that have ended (workers, and through them their
+    kernels): independent of what else runs on the machine, unlike the wall time."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def engine_jobs(db: Path, out: Path, as_of, sets: int, county: str) -> list[tuple]:
+    """The demo report set for `sets` parameter sets: month ends going back from as_of, each with names
+    hidden and shown (the parameters render_set gives the notebooks)."""
+    from pipelines.contract import default_contract
+    from pipelines.metrics import period_end
+    from pipelines.report.layout import NOTEBOOKS
+    from pipelines.report.render import notebook_settings, personal_columns
+
+    contract = default_contract()
+    jobs = []
+    for k in range(sets):
+        y, m = divmod(as_of.year * 12 + as_of.month - 1 - k // 2, 12)
+        day = min(as_of, period_end(f"{y:04d}-{m + 1:02d}"))
+        params = {"db": str(db), "as_of": day.isoformat(), "period": "", "round_filter": "", "unit_type_filter": "",
+                  "redact": k % 2 == 0, "settings": notebook_settings(contract), "personal": personal_columns(contract)}
+        jobs += [(n, params, str(out / f"set{k:02d}" / f"{n}.html"), county, "") for n, _ in NOTEBOOKS]
+    return jobs
+
+
+def engine_bench(db: Path, out: Path, as_of, sets: int, fresh_sets: int) -> dict:
+    """Pages per second of render_jobs (one kept kernel per worker) on many jobs, against one kernel per
+    page (render_one in a process pool over the cores, as pages were rendered before) on the first sets."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from pipelines.report import kit
+    from pipelines.report.render import LAST_RUN, render_jobs, render_one
+    from pipelines.warehouse.db import connect_ro
+
+    with connect_ro(db) as con:
+        county = kit.county(con)
+    jobs = engine_jobs(db, out / "engine", as_of, sets, county)
+    workers = min(os.cpu_count() or 1, len(jobs))
+    res: dict = {"engine_pages": len(jobs), "engine_workers": workers}
+    with TreeRSS() as mem:
+        cpu, t = _cpu_s(), time.perf_counter()
+        render_jobs(jobs, workers)
+        res["engine_s"] = round(time.perf_counter() - t, 3)
+        res["engine_cpu_s_per_page"] = round((_cpu_s() - cpu) / len(jobs), 3)
+    res["engine_pages_per_s"] = round(len(jobs) / res["engine_s"], 3)
+    res["engine_kernels_started"] = LAST_RUN.get("kernels_started", 0)
+    res["engine_kernel_rss_mb_max"] = LAST_RUN.get("kernel_rss_mb_max", 0.0)
+    res["engine_peak_tree_rss_mb"] = round(mem.peak_mb, 1)
+    fresh = engine_jobs(db, out / "fresh", as_of, min(fresh_sets, sets), county)
+    cpu, t = _cpu_s(), time.perf_counter()
+    with ProcessPoolExecutor(max_workers=workers) as ex:
+        for f in [ex.submit(render_one, *j) for j in fresh]:
+            f.result()
+    res["fresh_pages"] = len(fresh)
+    res["fresh_s"] = round(time.perf_counter() - t, 3)
+    res["fresh_cpu_s_per_page"] = round((_cpu_s() - cpu) / len(fresh), 3)
+    res["fresh_pages_per_s"] = round(len(fresh) / res["fresh_s"], 3)
+    res["engine_over_fresh"] = round(res["engine_pages_per_s"] / res["fresh_pages_per_s"], 2)
+    return res
+
+
 def _rss_mb() -> float:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return max(own, kids) / 1024  # Linux reports KiB
 
 
-def run(scale: int, workdir: Path, problems_per_county: int = 1000, with_reports: bool = True) -> dict:
+def run(scale: int, workdir: Path, problems_per_county: int = 1000, with_reports: bool = True,
+        engine_sets: int = 20, fresh_sets: int = 2) -> dict:
     from pipelines.ingest.build import ingest
     from pipelines.metrics import compute
     from pipelines.report.render import render_set
@@ -90,6 +211,11 @@ def run(scale: int, workdir: Path, problems_per_county: int = 1000, with_reports
     t = time.perf_counter()
     res["files"], res["rows"] = bare_parse(raw)
     res["parse_s"] = round(time.perf_counter() - t, 3)
+
+    t = time.perf_counter()
+    peer_files, _ = peer_pandas(raw)
+    res["peer_pandas_s"] = round(time.perf_counter() - t, 3)
+    assert peer_files == res["files"]
 
     t = time.perf_counter()
     summary = ingest(raw, db)
@@ -143,10 +269,15 @@ def run(scale: int, workdir: Path, problems_per_county: int = 1000, with_reports
         res["n_queries"] = len(qlog.read_text().split()) if qlog.exists() else 0
         res["n_notebooks"] = len(rep["files"])
         res["report_html_mb"] = round(sum(Path(f).stat().st_size for f in rep["files"]) / 2**20, 2)
-        # the target: report_s <= 2 x (notebooks x kernel_baseline_s) + the time of its queries
-        res["report_budget_s"] = round(2 * res["n_notebooks"] * res["kernel_baseline_s"] + res["report_query_s"], 3)
+        # the target: report_s <= 2 x ceil(notebooks / cores) x kernel_baseline_s + the time of its queries
+        cores = os.cpu_count() or 1
+        res["report_budget_s"] = round(2 * math.ceil(res["n_notebooks"] / cores) * res["kernel_baseline_s"]
+                                       + res["report_query_s"], 3)
         res["report_over_budget"] = round(res["report_s"] / res["report_budget_s"], 3)
+        if engine_sets:
+            res.update(engine_bench(db, workdir / "pages", as_of, engine_sets, fresh_sets))
     res["ingest_over_parse"] = round(res["ingest_s"] / res["parse_s"], 3)
+    res["ingest_over_peer"] = round(res["ingest_s"] / res["peer_pandas_s"], 3)
     res["reingest_over_ingest"] = round(res["reingest_s"] / res["ingest_s"], 3)
     res["peak_rss_mb"] = round(_rss_mb(), 1)
     res["cpus"] = os.cpu_count()
@@ -160,12 +291,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--problems", type=int, default=1000, help="problems per county")
     ap.add_argument("--json", action="store_true", help="print only the JSON result")
     ap.add_argument("--no-reports", action="store_true", help="skip rendering the report set")
+    ap.add_argument("--engine-sets", type=int, default=20,
+                    help="parameter sets of the demo report set for pages_per_s (0: skip; default 20 = 120 pages)")
+    ap.add_argument("--fresh-sets", type=int, default=2,
+                    help="of those, how many also rendered with one kernel per page (the baseline; default 2)")
     ap.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temp folder)")
     a = ap.parse_args(argv)
     work = a.keep or Path(tempfile.mkdtemp(prefix="xuncha-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
-        res = run(a.scale, work, a.problems, with_reports=not a.no_reports)
+        res = run(a.scale, work, a.problems, with_reports=not a.no_reports, engine_sets=a.engine_sets,
+                  fresh_sets=a.fresh_sets)
     finally:
         if not a.keep:
             shutil.rmtree(work, ignore_errors=True)

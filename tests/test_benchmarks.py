@@ -8,12 +8,16 @@ import sys
 
 KEYS = {"files", "rows", "parse_s", "ingest_s", "ingest_over_parse", "reingest_s", "reingest_over_ingest",
         "one_file_changed_s", "validate_s", "metrics_s", "report_s", "kernel_baseline_s", "peak_rss_mb",
-        "report_html_mb", "report_query_s", "report_budget_s", "report_over_budget", "export_s"}
+        "report_html_mb", "report_query_s", "report_budget_s", "report_over_budget", "export_s", "peer_pandas_s",
+        "ingest_over_peer", "engine_pages", "engine_s", "engine_pages_per_s", "fresh_pages", "fresh_s",
+        "fresh_pages_per_s", "engine_over_fresh", "engine_kernels_started", "engine_kernel_rss_mb_max",
+        "engine_peak_tree_rss_mb"}
 
 
 def test_harness_small_scale(tmp_path):
     p = subprocess.run([sys.executable, "-m", "benchmarks", "--scale", "2", "--problems", "120", "--json",
-                        "--keep", str(tmp_path / "work")], capture_output=True, text=True, timeout=900)
+                        "--engine-sets", "2", "--fresh-sets", "1", "--keep", str(tmp_path / "work")],
+                       capture_output=True, text=True, timeout=900)
     assert p.returncode == 0, p.stderr[-2000:]
     res = json.loads(p.stdout.strip().splitlines()[-1])
     assert KEYS <= set(res)
@@ -22,3 +26,9 @@ def test_harness_small_scale(tmp_path):
     assert res["n_notebooks"] == 2 * 6 + 1  # two counties: each its own set of six pages, and the overview
     # every notebook's queries were timed inside its kernel (through kit.connect), so the budget is real
     assert res["n_queries"] >= 6 and res["report_query_s"] > 0
+    # the engine rendered the demo set for 2 parameter sets in kept kernels (one per worker), the baseline 1 set
+    assert res["engine_pages"] == 12 and res["fresh_pages"] == 6
+    assert 1 <= res["engine_kernels_started"] <= res["cpus"]
+    assert res["engine_kernel_rss_mb_max"] > 50 and res["engine_peak_tree_rss_mb"] > res["engine_kernel_rss_mb_max"]
+    pages = sorted((tmp_path / "work" / "pages" / "engine").rglob("*.html"))
+    assert len(pages) == 12 and all(p.stat().st_size > 100_000 for p in pages)

@@ -4,14 +4,16 @@ it into a single offline HTML page (inputs hidden, no CDN), and an index links e
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
+import queue
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
-from concurrent.futures import ProcessPoolExecutor
+import time
 from pathlib import Path
 
 from pipelines.files import write_text_atomic
@@ -36,26 +38,76 @@ except ImportError:  # pragma: no cover - jupyter_client comes with papermill
     AsyncKernelManager = object
 
 
+try:
+    from jupyter_client.asynchronous import AsyncKernelClient
+except ImportError:  # pragma: no cover
+    AsyncKernelClient = object
+
+
+class _KeptClient(AsyncKernelClient):
+    """The one client of a kernel that renders many pages: its channels stay open from page to page, and
+    papermill, which asks to start them and to wait for the kernel for every page, finds them running and
+    the kernel known to be ready (jupyter_client's wait_for_ready costs ~0.2 s each time: it waits 0.2 s for
+    IOPub after the kernel_info reply). A kernel that has died meanwhile is noticed while the page runs."""
+
+    _ready_once = False
+
+    def start_channels(self, *args, **kw):
+        if not self.channels_running:
+            super().start_channels(*args, **kw)
+
+    async def wait_for_ready(self, timeout: float | None = None) -> None:
+        if not self._ready_once:
+            await super().wait_for_ready(timeout=timeout)
+            self._ready_once = True
+
+
 class IPCKernelManager(AsyncKernelManager):
     """Kernels talk over Unix sockets in a private temp folder on POSIX: no TCP port races when two
-    notebooks start at once, and no plain-text TCP traffic. Windows keeps the default TCP transport."""
+    notebooks start at once, and no plain-text TCP traffic. Windows keeps the default TCP transport.
+    Each manager has its own folder, removed when its kernel shuts down.
+
+    With `keep_client` (KernelSession sets it) every client() is the same _KeptClient, so that a kernel
+    kept for many pages does not collect one set of channels (and a heartbeat thread) per page."""
 
     def __init__(self, **kw):
         super().__init__(**kw)
+        self._ipc: Path | None = None
+        self.keep_client = False
+        self._kept = None
         if os.name == "posix":
+            self._ipc = Path(tempfile.mkdtemp(prefix="xuncha-ipc-"))
             self.transport = "ipc"
-            self.ip = str(_ipc_dir() / "k")
+            self.ip = str(self._ipc / "k")
 
     async def start_kernel(self, **kw):
         # the kernel's own console chatter (shutdown notices) is not the report's business
         kw.setdefault("stderr", subprocess.DEVNULL)
         return await super().start_kernel(**kw)
 
+    def client(self, **kw):
+        if not self.keep_client:
+            return super().client(**kw)
+        if self._kept is None:
+            self.client_factory = _KeptClient
+            self._kept = super().client(**kw)
+        return self._kept
 
-def _ipc_dir() -> Path:
-    d = Path(tempfile.gettempdir()) / f"xuncha-ipc-{os.getpid()}"
-    d.mkdir(mode=0o700, exist_ok=True)
-    return d
+    def _stop_kept(self) -> None:
+        kc, self._kept = self._kept, None
+        if kc is not None:
+            try:
+                kc.stop_channels()
+            except Exception:  # noqa: BLE001 - the channels of a dead kernel may be gone already
+                pass
+
+    async def shutdown_kernel(self, now: bool = False, restart: bool = False):
+        self._stop_kept()
+        try:
+            return await super().shutdown_kernel(now=now, restart=restart)
+        finally:
+            if self._ipc is not None and not restart:
+                shutil.rmtree(self._ipc, ignore_errors=True)
 
 
 KM_CLASS = f"{__name__}.IPCKernelManager"
@@ -81,7 +133,10 @@ def strip_remote(html: str) -> str:
     return _REMOTE_LINK.sub("", _REMOTE_SCRIPT.sub("", html))
 
 
+@functools.lru_cache(maxsize=1)
 def _exporter():
+    """One HTML exporter per process: building it (loading and compiling the templates) costs more than
+    exporting a page with it."""
     from nbconvert import HTMLExporter
     from traitlets.config import Config
 
@@ -96,29 +151,30 @@ def _exporter():
     return HTMLExporter(config=c, template_name="xuncha", extra_template_basedirs=[str(TEMPLATES)])
 
 
-def render_one(name: str, params: dict, out_html: str, title_prefix: str = "", title_suffix: str = "") -> str:
-    """Execute one notebook with papermill and export it as offline HTML. Returns the output path."""
-    import nbformat
-    import papermill as pm
-
+def _notebook(name: str) -> Path:
     src = NOTEBOOK_DIR / f"{name}.ipynb"
     if not src.exists():
         raise ReportError(f"找不到报告笔记本 {src}")
-    with tempfile.TemporaryDirectory(prefix="xuncha-nb-") as tmp:
-        executed = Path(tmp) / f"{name}.ipynb"
-        for attempt in range(3):
-            try:
-                pm.execute_notebook(str(src), str(executed), parameters=params, kernel_name=KERNEL,
-                                    progress_bar=False, log_output=False, cwd=str(NOTEBOOK_DIR),
-                                    request_save_on_cell_execute=False, kernel_manager_class=KM_CLASS)
-                break
-            except pm.PapermillExecutionError as exc:
-                raise ReportError(f"报告「{name}」运行出错（第 {exc.exec_count} 个单元格）：{exc.ename}: {exc.evalue}") from None
-            except RuntimeError as exc:  # the kernel died while starting (e.g. a port taken meanwhile): retry
-                if attempt == 2:
-                    raise ReportError(f"报告「{name}」的 Jupyter 内核无法启动：{exc}") from None
-        nb = nbformat.read(str(executed), as_version=4)
-    shutil.rmtree(Path(tempfile.gettempdir()) / f"xuncha-ipc-{os.getpid()}", ignore_errors=True)
+    return src
+
+
+def _execute(name: str, params: dict, km=None):
+    """Papermill runs the notebook (its injected-parameters cell, then every cell) in a new kernel, or with
+    `km` in that already running one. A failing cell becomes the page's Chinese error; a kernel that dies
+    raises RuntimeError (nbclient's DeadKernelError is one)."""
+    import papermill as pm
+
+    kw = {"km": km} if km is not None else {"kernel_manager_class": KM_CLASS}
+    try:
+        return pm.execute_notebook(str(_notebook(name)), None, parameters=params, kernel_name=KERNEL,
+                                   progress_bar=False, log_output=False, cwd=str(NOTEBOOK_DIR),
+                                   request_save_on_cell_execute=False, **kw)
+    except pm.PapermillExecutionError as exc:
+        raise ReportError(f"报告「{name}」运行出错（第 {exc.exec_count} 个单元格）：{exc.ename}: {exc.evalue}") from None
+
+
+def _write_page(nb, name: str, params: dict, out_html: str, title_prefix: str, title_suffix: str) -> str:
+    """The executed notebook as one offline HTML page (inputs hidden, no CDN), written atomically."""
     nb.metadata["title"] = f"{title_prefix}{nb.metadata.get('title', name)}{title_suffix}（{params['as_of']}）"
     css = (TEMPLATES / "base.css").read_text(encoding="utf-8")
     body, _ = _exporter().from_notebook_node(nb, resources={"xuncha_css": css})
@@ -133,15 +189,382 @@ def render_one(name: str, params: dict, out_html: str, title_prefix: str = "", t
     return str(out)
 
 
+def render_one(name: str, params: dict, out_html: str, title_prefix: str = "", title_suffix: str = "") -> str:
+    """Execute one notebook in a kernel of its own (started for it, shut down after) and export it as
+    offline HTML. Returns the output path. render_jobs gives the same page for the same job."""
+    _notebook(name)
+    for attempt in range(3):
+        try:
+            nb = _execute(name, params)
+            break
+        except ReportError:  # a cell failed (a ReportError is a RuntimeError too, but not a kernel's)
+            raise
+        except RuntimeError as exc:  # the kernel died while starting (e.g. a port taken meanwhile): retry
+            if attempt == 2:
+                raise ReportError(f"报告「{name}」的 Jupyter 内核无法启动：{exc}") from None
+    return _write_page(nb, name, params, out_html, title_prefix, title_suffix)
+
+
+# --- many pages in few kernels -------------------------------------------------------------------------
+# Run silently (no execution count, no output) in the kept kernel before each page: the kernel is then as
+# a new one would be for the next notebook, except that third-party libraries stay imported (which is the
+# point: importing pandas, plotly and DuckDB is most of a kernel start). The user namespace and output
+# history are emptied, every project module (pipelines.*, so kit._state and the contract's caches) is
+# dropped so that the notebook imports it anew, and the execution counter starts at 1 again (the Chinese
+# error names the cell by it). The global state a notebook could change in those libraries (working
+# folder, environment, sys.path, pandas options, plotly defaults) is compared with a snapshot taken when
+# the kernel started; if anything differs the check raises and the engine starts a fresh kernel instead.
+_BETWEEN_PAGES = r'''
+def _xuncha_between_pages():
+    import gc, os, sys, types, warnings
+    for m in [m for m in sys.modules if m == "pipelines" or m.startswith("pipelines.")]:
+        del sys.modules[m]
+    for a in ("last_type", "last_value", "last_traceback", "last_exc"):  # a failed cell's frames
+        if hasattr(sys, a):
+            delattr(sys, a)
+    # IPython's own reset: namespace, output cache, a new history session, execution count 1 (and one
+    # full garbage collection, in its flush of the output cache)
+    get_ipython().reset(new_session=True)
+
+    def snapshot():
+        import pandas
+        import plotly.io as pio
+        from pandas._config import config as pdc
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            opts = sorted((k, repr(pandas.get_option(k))) for k in pdc._registered_options)
+        return repr((os.getcwd(), sorted(os.environ.items()), list(sys.path), opts,
+                     pio.templates.default, pio.renderers.default))
+
+    st = sys.modules.get("_xuncha_kernel_state")
+    if st is None:  # a new kernel: take the snapshot, and load the libraries every page uses, once
+        st = sys.modules["_xuncha_kernel_state"] = types.ModuleType("_xuncha_kernel_state")
+        st.baseline = snapshot()
+        import duckdb, IPython.display, plotly.graph_objects  # noqa
+        # what is alive now belongs to the libraries: later collections (the one in reset above, and those
+        # while a page runs) need not scan it again; freezing once, not after every page, so that nothing a
+        # page left behind is kept for good
+        gc.collect()
+        gc.freeze()
+    elif snapshot() != st.baseline:
+        raise RuntimeError("kernel global state changed")
+_xuncha_between_pages()
+'''
+
+
+class KernelSession:
+    """One kernel kept for many pages, one after another (one per worker process).
+
+    Each page is papermill's run of the notebook in the running kernel and nbconvert's export, exactly as
+    render_one does it. Between pages the kernel is reset (_BETWEEN_PAGES); it is replaced by a new one
+    when that reset fails, after `max_jobs` pages, or when its memory (RSS, measured after the reset)
+    exceeds `max_rss_mb`. A kernel that dies during a page is replaced and the page tried once more."""
+
+    def __init__(self, max_jobs: int = 100, max_rss_mb: float = 1024):
+        self.max_jobs, self.max_rss_mb = max(1, int(max_jobs)), float(max_rss_mb)
+        self.km = None
+        self.jobs_in_kernel = 0
+        self._pending: str | None = None  # the msg_id of a reset asked for and not yet answered
+        self.stats = {"pages": 0, "kernels_started": 0, "restarts_max_jobs": 0, "restarts_rss": 0,
+                      "restarts_state": 0, "restarts_died": 0, "kernel_rss_mb_max": 0.0}
+
+    # kernel life
+    def _start(self, name: str) -> None:
+        from jupyter_core.utils import run_sync
+
+        for attempt in range(3):
+            km = IPCKernelManager(kernel_name=KERNEL)
+            km.keep_client = True
+            try:
+                # as nbclient starts the kernel papermill asks for: in the notebooks' folder, no history file
+                run_sync(km.start_kernel)(cwd=str(NOTEBOOK_DIR), extra_arguments=["--HistoryManager.hist_file=:memory:"])
+                self.km = km
+                self._control(_BETWEEN_PAGES)  # takes the snapshot later pages are checked against
+                break
+            except RuntimeError as exc:
+                self.close()
+                if attempt == 2:
+                    raise ReportError(f"报告「{name}」的 Jupyter 内核无法启动：{exc}") from None
+        self.jobs_in_kernel = 0
+        self.stats["kernels_started"] += 1
+
+    def close(self) -> None:
+        """Shut the kernel down (and remove its socket folder)."""
+        from jupyter_core.utils import run_sync
+
+        km, self.km, self._pending = self.km, None, None
+        if km is None:
+            return
+        try:
+            run_sync(km.shutdown_kernel)(now=True)
+        except Exception:  # noqa: BLE001 - it may be dead already; its folder goes anyway
+            if km._ipc is not None:
+                shutil.rmtree(km._ipc, ignore_errors=True)
+
+    def _alive(self) -> bool:
+        from jupyter_core.utils import run_sync
+
+        try:
+            return self.km is not None and bool(run_sync(self.km.is_alive)())
+        except Exception:  # noqa: BLE001
+            return False
+
+    def _client(self):
+        from jupyter_core.utils import run_sync
+
+        kc = self.km.client()
+        if not kc.channels_running:
+            kc.start_channels()
+            run_sync(kc.wait_for_ready)(timeout=60)
+        return kc
+
+    def _control(self, code: str, timeout: float = 120) -> None:
+        """Run code in the kernel silently (no output, no execution count); RuntimeError when it fails."""
+        from jupyter_core.utils import run_sync
+
+        reply = run_sync(self._client().execute_interactive)(code, silent=True, store_history=False,
+                                                             timeout=timeout, output_hook=lambda msg: None)
+        self._check(reply)
+
+    @staticmethod
+    def _check(reply: dict) -> None:
+        if reply["content"].get("status") != "ok":
+            raise RuntimeError(f"{reply['content'].get('ename')}: {reply['content'].get('evalue')}")
+
+    def _begin_reset(self) -> None:
+        """Ask the kernel to reset while this process exports the page just run (the reply is read by
+        _ready, before the next page)."""
+        if self.km is None or self.jobs_in_kernel >= self.max_jobs:
+            return
+        try:
+            self._pending = self._client().execute(_BETWEEN_PAGES, silent=True, store_history=False)
+        except Exception:  # noqa: BLE001 - _ready resets (or replaces) the kernel itself
+            self._pending = None
+
+    def _reset(self, timeout: float = 120) -> None:
+        from jupyter_core.utils import run_sync
+
+        msg_id, self._pending = self._pending, None
+        if msg_id is None:
+            return self._control(_BETWEEN_PAGES, timeout)
+        kc = self._client()
+        deadline = time.monotonic() + timeout
+        while True:  # the reply to that request; nbclient's replies of the page before are passed over
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise RuntimeError("kernel reset timed out")
+            try:
+                reply = run_sync(kc.shell_channel.get_msg)(timeout=min(left, 1))
+            except queue.Empty:
+                if not self._alive():
+                    raise RuntimeError("kernel died") from None
+                continue
+            if reply["parent_header"].get("msg_id") == msg_id:
+                return self._check(reply)
+
+    def kernel_rss_mb(self) -> float:
+        import psutil
+
+        try:
+            return psutil.Process(self.km.provisioner.pid).memory_info().rss / 2**20
+        except (psutil.Error, AttributeError, TypeError):
+            return 0.0
+
+    def _ready(self, name: str) -> None:
+        """A kernel in the state of a new one for the next page."""
+        if self.km is not None and self.jobs_in_kernel:
+            reason = None
+            if self.jobs_in_kernel >= self.max_jobs:
+                reason = "restarts_max_jobs"
+            else:
+                try:
+                    self._reset()
+                except RuntimeError:
+                    reason = "restarts_state" if self._alive() else "restarts_died"
+                if reason is None:
+                    rss = self.kernel_rss_mb()
+                    self.stats["kernel_rss_mb_max"] = max(self.stats["kernel_rss_mb_max"], round(rss, 1))
+                    if rss > self.max_rss_mb:
+                        reason = "restarts_rss"
+            if reason is None:
+                return
+            self.stats[reason] += 1
+            self.close()
+        if self.km is None:
+            self._start(name)
+
+    def render(self, name: str, params: dict, out_html: str, title_prefix: str = "", title_suffix: str = "") -> str:
+        """One page, as render_one(name, params, out_html, title_prefix, title_suffix) would write it."""
+        _notebook(name)
+        for attempt in range(2):
+            self._ready(name)
+            self.jobs_in_kernel += 1  # from here on the kernel has run (part of) a notebook: reset before the next
+            try:
+                nb = _execute(name, params, km=self.km)
+                break
+            except ReportError:  # a cell failed: the kernel is fine, the page is not
+                self._begin_reset()
+                raise
+            except RuntimeError as exc:
+                if self._alive():
+                    raise ReportError(f"报告「{name}」运行出错：{type(exc).__name__}: {exc}") from None
+                self.stats["restarts_died"] += 1
+                self.close()
+                if attempt:
+                    raise ReportError(f"报告「{name}」运行时 Jupyter 内核意外退出（已换新内核重试一次，仍然退出）：{exc}"
+                                      "。可能是内存不足：请关闭其他程序，或在 settings.yaml 中调小 "
+                                      "report_kernel_max_rss_mb") from None
+        self._begin_reset()
+        path = _write_page(nb, name, params, out_html, title_prefix, title_suffix)
+        self.stats["pages"] += 1
+        return path
+
+
+def engine_limits(jobs: list[tuple]) -> dict:
+    """The kernel limits in the settings the jobs carry, over the packaged ones (settings.yaml:
+    report_kernel_max_jobs pages, report_kernel_max_rss_mb MB)."""
+    from pipelines.contract import default_contract
+
+    given = next((j[1]["settings"] for j in jobs if isinstance(j[1].get("settings"), dict) and j[1]["settings"]), {})
+    merged = {**default_contract().settings, **given}
+    out = {}
+    for key, arg, kind in (("report_kernel_max_jobs", "max_jobs", int), ("report_kernel_max_rss_mb", "max_rss_mb", float)):
+        value = merged.get(key)
+        try:
+            out[arg] = kind(value)
+            if out[arg] <= 0 or isinstance(value, bool):
+                raise ValueError
+        except (TypeError, ValueError):
+            raise ReportError(f"settings.yaml 中 {key} 应为正数（{'页数' if kind is int else '兆字节'}），现在是「{value}」："
+                              "请改正或删去这一行（删去即用默认值）") from None
+    return out
+
+
+def _worker(wid: int, jobs: list[tuple], todo, done, stop, limits: dict) -> None:
+    """A worker process: one KernelSession, pages taken from the shared queue until it is empty."""
+    import asyncio
+    import signal
+
+    if os.name == "posix":  # never the parent's loop (a forked loop shares its epoll); Windows spawns anyway
+        asyncio.set_event_loop(asyncio.new_event_loop())
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # so that `finally` shuts the kernel down
+    session = KernelSession(**limits)
+    try:
+        while not stop.is_set():
+            i = todo.get()
+            if i is None:
+                break
+            done.put(("start", wid, i, None))
+            try:
+                done.put(("done", wid, i, session.render(*jobs[i])))
+            except ReportError as exc:
+                done.put(("error", wid, i, str(exc)))
+            except Exception as exc:  # noqa: BLE001 - whatever it is, the page names it and the set stops
+                done.put(("error", wid, i, f"报告「{jobs[i][0]}」渲染失败：{type(exc).__name__}: {exc}"))
+    finally:
+        session.close()
+        done.put(("stats", wid, None, session.stats))
+
+
+LAST_RUN: dict = {}  # what the latest render_jobs in this process did (the benchmark reads it)
+
+
 def render_jobs(jobs: list[tuple], workers: int | None = None) -> list[str]:
-    """Render pages: each job is (notebook name, parameters, output .html, title prefix, title suffix).
-    Runs on all cores (at most one worker per job); returns the output paths in the jobs' order."""
-    workers = workers or min(os.cpu_count() or 1, len(jobs)) or 1
-    if workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as ex:
-            futures = [ex.submit(render_one, *j) for j in jobs]
-            return [f.result() for f in futures]
-    return [render_one(*j) for j in jobs]
+    """Render pages: each job is (notebook name, parameters, output .html, title prefix, title suffix), and
+    each page is what render_one(*job) writes. Returns the output paths in the jobs' order.
+
+    `workers` processes (default: one per core, at most one per job) each keep one Jupyter kernel and
+    render page after page in it (KernelSession), taking the next job from a shared queue. When a page
+    fails, no further page is started and the set fails with that page's error (pages already written
+    stay). workers=1 renders in this process."""
+    jobs = [tuple(j) for j in jobs]
+    LAST_RUN.clear()
+    if not jobs:
+        return []
+    workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
+    limits = engine_limits(jobs)
+    stats: list[dict] = []
+    try:
+        if workers == 1:
+            session = KernelSession(**limits)
+            try:
+                return [session.render(*j) for j in jobs]
+            finally:
+                session.close()
+                stats.append(session.stats)
+        return _render_parallel(jobs, workers, limits, stats)
+    finally:
+        LAST_RUN.update({"workers": workers, "jobs": len(jobs), **_sum_stats(stats)})
+
+
+def _sum_stats(stats: list[dict]) -> dict:
+    out: dict = {}
+    for s in stats:
+        for k, v in s.items():
+            out[k] = max(out.get(k, 0), v) if k.endswith("_max") else out.get(k, 0) + v
+    return out
+
+
+def _render_parallel(jobs: list[tuple], workers: int, limits: dict, stats: list[dict]) -> list[str]:
+    import multiprocessing as mp
+
+    ctx = mp.get_context()
+    if ctx.get_start_method() == "fork":  # the workers inherit papermill and a ready exporter (templates compiled)
+        import papermill  # noqa: F401
+
+        _exporter()
+    todo, done, stop = ctx.Queue(), ctx.Queue(), ctx.Event()
+    for i in range(len(jobs)):
+        todo.put(i)
+    for _ in range(workers):
+        todo.put(None)
+    procs = [ctx.Process(target=_worker, args=(w, jobs, todo, done, stop, limits), daemon=True)
+             for w in range(workers)]
+    for p in procs:
+        p.start()
+    paths: dict[int, str] = {}
+    errors: dict[int, str] = {}
+    current: dict[int, int | None] = {}
+    finished: set[int] = set()
+    try:
+        while len(finished) < workers:
+            try:
+                kind, wid, i, value = done.get(timeout=1)
+            except queue.Empty:
+                for w, p in enumerate(procs):  # a worker that died (killed, out of memory) without a word
+                    if w not in finished and p.exitcode is not None:
+                        finished.add(w)
+                        if current.get(w) is not None:
+                            errors[current[w]] = (f"报告「{jobs[current[w]][0]}」的渲染进程意外退出（退出码 {p.exitcode}）"
+                                                  "：可能是内存不足，请关闭其他程序后重试")
+                        stop.set()
+                continue
+            if kind == "start":
+                current[wid] = i
+            elif kind == "done":
+                paths[i], current[wid] = value, None
+            elif kind == "error":
+                errors[i], current[wid] = value, None
+                stop.set()
+            elif kind == "stats":
+                stats.append(value)
+                finished.add(wid)
+    except BaseException:
+        stop.set()
+        for p in procs:
+            if p.is_alive():
+                p.terminate()
+        raise
+    finally:
+        for p in procs:
+            p.join(timeout=30)
+    if errors:
+        first = min(errors)
+        left = len(jobs) - len(paths) - 1
+        raise ReportError(errors[first] + (f"（另有 {left} 个报告页因此未生成）" if left > 0 else ""))
+    if len(paths) < len(jobs):  # every worker ended (killed between pages) before the queue was empty
+        raise ReportError(f"有 {len(jobs) - len(paths)} 个报告页未生成：渲染进程意外退出（可能是内存不足），请关闭其他程序后重试")
+    return [paths[i] for i in range(len(jobs))]
 
 
 def _safe_out(out_dir: Path, period: str) -> Path:
