@@ -11,7 +11,8 @@ KEYS = {"files", "rows", "parse_s", "ingest_s", "ingest_over_parse", "reingest_s
         "report_html_mb", "report_query_s", "report_budget_s", "report_over_budget", "export_s", "peer_pandas_s",
         "ingest_over_peer", "engine_pages", "engine_s", "engine_pages_per_s", "fresh_pages", "fresh_s",
         "fresh_pages_per_s", "engine_over_fresh", "engine_kernels_started", "engine_kernel_rss_mb_max",
-        "engine_peak_tree_rss_mb"}
+        "engine_peak_tree_rss_mb", "one_file_changed_over_ingest", "ingest_memo_off_s", "memo_speedup",
+        "counties", "region_pages", "region_render_s", "region_over_target"}
 
 
 def test_harness_small_scale(tmp_path):
@@ -30,5 +31,13 @@ def test_harness_small_scale(tmp_path):
     assert res["engine_pages"] == 12 and res["fresh_pages"] == 6
     assert 1 <= res["engine_kernels_started"] <= res["cpus"]
     assert res["engine_kernel_rss_mb_max"] > 50 and res["engine_peak_tree_rss_mb"] > res["engine_kernel_rss_mb_max"]
+    assert res["counties"] == 2 and res["region_pages"] == 13
+    # the changed meetings file lies in one county's folder: only that county was rebuilt (its 29 files)
+    import duckdb
+
+    with duckdb.connect(str(tmp_path / "work" / "wh.history.duckdb"), read_only=True) as con:
+        parsed, cached = con.execute("SELECT files_parsed, files_cached FROM ingest_runs ORDER BY started_at DESC"
+                                     " LIMIT 1").fetchone()
+    assert parsed == 1 and parsed + cached <= 29
     pages = sorted((tmp_path / "work" / "pages" / "engine").rglob("*.html"))
     assert len(pages) == 12 and all(p.stat().st_size > 100_000 for p in pages)
