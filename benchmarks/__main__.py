@@ -135,15 +135,14 @@ def engine_jobs(db: Path, out: Path, as_of, sets: int, county: str) -> list[tupl
     from pipelines.contract import default_contract
     from pipelines.metrics import period_end
     from pipelines.report.layout import NOTEBOOKS
-    from pipelines.report.render import notebook_settings, personal_columns
+    from pipelines.report.render import page_params
 
     contract = default_contract()
     jobs = []
     for k in range(sets):
         y, m = divmod(as_of.year * 12 + as_of.month - 1 - k // 2, 12)
         day = min(as_of, period_end(f"{y:04d}-{m + 1:02d}"))
-        params = {"db": str(db), "as_of": day.isoformat(), "period": "", "round_filter": "", "unit_type_filter": "",
-                  "redact": k % 2 == 0, "settings": notebook_settings(contract), "personal": personal_columns(contract)}
+        params = page_params(db, day, contract, redact=k % 2 == 0)
         jobs += [(n, params, str(out / f"set{k:02d}" / f"{n}.html"), county, "") for n, _ in NOTEBOOKS]
     return jobs
 
@@ -234,11 +233,11 @@ def run(scale: int, workdir: Path, problems_per_county: int = 1000, with_reports
     res["one_file_changed_s"] = round(time.perf_counter() - t, 3)
     res["one_file_changed_over_ingest"] = round(res["one_file_changed_s"] / res["ingest_s"], 3)
 
-    # what the memo (pipelines/memo.py) is worth: the same ingest with every memo table switched off, in a child
-    # process (the switch is read at import), into another warehouse
+    # what the memo (pipelines/memo.py) is worth: the same first ingest with every memo table switched off, in a
+    # child process (the switch is read at import), into another folder (so no parse comes from the cache)
     t = time.perf_counter()
     subprocess.run([sys.executable, "-m", "pipelines.cli", "ingest", "--raw", str(raw), "--db",
-                    str(workdir / "memo_off.duckdb")], check=True, stdout=subprocess.DEVNULL,
+                    str(workdir / "memo_off" / "wh.duckdb")], check=True, stdout=subprocess.DEVNULL,
                    env={**os.environ, "XUNCHA_MEMO": "0"})
     res["ingest_memo_off_s"] = round(time.perf_counter() - t, 3)
     res["memo_speedup"] = round(res["ingest_memo_off_s"] / res["ingest_s"], 2)

@@ -779,7 +779,16 @@ def ingest(raw_dir: Path, db_path: Path, *, contract: Contract | None = None, wo
     del res  # the parsed rows are in `tables` now: free them before the warehouse is written
     for f in files:
         f.parsed = None
-    run = {
+    run = _run_record(started, t0, todo, files, contract, summary, input_fp, config_fp)
+    W.write_warehouse(db_path, tables, run, crash_after=crash_after)
+    _prune_cache(cache_dir, {cache_key(f.sha256, f.rel, contract) for f in files if f.sha256})
+    return summary
+
+
+def _run_record(started: dt.datetime, t0: float, todo: list, files: list, contract: Contract, summary: dict,
+                input_fp: str, config_fp: str) -> dict:
+    """What the history store and warehouse_meta record of this build."""
+    return {
         "run_id": started.strftime("%Y%m%dT%H%M%S%f"),
         "started_at": started,
         "finished_at": dt.datetime.now(),
@@ -792,9 +801,6 @@ def ingest(raw_dir: Path, db_path: Path, *, contract: Contract | None = None, wo
         "input_fingerprint": input_fp,
         "config_fingerprint": config_fp,
     }
-    W.write_warehouse(db_path, tables, run, crash_after=crash_after)
-    _prune_cache(cache_dir, {cache_key(f.sha256, f.rel, contract) for f in files if f.sha256})
-    return summary
 
 
 def _load_parses(files: list[FileRec], contract: Contract, workers: int | None, progress, cache_dir: Path
@@ -845,19 +851,7 @@ def _ingest_county(plan, files, db_path, contract, workers, progress, cache_dir,
     del res
     for f in part:
         f.parsed = None
-    run = {
-        "run_id": started.strftime("%Y%m%dT%H%M%S%f"),
-        "started_at": started,
-        "finished_at": dt.datetime.now(),
-        "seconds": round(time.perf_counter() - t0, 3),
-        "files_parsed": len(todo),
-        "files_cached": sum(1 for f in part if f.cached),
-        "code_version": __version__,
-        "contract_fingerprint": contract.fingerprint,
-        "summary": json.dumps(summary, ensure_ascii=False, default=str),
-        "input_fingerprint": input_fp,
-        "config_fingerprint": config_fp,
-    }
+    run = _run_record(started, t0, todo, part, contract, summary, input_fp, config_fp)
     W.update_warehouse(db_path, lambda tmp, crash: INC.apply(db_path, tmp, plan, tables, run, crash), run,
                        crash_after=crash_after)
     _prune_cache(cache_dir, {cache_key(f.sha256, f.rel, contract) for f in files if f.sha256})

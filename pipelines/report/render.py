@@ -581,6 +581,14 @@ def notebook_settings(contract) -> dict:
     return json.loads(json.dumps(contract.settings, ensure_ascii=False, default=str))
 
 
+def page_params(db_path, as_of: dt.date, contract, round_filter: str = "", unit_type_filter: str = "",
+                redact: bool = True, county: str = "") -> dict:
+    """The parameters every page's notebook receives (its parameters cell names them all)."""
+    return {"db": str(db_path), "as_of": as_of.isoformat(), "period": "", "round_filter": round_filter,
+            "unit_type_filter": unit_type_filter, "redact": bool(redact), "settings": notebook_settings(contract),
+            "personal": personal_columns(contract), "county": county}
+
+
 def personal_columns(contract) -> list[str]:
     """"table.column" of every `personal:` column of the contract: notebooks mask their values."""
     return [f"stg_{kind}.{col}" for kind, k in contract.kinds.items() for col in k.personal]
@@ -639,10 +647,8 @@ def render_set(db_path: Path, out_dir: Path, *, as_of: dt.date | None = None, re
             raise ReportError(str(exc)) from None
     ensure_kernel()
     names = notebooks or [n for n, _ in NOTEBOOKS]
-    params = {"db": str(db_path), "as_of": as_of.isoformat(), "period": "", "round_filter": round_filter,
-              "unit_type_filter": unit_type_filter, "redact": bool(redact),
-              "settings": notebook_settings(contract), "personal": personal_columns(contract),
-              "county": county if several else ""}
+    params = page_params(db_path, as_of, contract, round_filter, unit_type_filter, redact,
+                         county if several else "")
     jobs = [(n, params, str(target / f"{n}.html"), county_name, f"（{flt.text}）" if flt.text else "") for n in names]
     files = render_jobs(jobs, workers)
     index = write_index(out_dir, "" if several else county_name)
@@ -717,9 +723,7 @@ def render_region(db_path: Path, out_dir: Path, *, as_of: dt.date | None = None,
             raise ReportError(str(exc)) from None
     ensure_kernel()
     names = notebooks or [n for n, _ in NOTEBOOKS]
-    base = {"db": str(db_path), "as_of": as_of.isoformat(), "period": "", "round_filter": round_filter,
-            "unit_type_filter": unit_type_filter, "redact": bool(redact),
-            "settings": notebook_settings(contract), "personal": personal_columns(contract)}
+    base = page_params(db_path, as_of, contract, round_filter, unit_type_filter, redact)
     files = render_jobs(region_jobs(db_path, target, as_of, names, suffixes, base, region), workers)
     index = write_index(out_dir, region)
     return {"files": files, "index": str(index), "period": period, "as_of": as_of.isoformat(),
