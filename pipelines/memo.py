@@ -28,9 +28,6 @@ class _Off(dict):
     def __setitem__(self, key, value) -> None:
         pass
 
-    def setdefault(self, key, default=None):
-        return default
-
 
 def table(owner: object, name: object) -> dict:
     """The memo table `name` of `owner` (created empty on first use). Callers look up, and store with put()."""

@@ -653,10 +653,10 @@ def _prepare_cache(cache_dir: Path) -> Path | None:
     return cache_dir
 
 
-def _input_fingerprint(files: list[FileRec], contract: Contract) -> str:
+def _input_fingerprint(files: list[FileRec], config_fp: str) -> str:
     """Everything the warehouse depends on: each file's path, bytes, size and time, the contract and code
     (every module and SQL file of the package, so an upgrade rebuilds the warehouse on the next run)."""
-    h = hashlib.sha256(parser_fingerprint(contract).encode() + fingerprint.all_code().encode())
+    h = hashlib.sha256(config_fp.encode())
     for f in sorted(files, key=lambda f: f.rel):
         h.update(json.dumps([f.rel, f.sha256, f.size, int(f.mtime), f.status, f.error], ensure_ascii=False).encode())
     return h.hexdigest()
@@ -723,7 +723,8 @@ def ingest(raw_dir: Path, db_path: Path, *, contract: Contract | None = None, wo
     except OSError as exc:
         raise W.WarehouseUnwritable(f"无法在 {db_path.parent} 建立数据仓库（{exc.strerror}）："
                                     "请检查路径是否被同名文件占用、磁盘空间和文件夹权限，或用 --db 指定其他位置") from None
-    cache_dir = cache_dir or db_path.parent / ".cache" / "parse" / parser_fingerprint(contract)
+    parser_fp = parser_fingerprint(contract)
+    cache_dir = cache_dir or db_path.parent / ".cache" / "parse" / parser_fp
     files = discover(raw_dir)
     non_ledger = {str(x).lower() for x in contract.settings.get("non_ledger_suffixes") or ()}
     for f in files:
@@ -754,10 +755,10 @@ def ingest(raw_dir: Path, db_path: Path, *, contract: Contract | None = None, wo
     n_ledgers = sum(1 for f in files if f.path.suffix.lower() in SUPPORTED)
     if not allow_shrink:
         _check_shrink(raw_dir, last_summary, n_ledgers, None, ratio)
-    input_fp = _input_fingerprint(files, contract)
+    config_fp = INC.config_fingerprint(parser_fp)
+    input_fp = _input_fingerprint(files, config_fp)
     if last is not None and last[0] == input_fp:
         return last_summary  # nothing changed since the warehouse was built: its summary is the answer
-    config_fp = INC.config_fingerprint(contract, parser_fingerprint(contract))
     if last is not None and last[0] is not None:  # the same version built it: perhaps only one county changed
         plan = INC.plan(db_path, files, contract, config_fp)
         if plan is not None:
@@ -845,9 +846,7 @@ def _ingest_county(plan, files, db_path, contract, workers, progress, cache_dir,
     summary["county"] = None
     if not allow_shrink:
         _check_shrink(raw_dir, last_summary, n_ledgers, summary["rows_read"], ratio)
-    summary["answers"] = answer_usage(contract, tables)
-    summary = {k: summary[k] for k in last_summary if k in summary} | {k: v for k, v in summary.items()
-                                                                       if k not in last_summary}
+    summary["answers"] = answer_usage(contract, tables)  # keys stay in the last summary's order (merged_summary)
     del res
     for f in part:
         f.parsed = None

@@ -35,9 +35,10 @@ from pipelines.ingest import counties as CT
 from pipelines.ingest import schema as S
 
 
-def config_fingerprint(contract: Contract, parser_fp: str) -> str:
-    """What a build's rows depend on besides the files: the package's code and the contract (with settings)."""
-    return hashlib.sha256((parser_fp + fingerprint.all_code() + contract.fingerprint).encode()).hexdigest()
+def config_fingerprint(parser_fp: str) -> str:
+    """What a build's rows depend on besides the files: the parse cache's key (the contract with its settings
+    and answers, the parse code) and every module and SQL file of the package."""
+    return hashlib.sha256((parser_fp + fingerprint.all_code()).encode()).hexdigest()
 
 
 def _modified(f) -> dt.datetime:
