@@ -85,6 +85,8 @@ def writing(db_path):
             con.execute(ddl)
         # one row per period and county ('' = the whole warehouse: one county's, or a region's totals)
         con.execute("ALTER TABLE metric_history ADD COLUMN IF NOT EXISTS county VARCHAR")
+        # the seconds of each ingest stage, as JSON {stage: seconds} (build.STAGES); older runs have none
+        con.execute("ALTER TABLE ingest_runs ADD COLUMN IF NOT EXISTS stages VARCHAR")
         con.execute(META_DDL)
         if con.execute("SELECT count(*) FROM history_meta").fetchone()[0] == 0:
             _migrate(con, db_path)
@@ -150,9 +152,10 @@ def read(db_path, sql: str, params: list | None = None) -> list[tuple]:
 
 def record_ingest(db_path, run: dict) -> None:
     with writing(db_path) as con:
-        con.execute("INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [run[k] for k in ("run_id", "started_at", "finished_at", "seconds", "files_parsed",
-                                      "files_cached", "code_version", "contract_fingerprint", "summary")])
+        cols = ("run_id", "started_at", "finished_at", "seconds", "files_parsed", "files_cached", "code_version",
+                "contract_fingerprint", "summary")
+        con.execute(f"INSERT INTO ingest_runs ({', '.join(cols)}, stages) VALUES ({', '.join('?' * len(cols))}, ?)",
+                    [run[k] for k in cols] + [json.dumps(run["stages"]) if run.get("stages") else None])
 
 
 def record_validation(db_path, run: dict, findings: list[dict]) -> None:

@@ -1,12 +1,30 @@
-"""Ingest orchestration: discover → hash → parse (cached, parallel) → resolve → dedupe →
-write the warehouse atomically.
+"""Ingest as a few pure stages, wired in one declarative list (STAGES, at the end of this module):
 
-Every non-empty raw row ends as exactly one of loaded / quarantined / skipped; the
-raw_rows table records which, with provenance, so nothing is lost.
+    discover → scope → parse → place → resolve → tables → write
+
+Each stage is a function of the run's frozen settings (Run) and the values earlier stages returned; it returns
+a new value and writes into none of its inputs -- in particular never into a ParsedFile / ParsedSheet /
+ParsedRow, which the parse cache holds. The one exception is `write`, which consumes the table rows it is
+given (each table is released once written, so the largest warehouse never holds two copies).
+
+- discover: every file under data_raw with its size, time and SHA-256; byte-identical copies marked duplicate.
+- scope:    what this run must do: nothing (the inputs are those the warehouse was built from), one county (only
+            that county's folder changed: incremental.py), or everything. Refuses a far smaller input.
+- parse:    a ParsedFile per file to read, from the parse cache or parsed now (in worker processes).
+- place:    every source row as a data item (or a skipped row), placed into its county (counties.py), with each
+            county's registers; a row no county's register places is held (unknown_county).
+- resolve:  per county, the same function for a full build and a one-county rebuild (resolve_county): names
+            against the county's registers, several records from one row, sub-headings, de-duplication.
+- tables:   the warehouse rows, the per-file counts and the ingest summary, as a value.
+- write:    the warehouse written atomically (a new file swapped in, or the county's rows replaced in a copy).
+
+Every non-empty raw row ends as exactly one of loaded / quarantined / skipped; the raw_rows table records which,
+with provenance, so nothing is lost. How long each stage took is kept in the history store's run record.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import hashlib
@@ -17,9 +35,11 @@ import re
 import shutil
 import time
 from collections import defaultdict
+from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 
 from pipelines import __version__, fingerprint
 from pipelines.answers import usage as answer_usage
@@ -45,19 +65,20 @@ IGNORED_SUFFIXES = {".md", ".json"}
 _ALIAS_SPLIT = re.compile(r"[、,;，；/|\n]+")
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class FileRec:
+    """One file under data_raw as a stage sees it. Frozen: a stage that learns more (its parse, that it failed)
+    returns a new FileRec (dataclasses.replace)."""
     path: Path
     rel: str
     sha256: str = ""
     size: int = 0
     mtime: float = 0.0
-    status: str = "pending"  # ingested | duplicate | failed
+    status: str = "pending"  # pending (to parse) | ingested | duplicate | failed | ignored
     error: str | None = None
     duplicate_of: str | None = None
     parsed: ParsedFile | None = None
-    cached: bool = False
-    counts: dict = field(default_factory=lambda: {"read": 0, "loaded": 0, "quarantined": 0, "skipped": 0})
+    cached: bool = False  # its parse came from the parse cache
 
     @functools.cached_property
     def folder_parts(self) -> list[str]:
@@ -67,12 +88,12 @@ class FileRec:
 
 @dataclass(slots=True)
 class Item:
-    """One data row on its way to a staging table."""
+    """One data row on its way to a staging table. Made by `place`; `resolve` works on its own copies."""
     f: FileRec
     sheet: ParsedSheet
     pr: ParsedRow
     kind: str
-    values: dict
+    values: dict  # a copy of the parsed row's values (the parsed row itself is never written)
     outcome: str = "loaded"
     reason: str | None = None
     reason_code: str | None = None
@@ -80,6 +101,11 @@ class Item:
     skip_class: str | None = None
     derived: bool = False  # a further record of a source row that holds several (names, units): row counted once
     county: str | None = None  # the county the row belongs to (pipelines/ingest/counties.py)
+
+    def copy(self) -> Item:
+        """The same row with values of its own (what one stage hands on, the next may not write into)."""
+        return Item(self.f, self.sheet, self.pr, self.kind, dict(self.values), self.outcome, self.reason,
+                    self.reason_code, self.suggestions, self.skip_class, self.derived, self.county)
 
 
 def sha256_file(path: Path) -> str:
@@ -90,16 +116,40 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def discover(raw_dir: Path) -> list[FileRec]:
-    recs = []
+def discover_files(raw_dir: Path, contract: Contract) -> tuple[FileRec, ...]:
+    """Every file under raw_dir (sorted), with its size, time and hash; a Word note or a photo is ignored, a
+    non-spreadsheet or unreadable file failed, and of byte-identical files the oldest (then shortest-named) is
+    read while the others are duplicates."""
+    non_ledger = {str(x).lower() for x in contract.settings.get("non_ledger_suffixes") or ()}
+    recs: list[FileRec] = []
     for p in sorted(raw_dir.rglob("*")):
         if not p.is_file():
             continue
         rel = p.relative_to(raw_dir)
         if any(IGNORED_NAMES.match(part) for part in rel.parts) or p.suffix.lower() in IGNORED_SUFFIXES:
             continue
-        recs.append(FileRec(path=p, rel=rel.as_posix()))
-    return recs
+        st = p.stat()
+        f = FileRec(path=p, rel=rel.as_posix(), size=st.st_size, mtime=st.st_mtime)
+        if p.suffix.lower() in non_ledger:  # a Word note or a photo beside the ledgers is normal
+            f = dataclasses.replace(f, status="ignored", error=contract.code_label("file_status", "ignored"))
+        elif p.suffix.lower() not in SUPPORTED:
+            f = dataclasses.replace(f, status="failed", error=f"不是电子表格文件（{p.suffix or '无扩展名'}）：只支持 "
+                                    ".xlsx .xlsm .xls .csv，请转换后再放入")
+        else:
+            try:
+                f = dataclasses.replace(f, sha256=sha256_file(p))
+            except OSError as exc:
+                f = dataclasses.replace(f, status="failed", error=f"无法读取文件（{exc.strerror}）：请检查文件权限")
+        recs.append(f)
+    primary_by_sha: dict[str, FileRec] = {}
+    duplicate_of: dict[str, str] = {}
+    for f in sorted((f for f in recs if f.sha256 and f.status == "pending"), key=lambda f: (f.mtime, len(f.rel), f.rel)):
+        if f.sha256 in primary_by_sha:
+            duplicate_of[f.rel] = primary_by_sha[f.sha256].rel
+        else:
+            primary_by_sha[f.sha256] = f
+    return tuple(dataclasses.replace(f, status="duplicate", duplicate_of=duplicate_of[f.rel])
+                 if f.rel in duplicate_of else f for f in recs)
 
 
 def parser_fingerprint(contract: Contract) -> str:
@@ -157,32 +207,29 @@ def _parse_job(job: tuple[str, str], in_process: bool = False) -> tuple[str, obj
 
 
 def _parse_all(todo: list[FileRec], contract: Contract, workers: int | None, progress,
-               cache_dir: Path | None) -> None:
+               cache_dir: Path | None) -> dict[str, tuple[ParsedFile | None, str | None]]:
+    """rel → (its ParsedFile, or None and the reason it could not be read), parsed in worker processes when
+    there are enough files; each parse is stored in the parse cache as it is made."""
     if workers is None:
         workers = min(2, os.cpu_count() or 1) if len(todo) >= 8 else 1
-    by_path = {str(f.path): f for f in todo}
+    rel_of = {str(f.path): f.rel for f in todo}
     jobs = [(str(f.path), f.sha256, f.rel) for f in todo]
+    out: dict[str, tuple[ParsedFile | None, str | None]] = {}
     if workers > 1:
         with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
                                  initargs=(contract, cache_dir)) as ex:
             for path, blob, err in ex.map(_parse_job, jobs, chunksize=max(1, len(jobs) // (workers * 8))):
-                _accept(by_path[path], pickle.loads(blob) if blob is not None else None, err)
+                out[rel_of[path]] = (pickle.loads(blob) if blob is not None else None, err)
                 if progress:
-                    progress(by_path[path].rel)
+                    progress(rel_of[path])
     else:
         _init_worker(contract, cache_dir)
         for job in jobs:
             path, parsed, err = _parse_job(job, in_process=True)
-            _accept(by_path[path], parsed, err)
+            out[rel_of[path]] = (parsed, err)
             if progress:
-                progress(by_path[path].rel)
-
-
-def _accept(f: FileRec, parsed: ParsedFile | None, err: str | None) -> None:
-    if err:
-        f.status, f.error = "failed", err
-    else:
-        f.parsed, f.status = parsed, "ingested"
+                progress(rel_of[path])
+    return out
 
 
 # ---------------------------------------------------------------- resolution
@@ -471,22 +518,73 @@ def _derived(it: Item, values: dict) -> Item:
     return Item(it.f, it.sheet, it.pr, it.kind, {**it.values, **values}, derived=True, county=it.county)
 
 
-def resolve_all(files: list[FileRec], contract: Contract) -> dict:
-    """Turn parsed rows into staging records, quarantine and skip decisions."""
-    items, skipped_rows = data_items(files, contract)
-    rel_county, counties, several = CT.assign_files(files, items, contract.settings.get("county_name"))
-    conflicts: list[dict] = []
+@dataclass(frozen=True)
+class CountyRows:
+    """One county's data rows by kind, and its registers' resolvers, as `place` hands them to `resolve`."""
+    county: str | None
+    items: Mapping[str, list[Item]]
+    regs: tuple[UnitResolver, RoundResolver]
+
+
+@dataclass(frozen=True)
+class Placed:
+    """What `place` returns: every source row of the files read, placed into its county."""
+    groups: tuple[CountyRows, ...]  # per county, in order of first appearance
+    held: tuple[Item, ...]  # rows no county's register places (quarantined, unknown_county)
+    skipped: tuple[tuple, ...]  # (FileRec, ParsedSheet, ParsedRow, row class): titles, totals, blanks …
+    kinds: tuple[str, ...]  # the kinds of the rows, in order of first appearance
+    county: str | None  # the one county's name (None: several, or a one-county rebuild)
+    counties: tuple[str, ...]
+    rel_county: Mapping[str, str | None]  # file → its county (None: placed row by row)
+
+
+@dataclass(frozen=True)
+class CountyResolution:
+    """One county's rows after resolution (its own registers, its own de-duplication)."""
+    items: Mapping[str, list[Item]]
+    conflicts: tuple[dict, ...]
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What `resolve` returns, and what the warehouse rows are made of (schema.tables)."""
+    items: Mapping[str, list[Item]]  # by kind: every county's rows, then the held ones
+    skipped: tuple[tuple, ...]
+    conflicts: tuple[dict, ...]
+    county: str | None
+    counties: tuple[str, ...]
+    rel_county: Mapping[str, str | None]
+
+
+def place_rows(files: tuple[FileRec, ...], contract: Contract, only: str | None = None) -> Placed | None:
+    """Every data row of the parsed files as an Item, placed into its county with that county's registers.
+
+    One county (no several named): every row is its, the county named by the settings or inferred from the
+    register. Several: each file's county (counties.assign_files); a row of a file none places goes to the
+    county whose register has its unit, or is held. `only` (a one-county rebuild): the files must all place
+    themselves in that county by their registers and folder, else None (only a full build can say where
+    they belong)."""
+    items, skipped = data_items(files, contract)
+    kinds = tuple(items)
+    setting = contract.settings.get("county_name") if only is None else None
+    rel_county, counties, several = CT.assign_files(files, items, setting)
+    if only is not None:
+        if counties != [only] or any(rel_county.get(f.rel) != only for f in files):
+            return None
+        for its in items.values():
+            for it in its:
+                it.county = only
+        regs = _registers(items, only, contract, _written_names(items))
+        return Placed((CountyRows(only, items, regs),), (), tuple(skipped), kinds, None, (only,),
+                      MappingProxyType({f.rel: only for f in files}))
     if not several:  # one county: every row is its (its name: the settings', else inferred from the register)
-        regs = _registers(items, contract.settings.get("county_name"), contract, None)
+        regs = _registers(items, setting, contract, None)
         county = regs[0].county
         for its in items.values():
             for it in its:
                 it.county = county or ""  # a county never named: one value all the same (joins are per county)
-        _resolve_group(items, regs, contract, conflicts)
-        return {"items": items, "skipped": skipped_rows, "conflicts": conflicts, "county": county,
-                "units": list(regs[0].units.values()), "rounds": list(regs[1].rounds.values()), "counties": [county] if county else [],
-                "rel_county": {f.rel: county or "" for f in files}}
-
+        return Placed((CountyRows(county or "", items, regs),), (), tuple(skipped), kinds, county,
+                      (county,) if county else (), MappingProxyType({f.rel: county or "" for f in files}))
     groups: dict[str, dict[str, list[Item]]] = {c: defaultdict(list) for c in counties}
     unplaced: list[Item] = []
     for kind, its in items.items():
@@ -498,46 +596,44 @@ def resolve_all(files: list[FileRec], contract: Contract) -> dict:
                 groups[it.county][kind].append(it)
     regs = {c: _registers(groups[c], c, contract, _written_names(groups[c])) for c in counties}
     for it in unplaced:
-        _place(it, regs, counties, groups)
-    for c in counties:
-        _resolve_group(groups[c], regs[c], contract, conflicts)
-    merged: dict[str, list[Item]] = defaultdict(list)
-    for c in counties:
-        for kind, its in groups[c].items():
-            merged[kind].extend(its)
-    for it in unplaced:
-        if it.county is None:
-            merged[it.kind].append(it)
-    for kind in items:
-        merged.setdefault(kind, [])
-    return {"items": merged, "skipped": skipped_rows, "conflicts": conflicts, "county": None,
-            "units": [u for c in counties for u in regs[c][0].units.values()],
-            "rounds": [r for c in counties for r in regs[c][1].rounds.values()],
-            "counties": counties, "rel_county": rel_county}
+        _place_row(it, regs, counties, groups)
+    return Placed(tuple(CountyRows(c, dict(groups[c]), regs[c]) for c in counties),
+                  tuple(it for it in unplaced if it.county is None), tuple(skipped), kinds, None, tuple(counties),
+                  MappingProxyType(dict(rel_county)))
 
 
-def resolve_county(files: list[FileRec], county: str, contract: Contract) -> dict | None:
-    """One county's files resolved on their own, exactly as resolve_all resolves that county in a warehouse of
-    several (its own registers, its own de-duplication); None when these files do not place themselves all in
-    `county` by their registers and folder (then only a full resolution can say where they belong)."""
-    items, skipped_rows = data_items(files, contract)
-    rel_county, counties, _several = CT.assign_files(files, items, None)
-    if counties != [county] or any(rel_county.get(f.rel) != county for f in files):
-        return None
-    for its in items.values():
-        for it in its:
-            it.county = county
+def resolve_county(rows: CountyRows, contract: Contract) -> CountyResolution:
+    """One county's rows resolved against its own registers, and its duplicates merged (never across
+    counties). The one function both a full build (for each county) and a one-county rebuild use. Works on
+    copies: the rows it is given are left as they were."""
+    items = {kind: [it.copy() for it in its] for kind, its in rows.items.items()}
     conflicts: list[dict] = []
-    regs = _registers(items, county, contract, _written_names(items))
-    _resolve_group(items, regs, contract, conflicts)
-    return {"items": items, "skipped": skipped_rows, "conflicts": conflicts, "county": None,
-            "units": list(regs[0].units.values()), "rounds": list(regs[1].rounds.values()), "counties": [county],
-            "rel_county": {f.rel: county for f in files}}
+    _resolve_group(items, rows.regs, contract, conflicts)
+    return CountyResolution(MappingProxyType(items), tuple(conflicts))
 
 
-def data_items(files: list[FileRec], contract: Contract) -> tuple[dict[str, list[Item]], list[tuple]]:
+def resolve_placed(placed: Placed, contract: Contract) -> Resolution:
+    """Each county resolved on its own (resolve_county), then all counties' rows together by kind, followed by
+    the rows held because their county cannot be told."""
+    merged: dict[str, list[Item]] = defaultdict(list)
+    conflicts: list[dict] = []
+    for group in placed.groups:
+        part = resolve_county(group, contract)
+        for kind, its in part.items.items():
+            merged[kind].extend(its)
+        conflicts.extend(part.conflicts)
+    for it in placed.held:
+        merged[it.kind].append(it)
+    for kind in placed.kinds:
+        merged.setdefault(kind, [])
+    return Resolution(MappingProxyType(dict(merged)), placed.skipped, tuple(conflicts), placed.county,
+                      placed.counties, placed.rel_county)
+
+
+def data_items(files: tuple[FileRec, ...], contract: Contract) -> tuple[dict[str, list[Item]], list[tuple]]:
     """Every data row of the parsed files as an Item by kind (held at once when its sheet is held or a required
-    cell is empty), and the rows that are not data (titles, totals, blanks) as skipped."""
+    cell is empty), and the rows that are not data (titles, totals, blanks) as skipped. Each Item has a copy of
+    its parsed row's values: the parse (which the parse cache holds) is never written."""
     items: dict[str, list[Item]] = defaultdict(list)
     skipped_rows: list[tuple[FileRec, ParsedSheet, ParsedRow, str]] = []
     for f in files:
@@ -549,15 +645,14 @@ def data_items(files: list[FileRec], contract: Contract) -> tuple[dict[str, list
                 if pr.cls != "data":
                     skipped_rows.append((f, sh, pr, pr.cls))
                     continue
-                vals = pr.values  # the parsed row is not used again: resolution writes into it
-                it = Item(f, sh, pr, sh.kind, vals)
+                it = Item(f, sh, pr, sh.kind, dict(pr.values))
                 if held:
                     _quarantine(it, *held)
                 elif pr.missing:
                     labels = "、".join(f"「{contract.label(sh.kind, c)}」" for c in pr.missing)
                     _quarantine(it, "missing_required", f"缺少必填项{labels}：请在原表第{pr.row}行补全")
                 items[sh.kind].append(it)
-    return items, skipped_rows
+    return dict(items), skipped_rows
 
 
 def _written_names(items: dict[str, list[Item]]) -> set[str]:
@@ -587,7 +682,7 @@ def _registers(items: dict[str, list[Item]], county_setting: str | None, contrac
     return urs, rrs
 
 
-def _place(it: Item, regs: dict, counties: list[str], groups: dict) -> None:
+def _place_row(it: Item, regs: dict, counties: list[str], groups: dict) -> None:
     """A row of a file no county folder, register or title places: the county whose register has its unit
     (all its units, for a cell naming several), when exactly one has; otherwise held, naming the candidates."""
     if it.outcome != "loaded":
@@ -704,11 +799,222 @@ def _check_shrink(raw_dir: Path, last: dict | None, n_files: int, n_rows: int | 
                             f"替换成了模板。{keep}")
 
 
+# ---------------------------------------------------------------- the stages
+
+
+@dataclass(frozen=True)
+class Run:
+    """What every stage may read, fixed before the first one runs."""
+    raw_dir: Path
+    db_path: Path
+    contract: Contract
+    workers: int | None
+    progress: Callable[[str], None] | None
+    cache_dir: Path
+    crash_after: str | None
+    allow_shrink: bool
+    started: dt.datetime
+    t0: float
+    parser_fp: str
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What `scope` decides this build must do."""
+    files: tuple[FileRec, ...]  # every file discovered
+    part: tuple[FileRec, ...]  # the files this build reads: all of them, or the changed county's
+    plan: INC.Plan | None  # the one county rebuilt (incremental.py), or None: everything
+    last_summary: dict | None  # the summary of the build the warehouse holds
+    input_fp: str
+    config_fp: str
+    n_ledgers: int
+    shrink_ratio: float
+
+    def everything(self) -> Scope:
+        return dataclasses.replace(self, part=self.files, plan=None)
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """What `parse` returns: the scope's files, each one to read now ingested (with its parse) or failed."""
+    files: tuple[FileRec, ...]
+    n_parsed: int  # parsed now (the others came from the parse cache)
+
+
+@dataclass(frozen=True)
+class Built:
+    """What `tables` returns: the warehouse rows by table, and the ingest summary."""
+    tables: dict
+    summary: dict
+    files_parsed: int
+    files_cached: int
+
+
+@dataclass(frozen=True)
+class Done:
+    """The ingest's answer (its summary): no further stage runs."""
+    summary: dict
+
+
+@dataclass(frozen=True)
+class Again:
+    """Run again from stage `at`, with these earlier values replaced (a one-county rebuild whose files turn out
+    not to place themselves in that county becomes a full build)."""
+    at: str
+    values: Mapping
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One step of ingest: fn(run, *the values of the stages named in `needs`) → a new value (or Done /
+    Again). "stages" names the seconds each earlier stage took."""
+    name: str
+    fn: Callable
+    needs: tuple[str, ...] = ()
+
+
+def _discover(run: Run) -> tuple[FileRec, ...]:
+    return discover_files(run.raw_dir, run.contract)
+
+
+def _scope(run: Run, files: tuple[FileRec, ...]) -> Scope | Done:
+    """Nothing to do when the inputs are those the warehouse was built from (Done: its summary is the answer);
+    one county when only its folder changed; else everything. An empty or far smaller input is refused."""
+    last = _last_build(run.db_path)
+    last_summary = last[1] if last else None
+    ratio = float(run.contract.settings.get("shrink_min_ratio", 0.5))
+    n_ledgers = sum(1 for f in files if f.path.suffix.lower() in SUPPORTED)
+    if not run.allow_shrink:
+        _check_shrink(run.raw_dir, last_summary, n_ledgers, None, ratio)
+    config_fp = INC.config_fingerprint(run.parser_fp)
+    input_fp = _input_fingerprint(files, config_fp)
+    if last is not None and last[0] == input_fp:
+        return Done(last_summary)  # nothing changed since the warehouse was built
+    plan = None
+    if last is not None and last[0] is not None:  # the same version built it: perhaps only one county changed
+        plan = INC.plan(run.db_path, list(files), run.contract, config_fp)
+    return Scope(files, tuple(plan.files) if plan else files, plan, last_summary, input_fp, config_fp, n_ledgers,
+                 ratio)
+
+
+def _parse(run: Run, scope: Scope) -> Parsed:
+    """Each pending file's parse: from the cache when its bytes were parsed before, else parsed now (in
+    parallel)."""
+    done: dict[str, FileRec] = {}
+    todo: list[FileRec] = []
+    for f in scope.part:
+        if f.status != "pending":
+            continue
+        cached = run.cache_dir / f"{cache_key(f.sha256, f.rel, run.contract)}.pkl"
+        if cached.exists():
+            try:
+                with open(cached, "rb") as fh:
+                    done[f.rel] = dataclasses.replace(f, parsed=pickle.load(fh), status="ingested", cached=True)
+                if run.progress:
+                    run.progress(f.rel)
+                continue
+            except Exception:
+                pass  # a damaged cache entry: parsed again
+        todo.append(f)
+    if todo:
+        parses = _parse_all(todo, run.contract, run.workers, run.progress, _prepare_cache(run.cache_dir))
+        for f in todo:
+            parsed, err = parses[f.rel]
+            done[f.rel] = dataclasses.replace(f, status="failed", error=err) if err else \
+                dataclasses.replace(f, parsed=parsed, status="ingested")
+    return Parsed(tuple(done.get(f.rel, f) for f in scope.part), len(todo))
+
+
+def _place(run: Run, scope: Scope, parsed: Parsed) -> Placed | Again:
+    placed = place_rows(parsed.files, run.contract, scope.plan.county if scope.plan else None)
+    if placed is None:  # the changed county's files do not place themselves in it: rebuild everything
+        return Again("parse", {"scope": scope.everything()})
+    return placed
+
+
+def _resolve(run: Run, placed: Placed) -> Resolution:
+    return resolve_placed(placed, run.contract)
+
+
+def _tables(run: Run, scope: Scope, parsed: Parsed, res: Resolution) -> Built:
+    """The warehouse rows and the summary (a one-county rebuild: the last summary with that county's part
+    replaced). A build that would read far fewer rows than the last one is refused here."""
+    tables, counts = S.tables(parsed.files, res, run.contract)
+    summary = S.summary(parsed.files, res, tables, counts)
+    if scope.plan is None:
+        summary["county"] = res.county
+        summary["counties"] = S.county_summary(tables)
+    else:
+        summary = INC.merged_summary(scope.plan, scope.files, parsed.files, summary, tables, run.db_path)
+        summary["county"] = None
+    if not run.allow_shrink:
+        _check_shrink(run.raw_dir, scope.last_summary, scope.n_ledgers, summary["rows_read"], scope.shrink_ratio)
+    summary["answers"] = answer_usage(run.contract, tables)  # hash, count applied, and what matched nothing
+    return Built(tables, summary, parsed.n_parsed, sum(1 for f in parsed.files if f.cached))
+
+
+def _write(run: Run, scope: Scope, built: Built, seconds: Mapping[str, float]) -> Done:
+    """The warehouse written atomically (write_warehouse releases each table's rows once written), then parses
+    of files no longer in data_raw dropped from the cache."""
+    record = _run_record(run, scope, built, seconds)
+    if scope.plan is None:
+        W.write_warehouse(run.db_path, built.tables, record, crash_after=run.crash_after)
+    else:
+        plan, tables = scope.plan, built.tables
+        W.update_warehouse(run.db_path, lambda tmp, crash: INC.apply(run.db_path, tmp, plan, tables, record, crash),
+                           record, crash_after=run.crash_after)
+    _prune_cache(run.cache_dir, {cache_key(f.sha256, f.rel, run.contract) for f in scope.files if f.sha256})
+    return Done(built.summary)
+
+
+STAGES: tuple[Stage, ...] = (
+    Stage("discover", _discover),
+    Stage("scope", _scope, ("discover",)),
+    Stage("parse", _parse, ("scope",)),
+    Stage("place", _place, ("scope", "parse")),
+    Stage("resolve", _resolve, ("place",)),
+    Stage("tables", _tables, ("scope", "parse", "resolve")),
+    Stage("write", _write, ("scope", "tables", "stages")),
+)
+
+
+def run_stages(run: Run, stages: tuple[Stage, ...] = STAGES) -> dict:
+    """Run the stages in order, each on the values it names; returns the summary a stage answers with (Done).
+    A value is released once the last stage that reads it has it, so a large build holds each only as long as
+    it is needed. The seconds of each stage are kept ("stages": what the run record stores)."""
+    index = {st.name: i for i, st in enumerate(stages)}
+    last_use = {name: i for i, st in enumerate(stages) for name in st.needs}
+    values: dict[str, object] = {}
+    seconds: dict[str, float] = {}
+    i = 0
+    while i < len(stages):
+        st = stages[i]
+        values["stages"] = MappingProxyType(dict(seconds))
+        args = [values[name] for name in st.needs]
+        for name in st.needs:
+            if last_use[name] == i:
+                del values[name]
+        t = time.perf_counter()
+        out = st.fn(run, *args)
+        del args
+        seconds[st.name] = round(seconds.get(st.name, 0.0) + time.perf_counter() - t, 3)
+        if isinstance(out, Done):
+            return out.summary
+        if isinstance(out, Again):
+            values.update(out.values)
+            i = index[out.at]
+            continue
+        values[st.name] = out
+        i += 1
+    raise RuntimeError("ingest: no stage gave the summary")
+
+
 def ingest(raw_dir: Path, db_path: Path, *, contract: Contract | None = None, workers: int | None = None,
            progress=None, cache_dir: Path | None = None, crash_after: str | None = None,
            allow_shrink: bool = False) -> dict:
-    """Build the warehouse from every file under raw_dir. Returns the ingest summary (ARCHITECTURE.md).
-    Raises ShrinkRefused (nothing written) when raw_dir holds no ledgers or far fewer than last time."""
+    """Build the warehouse from every file under raw_dir by running STAGES. Returns the ingest summary
+    (ARCHITECTURE.md). Raises ShrinkRefused (nothing written) when raw_dir holds no ledgers or far fewer than
+    last time."""
     contract = contract or default_contract()
     started = dt.datetime.now()
     t0 = time.perf_counter()
@@ -724,137 +1030,29 @@ def ingest(raw_dir: Path, db_path: Path, *, contract: Contract | None = None, wo
         raise W.WarehouseUnwritable(f"无法在 {db_path.parent} 建立数据仓库（{exc.strerror}）："
                                     "请检查路径是否被同名文件占用、磁盘空间和文件夹权限，或用 --db 指定其他位置") from None
     parser_fp = parser_fingerprint(contract)
-    cache_dir = cache_dir or db_path.parent / ".cache" / "parse" / parser_fp
-    files = discover(raw_dir)
-    non_ledger = {str(x).lower() for x in contract.settings.get("non_ledger_suffixes") or ()}
-    for f in files:
-        st = f.path.stat()
-        f.size, f.mtime = st.st_size, st.st_mtime
-        if f.path.suffix.lower() in non_ledger:  # a Word note or a photo beside the ledgers is normal
-            f.status, f.error = "ignored", contract.code_label("file_status", "ignored")
-            continue
-        if f.path.suffix.lower() not in SUPPORTED:
-            f.status = "failed"
-            f.error = f"不是电子表格文件（{f.path.suffix or '无扩展名'}）：只支持 .xlsx .xlsm .xls .csv，请转换后再放入"
-            continue
-        try:
-            f.sha256 = sha256_file(f.path)
-        except OSError as exc:
-            f.status, f.error = "failed", f"无法读取文件（{exc.strerror}）：请检查文件权限"
-    # byte-identical files: the oldest (then shortest-named) is read, the others are duplicates
-    primary_by_sha: dict[str, FileRec] = {}
-    for f in sorted((f for f in files if f.sha256 and f.status == "pending"),
-                    key=lambda f: (f.mtime, len(f.rel), f.rel)):
-        if f.sha256 in primary_by_sha:
-            f.status, f.duplicate_of = "duplicate", primary_by_sha[f.sha256].rel
-        else:
-            primary_by_sha[f.sha256] = f
-    last = _last_build(db_path)
-    last_summary = last[1] if last else None
-    ratio = float(contract.settings.get("shrink_min_ratio", 0.5))
-    n_ledgers = sum(1 for f in files if f.path.suffix.lower() in SUPPORTED)
-    if not allow_shrink:
-        _check_shrink(raw_dir, last_summary, n_ledgers, None, ratio)
-    config_fp = INC.config_fingerprint(parser_fp)
-    input_fp = _input_fingerprint(files, config_fp)
-    if last is not None and last[0] == input_fp:
-        return last_summary  # nothing changed since the warehouse was built: its summary is the answer
-    if last is not None and last[0] is not None:  # the same version built it: perhaps only one county changed
-        plan = INC.plan(db_path, files, contract, config_fp)
-        if plan is not None:
-            summary = _ingest_county(plan, files, db_path, contract, workers, progress, cache_dir, crash_after,
-                                     started, t0, input_fp, config_fp, raw_dir, last_summary, n_ledgers, ratio,
-                                     allow_shrink)
-            if summary is not None:
-                return summary
-    todo = _load_parses(files, contract, workers, progress, cache_dir)
-
-    res = resolve_all(files, contract)
-    tables = S.tables(files, res, contract)
-    summary = S.summary(files, res, tables)
-    summary["county"] = res["county"]
-    summary["counties"] = S.county_summary(tables)
-    if not allow_shrink:
-        _check_shrink(raw_dir, last_summary, n_ledgers, summary["rows_read"], ratio)
-    summary["answers"] = answer_usage(contract, tables)  # hash, count applied, and what matched nothing
-    del res  # the parsed rows are in `tables` now: free them before the warehouse is written
-    for f in files:
-        f.parsed = None
-    run = _run_record(started, t0, todo, files, contract, summary, input_fp, config_fp)
-    W.write_warehouse(db_path, tables, run, crash_after=crash_after)
-    _prune_cache(cache_dir, {cache_key(f.sha256, f.rel, contract) for f in files if f.sha256})
-    return summary
+    run = Run(raw_dir, db_path, contract, workers, progress, cache_dir or db_path.parent / ".cache" / "parse" / parser_fp,
+              crash_after, allow_shrink, started, t0, parser_fp)
+    return run_stages(run)
 
 
-def _run_record(started: dt.datetime, t0: float, todo: list, files: list, contract: Contract, summary: dict,
-                input_fp: str, config_fp: str) -> dict:
-    """What the history store and warehouse_meta record of this build."""
+def _run_record(run: Run, scope: Scope, built: Built, seconds: Mapping[str, float]) -> dict:
+    """What the history store and warehouse_meta record of this build (the history store also keeps the seconds
+    of each stage; the write's own is added when the new warehouse is in place)."""
     return {
-        "run_id": started.strftime("%Y%m%dT%H%M%S%f"),
-        "started_at": started,
+        "run_id": run.started.strftime("%Y%m%dT%H%M%S%f"),
+        "started_at": run.started,
         "finished_at": dt.datetime.now(),
-        "seconds": round(time.perf_counter() - t0, 3),
-        "files_parsed": len(todo),
-        "files_cached": sum(1 for f in files if f.cached),
+        "seconds": round(time.perf_counter() - run.t0, 3),
+        "files_parsed": built.files_parsed,
+        "files_cached": built.files_cached,
         "code_version": __version__,
-        "contract_fingerprint": contract.fingerprint,
-        "summary": json.dumps(summary, ensure_ascii=False, default=str),
-        "input_fingerprint": input_fp,
-        "config_fingerprint": config_fp,
+        "contract_fingerprint": run.contract.fingerprint,
+        "summary": json.dumps(built.summary, ensure_ascii=False, default=str),
+        "input_fingerprint": scope.input_fp,
+        "config_fingerprint": scope.config_fp,
+        "stages": dict(seconds),
+        "write_started": time.perf_counter(),
     }
-
-
-def _load_parses(files: list[FileRec], contract: Contract, workers: int | None, progress, cache_dir: Path
-                 ) -> list[FileRec]:
-    """Each pending file's parse: from the cache when its bytes were parsed before, else parsed now (in
-    parallel). Returns the files that were parsed."""
-    todo: list[FileRec] = []
-    for f in files:
-        if f.status != "pending":
-            continue
-        cached = cache_dir / f"{cache_key(f.sha256, f.rel, contract)}.pkl"
-        if cached.exists():
-            try:
-                with open(cached, "rb") as fh:
-                    f.parsed = pickle.load(fh)
-                f.status, f.cached = "ingested", True
-                if progress:
-                    progress(f.rel)
-                continue
-            except Exception:
-                f.parsed = None
-        todo.append(f)
-    _parse_all(todo, contract, workers, progress, _prepare_cache(cache_dir) if todo else None)
-    return todo
-
-
-def _ingest_county(plan, files, db_path, contract, workers, progress, cache_dir, crash_after, started, t0,
-                   input_fp, config_fp, raw_dir, last_summary, n_ledgers, ratio, allow_shrink) -> dict | None:
-    """Only the county of plan changed (see incremental.py): re-resolve its files, replace its rows. None when
-    its files turn out not to place themselves in that county (the caller then rebuilds everything)."""
-    part = plan.files
-    todo = _load_parses(part, contract, workers, progress, cache_dir)
-    res = resolve_county(part, plan.county, contract)
-    if res is None:
-        for f in part:  # resolution wrote into the parsed rows: the full build reads them afresh
-            if f.status == "ingested":
-                f.parsed, f.status, f.cached = None, "pending", False
-        return None
-    tables = S.tables(part, res, contract)
-    part_summary = S.summary(part, res, tables)
-    summary = INC.merged_summary(plan, files, part_summary, tables, db_path)
-    summary["county"] = None
-    if not allow_shrink:
-        _check_shrink(raw_dir, last_summary, n_ledgers, summary["rows_read"], ratio)
-    summary["answers"] = answer_usage(contract, tables)  # keys stay in the last summary's order (merged_summary)
-    del res
-    for f in part:
-        f.parsed = None
-    run = _run_record(started, t0, todo, part, contract, summary, input_fp, config_fp)
-    W.update_warehouse(db_path, lambda tmp, crash: INC.apply(db_path, tmp, plan, tables, run, crash), run,
-                       crash_after=crash_after)
-    _prune_cache(cache_dir, {cache_key(f.sha256, f.rel, contract) for f in files if f.sha256})
-    return summary
 
 
 def _prune_cache(cache_dir: Path, keep: set[str]) -> None:

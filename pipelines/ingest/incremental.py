@@ -98,9 +98,10 @@ def plan(db_path: Path, files: list, contract: Contract, config_fp: str) -> Plan
     return Plan(county, folder, part, in_folder_old, {"summary": old_summary, "files": old})
 
 
-def merged_summary(p: Plan, files: list, part_summary: dict, part_tables: dict, db_path: Path) -> dict:
+def merged_summary(p: Plan, files, part_files, part_summary: dict, part_tables: dict, db_path: Path) -> dict:
     """The last build's summary with the county's part replaced by its new one (every figure of the summary is
-    a sum or a list over files, so the other counties' parts are kept as they were)."""
+    a sum or a list over files, so the other counties' parts are kept as they were). files: every file now;
+    part_files: the county's files as this build read them (ingested or failed)."""
     old = p.old["summary"]
     gone = p.old_paths | {f.rel for f in p.files}
     order = {f.rel: i for i, f in enumerate(files)}
@@ -114,7 +115,7 @@ def merged_summary(p: Plan, files: list, part_summary: dict, part_tables: dict, 
         old_conflicts = q("SELECT count(*) FROM conflicts WHERE county = ?")[0][0]
         old_findings = q("SELECT count(*) FROM findings WHERE county = ?")[0][0]
     status = {rel: r[4] for rel, r in p.old["files"].items() if rel not in gone}
-    status.update({f.rel: f.status for f in p.files})
+    status.update({f.rel: f.status for f in part_files})
 
     def listed(key: str, rel_of) -> list:
         keep = [x for x in old.get(key, []) if rel_of(x) not in gone] + list(part_summary.get(key, []))

@@ -77,9 +77,11 @@ CONFLICT_COLS = [("kind", "VARCHAR"), ("record_key", "VARCHAR"), ("kept_file", "
                  ("dropped_row", "INTEGER"), ("fields", "VARCHAR")]
 
 
-def tables(files, res, contract: Contract) -> dict[str, tuple[list, list]]:
+def tables(files, res, contract: Contract) -> tuple[dict[str, tuple[list, list]], dict[str, dict[str, int]]]:
+    """(table name → (columns, rows), file → its counts {read, loaded, quarantined, skipped}) from a resolution
+    (build.Resolution). Reads its inputs only."""
     out: dict[str, tuple[list, list]] = {}
-    items = res["items"]
+    items = res.items
     # --- staging tables
     for kind in contract.kinds:
         if kind == "assessments":
@@ -95,16 +97,15 @@ def tables(files, res, contract: Contract) -> dict[str, tuple[list, list]]:
                                                        for h in heads])
     out["stg_assessment_scores"] = (SCORE_COLS + [COUNTY], [tuple(s.get(c) for c, _ in SCORE_COLS + [COUNTY])
                                                             for s in scores])
-    rel_county = res.get("rel_county") or {}
+    rel_county = res.rel_county or {}
 
     # --- raw rows, quarantine, findings, per-file counts
     raw, quar, finds = [], [], []
-    for f in files:
-        f.counts = {"read": 0, "loaded": 0, "quarantined": 0, "skipped": 0}
-    for f, sh, pr, cls in res["skipped"]:
+    counts = {f.rel: {"read": 0, "loaded": 0, "quarantined": 0, "skipped": 0} for f in files}
+    for f, sh, pr, cls in res.skipped:
         raw.append((f.rel, f.sha256, sh.name, pr.row, sh.kind, cls, "skipped", cls, pr.cells, rel_county.get(f.rel)))
-        f.counts["read"] += 1
-        f.counts["skipped"] += 1
+        counts[f.rel]["read"] += 1
+        counts[f.rel]["skipped"] += 1
     feeding = rows_feeding_records(items)
     for kind, its in items.items():
         for it in its:
@@ -112,8 +113,8 @@ def tables(files, res, contract: Contract) -> dict[str, tuple[list, list]]:
                 continue  # a further record of a row already counted (several names or units in one row)
             f, pr = it.f, it.pr
             outcome, skip_class = row_outcome(it, feeding)
-            f.counts["read"] += 1
-            f.counts[outcome] += 1
+            counts[f.rel]["read"] += 1
+            counts[f.rel][outcome] += 1
             raw.append((f.rel, f.sha256, it.sheet.name, pr.row, kind, "data", outcome, skip_class, pr.cells,
                         it.county))
             if it.outcome == "quarantined":
@@ -132,7 +133,7 @@ def tables(files, res, contract: Contract) -> dict[str, tuple[list, list]]:
     out["quarantine"] = (QUAR_COLS + [COUNTY], quar)
     out["findings"] = (FIND_COLS + [COUNTY], finds)
     conf = []
-    for c in res["conflicts"]:
+    for c in res.conflicts:
         k, d = c["kept"], c["dropped"]
         conf.append((c["kind"], c["key"], k.f.rel, k.sheet.name, k.pr.row, d.f.rel, d.sheet.name, d.pr.row,
                      "、".join(c["fields"]), k.county))
@@ -157,12 +158,12 @@ def tables(files, res, contract: Contract) -> dict[str, tuple[list, list]]:
     out["sheets"] = (SHEETS_COLS + [COUNTY], sheets)
     frows = []
     for f in files:
+        n = counts[f.rel]
         frows.append((f.rel, f.sha256 or None, f.size, dt.datetime.fromtimestamp(f.mtime).replace(microsecond=0),
-                      f.status, f.error, f.duplicate_of,
-                      len(f.parsed.sheets) if f.parsed else 0, f.counts["read"], f.counts["loaded"],
-                      f.counts["quarantined"], f.counts["skipped"], rel_county.get(f.rel)))
+                      f.status, f.error, f.duplicate_of, len(f.parsed.sheets) if f.parsed else 0, n["read"],
+                      n["loaded"], n["quarantined"], n["skipped"], rel_county.get(f.rel)))
     out["files"] = (FILES_COLS + [COUNTY], frows)
-    return out
+    return out, counts
 
 
 def county_summary(tables_: dict) -> dict[str, dict]:
@@ -271,8 +272,9 @@ def row_outcome(it, feeding: set[int]) -> tuple[str, str | None]:
     return it.outcome, it.skip_class
 
 
-def summary(files, res, tables_) -> dict:
-    items = res["items"]
+def summary(files, res, tables_, counts: dict[str, dict[str, int]]) -> dict:
+    """The ingest summary (ARCHITECTURE.md) of these files, their resolution, rows and per-file counts."""
+    items = res.items
     loaded_by_kind = {}
     feeding = rows_feeding_records(items)
     for kind, its in items.items():
@@ -311,12 +313,12 @@ def summary(files, res, tables_) -> dict:
         "sheets_unclassified": unclassified,
         "sheets_uncertain": uncertain,
         "sheets": sheets,
-        "rows_read": sum(f.counts["read"] for f in files),
-        "rows_loaded": sum(f.counts["loaded"] for f in files),
-        "rows_quarantined": sum(f.counts["quarantined"] for f in files),
-        "rows_skipped": sum(f.counts["skipped"] for f in files),
+        "rows_read": sum(counts[f.rel]["read"] for f in files),
+        "rows_loaded": sum(counts[f.rel]["loaded"] for f in files),
+        "rows_quarantined": sum(counts[f.rel]["quarantined"] for f in files),
+        "rows_skipped": sum(counts[f.rel]["skipped"] for f in files),
         "loaded_by_kind": dict(sorted(loaded_by_kind.items())),
         "quarantine_by_reason": reasons,
-        "conflicts": len(res["conflicts"]),
+        "conflicts": len(res.conflicts),
         "cell_findings": len(tables_["findings"][1]),
     }

@@ -13,6 +13,7 @@ import datetime as dt
 import os
 import re
 import signal
+import time
 from pathlib import Path
 
 import duckdb
@@ -256,6 +257,8 @@ def _finish(db_path: Path, run: dict, crash_after: str | None) -> None:
                                   "原仓库未改动。请检查磁盘空间和写权限后重试") from None
     _maybe_crash("before_replace", crash_after)
     _swap_in(db_path)
+    if "write_started" in run:  # the write's own seconds, beside the earlier stages' (build.run_stages)
+        run = {**run, "stages": {**run.get("stages", {}), "write": round(time.perf_counter() - run["write_started"], 3)}}
     history.record_ingest(db_path, run)
 
 

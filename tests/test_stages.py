@@ -1,0 +1,128 @@
+"""Ingest is the stage list build.STAGES (discover → scope → parse → place → resolve → tables → write): the
+run record names each stage with its seconds, and no stage writes into what an earlier one returned -- above
+all not into the parsed files, which the parse cache holds.
+
+Real files: a generated region of two counties (colliding short names), plus a city round's list at the top of
+data_raw that is placed row by row; a real DuckDB warehouse and history store."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import pickle
+import shutil
+import time
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import pytest
+
+from pipelines.contract import default_contract
+from pipelines.demo.generate import generate
+from pipelines.history import path_for
+from pipelines.ingest import build as B
+from tests.conftest import write_xlsx
+
+
+@pytest.fixture(scope="module")
+def region(tmp_path_factory) -> Path:
+    raw = tmp_path_factory.mktemp("stages") / "raw"
+    generate(raw, counties=2, problems_per_county=80, plain_names=True)
+    write_xlsx(raw / "市委巡察" / "市委第五轮巡察被巡察单位名单.xlsx", {"名单": [
+        ["市委第五轮巡察被巡察单位名单"],
+        ["序号", "巡察轮次", "被巡察单位", "巡察组"],
+        [1, "市委第五轮巡察", "山丹县审计局", "市委第一巡察组"],
+        [2, "市委第五轮巡察", "民乐县审计局", "市委第一巡察组"],
+        [3, "市委第五轮巡察", "县审计局", "市委第一巡察组"],  # both registers have it: held
+        [4, "市委第五轮巡察", "山丹县清泉镇、山丹县位奇镇", "市委第一巡察组"],  # two records from one row
+    ]})
+    write_xlsx(raw / "市委巡察" / "汇总.xlsx", {"汇总": [  # the same record again: merged by de-duplication
+        ["序号", "巡察轮次", "被巡察单位", "巡察组"],
+        [1, "市委第五轮巡察", "山丹县审计局", "市委第一巡察组"],
+    ]})
+    return raw
+
+
+def _stages_recorded(db: Path) -> list[dict]:
+    with duckdb.connect(str(path_for(db)), read_only=True) as con:
+        return [json.loads(r[0]) for r in con.execute("SELECT stages FROM ingest_runs ORDER BY started_at").fetchall()]
+
+
+def test_ingest_runs_the_stage_list_and_records_each_stage(region, tmp_path):
+    names = [st.name for st in B.STAGES]
+    assert names == ["discover", "scope", "parse", "place", "resolve", "tables", "write"]
+    raw = tmp_path / "raw"
+    shutil.copytree(region, raw)
+    shutil.rmtree(raw / "市委巡察")  # a file placed row by row makes every change a full rebuild (incremental.py)
+    db = tmp_path / "wh" / "warehouse.duckdb"
+    B.ingest(raw, db)
+    (full,) = _stages_recorded(db)
+    assert list(full) == names and all(isinstance(s, float) and s >= 0 for s in full.values())
+    assert full["parse"] > 0 and full["write"] > 0
+
+    B.ingest(raw, db)  # nothing changed: the scope stage answers with the last summary, nothing is written
+    assert len(_stages_recorded(db)) == 1
+
+    # one county's file changed: the same stage list runs, on that county's files only
+    ledger = next((raw / "民乐县").rglob("问题线索移交台账.xlsx"))
+    wb = openpyxl.load_workbook(ledger)
+    ws = wb.worksheets[0]
+    for row in ws.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str) and len(cell.value) > 12 and cell.row > 3:
+                cell.value += "（已更正）"
+                break
+        else:
+            continue
+        break
+    wb.save(ledger)
+    B.ingest(raw, db)
+    runs = _stages_recorded(db)
+    assert len(runs) == 2 and list(runs[1]) == names
+    with duckdb.connect(str(path_for(db)), read_only=True) as con:
+        parsed, cached = con.execute("SELECT files_parsed, files_cached FROM ingest_runs ORDER BY started_at DESC "
+                                     "LIMIT 1").fetchone()
+    with duckdb.connect(str(db), read_only=True) as con:
+        n_county, n_all = con.execute("SELECT count(*) FILTER (WHERE county = '民乐县'), count(*) FROM files "
+                                      "WHERE status = 'ingested'").fetchone()
+    assert parsed == 1 and parsed + cached == n_county < n_all  # the county's files only; the changed one parsed
+
+
+def test_no_stage_writes_into_the_parse_or_an_earlier_stage_value(region, tmp_path):
+    contract = default_contract()
+    db = tmp_path / "wh.duckdb"
+    run = B.Run(region, db, contract, 1, None, tmp_path / "cache" / B.parser_fingerprint(contract), None, False,
+                dt.datetime.now(), time.perf_counter(), B.parser_fingerprint(contract))
+    files = B._discover(run)
+    scope = B._scope(run, files)
+    assert isinstance(scope, B.Scope) and scope.plan is None
+    parsed = B._parse(run, scope)
+    parses = [f.parsed for f in parsed.files if f.parsed is not None]
+    before = pickle.dumps(parses, protocol=pickle.HIGHEST_PROTOCOL)
+    pending = [f for f in scope.part if f.status == "pending"]
+    assert pending and all(f.status != "pending" for f in parsed.files)
+    assert all(f.parsed is None and f.status == "pending" for f in pending)  # new records; the scope's as they were
+
+    placed = B._place(run, scope, parsed)
+    assert isinstance(placed, B.Placed) and len(placed.groups) == 2 and len(placed.held) == 1
+    placed_state = pickle.dumps([[(it.values, it.outcome, it.reason, it.county) for its in g.items.values()
+                                  for it in its] for g in placed.groups], protocol=pickle.HIGHEST_PROTOCOL)
+    res = B._resolve(run, placed)
+    built = B._tables(run, scope, parsed, res)
+
+    assert pickle.dumps(parses, protocol=pickle.HIGHEST_PROTOCOL) == before  # the parse cache's objects
+    assert pickle.dumps([[(it.values, it.outcome, it.reason, it.county) for its in g.items.values() for it in its]
+                         for g in placed.groups], protocol=pickle.HIGHEST_PROTOCOL) == placed_state
+    # ... although resolution did change values: short names resolved, several names or units expanded
+    by_row = {id(it.pr): it for its in res.items.values() for it in its if not it.derived}
+    renamed = [it for it in by_row.values() if it.kind not in ("units", "rounds") and it.outcome == "loaded"
+               and it.values.get("unit_name") != it.pr.values.get("unit_name")]
+    assert len(renamed) > 20, len(renamed)
+    assert any(it.derived for its in res.items.values() for it in its)
+    assert any(it.outcome == "skipped" for its in res.items.values() for it in its)  # de-duplication ran
+
+    # the value tables returns is what a full ingest writes, and the counts add up per file (nothing lost)
+    assert built.summary == B.ingest(region, tmp_path / "again.duckdb", cache_dir=tmp_path / "cache2")
+    files_rows = built.tables["files"][1]
+    assert sum(r[8] for r in files_rows) == built.summary["rows_read"] == sum(r[9] + r[10] + r[11] for r in files_rows)
