@@ -3,7 +3,8 @@
 Ledgers repeat the same headers, words, dates and names thousands of times, so what a header means for a
 kind, how a status word reads or what a date text parses to is worth computing once per distinct text. The
 configuration itself (Contract, Kind, Vocabulary) is frozen; its memo tables live here instead, one dict per
-(owner, name). A table dies with its owner (so a freed object's id can never hand its answers to a new one),
+(owner, name). So do those of the registers' resolvers (resolve.py: a unit or round name matched, a title
+searched, an ambiguous name narrowed by its folders) and of build's per-sheet name resolution. A table dies with its owner (so a freed object's id can never hand its answers to a new one),
 is bounded (LIMIT entries: a sheet of unique long texts cannot grow it forever) and is per process (a parse
 worker fills its own).
 

@@ -42,6 +42,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from pipelines import __version__, fingerprint
+from pipelines import memo as _memo
 from pipelines.answers import usage as answer_usage
 from pipelines.contract import Contract, default_contract, norm_value
 from pipelines.ingest import counties as CT
@@ -322,7 +323,7 @@ def _resolve_context(it: Item, col: str, resolver, contract: Contract, memo: dic
     key = (id(it.sheet), col, text)
     outcome = memo.get(key)
     if outcome is None:
-        outcome = memo[key] = _resolution(it, col, text, resolver, contract)
+        outcome = _memo.put(memo, key, _resolution(it, col, text, resolver, contract))
     if outcome[0] == "value":
         it.values[col] = outcome[1]
     elif outcome[0] == "quarantine":
@@ -711,7 +712,7 @@ def _resolve_group(items: dict[str, list[Item]], regs: tuple, contract: Contract
     """Resolve one county's rows against its own registers, and merge its duplicates (never across counties)."""
     urs, rrs = regs
     LY.expand_items(items, urs, contract, _derived, _quarantine)  # several names / units in one source row
-    memo: dict = {}
+    memo = _memo.table(urs, "row_context")  # (sheet, column, text) → outcome: lives as long as the registers
     for kind, its in items.items():
         if kind in ("units", "rounds"):
             continue

@@ -14,9 +14,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from pipelines import memo as _memo
 from pipelines.contract import nfkc
 from pipelines.ingest.values import cn_to_int
 
+_NONE = object()  # a memo miss (None is a found answer: no unit named)
 _WS = re.compile(r"[\s\"'“”‘’「」『』《》]+")
 _BRACKETS = re.compile(r"[()\[\]【】（）]")
 _TRAILING = re.compile(r"(党组|党委|委员会|党总支|党支部|党工委)$")
@@ -106,14 +108,15 @@ class _Narrowing:
 
     def _narrow(self, r: Resolution, context: list[str]) -> Resolution:
         """Resolution.narrowed, with each (candidates, token) test worked out once: a province's ledgers
-        ask the same ambiguous name once per sheet, with the same county folders as context. r comes
-        from the resolve memo, which lives as long as the resolver, so its id is a stable key."""
-        hits_memo = self.__dict__.setdefault("_hits_memo", {})
+        ask the same ambiguous name once per sheet, with the same county folders as context. Kept in the
+        resolver's memo table (pipelines/memo.py, as every memo of ingest), keyed by the candidates themselves."""
+        hits_memo = _memo.table(self, "context_hits")
+        cands = tuple(r.candidates)
 
         def hits_for(t: str) -> list[str]:
-            hits = hits_memo.get((id(r), t))
+            hits = hits_memo.get((cands, t))
             if hits is None:
-                hits = hits_memo[(id(r), t)] = [c for c in r.candidates if self._context_hit(c, t)]
+                hits = _memo.put(hits_memo, (cands, t), [c for c in cands if self._context_hit(c, t)])
             return hits
 
         return r.narrowed(context, hits_for)
@@ -122,9 +125,10 @@ class _Narrowing:
         return token in clean(candidate)
 
     def resolve_in(self, text: object, context: list[str]) -> Resolution:
-        memo = self.__dict__.setdefault("_ctx_memo", {})
+        memo = _memo.table(self, "resolve_in")
         key = (str(text or ""), tuple(context))
-        if key not in memo:
+        r = memo.get(key)
+        if r is None:
             r = self._narrow(self.resolve(text), context)
             if r.value is None and len(r.candidates) > 1:
                 # a context token that itself names one of the candidates ("第一轮（2022）" as a folder)
@@ -133,8 +137,8 @@ class _Narrowing:
                     if own is not None and own.value in r.candidates:
                         r = Resolution(own.value, "context")
                         break
-            memo[key] = r
-        return memo[key]
+            _memo.put(memo, key, r)
+        return r
 
 
 class UnitResolver(_Narrowing):
@@ -163,8 +167,6 @@ class UnitResolver(_Narrowing):
             for c in {x for x in written if len(x) >= 2} | {x for x in derived if len(x) >= 3}:
                 self._needles.setdefault(c, set()).add(u.name)
         self._max_needle = max((len(k) for k in self._needles), default=0)
-        self._memo: dict[str, Resolution] = {}
-        self._title_memo: dict[tuple, str | None] = {}
 
     @staticmethod
     def _village_forms(u: UnitInfo) -> list[str]:
@@ -183,10 +185,10 @@ class UnitResolver(_Narrowing):
         return token in name or (len(parent) >= 2 and parent in token)
 
     def resolve(self, text: object) -> Resolution:
+        memo = _memo.table(self, "resolve")
         key = str(text or "")
-        if key not in self._memo:
-            self._memo[key] = self._resolve(text)
-        return self._memo[key]
+        r = memo.get(key)
+        return r if r is not None else _memo.put(memo, key, self._resolve(text))
 
     def _resolve(self, text: object) -> Resolution:
         s = clean(text)
@@ -215,9 +217,11 @@ class UnitResolver(_Narrowing):
     def find_in_text(self, text: str, context: list[str] | None = None) -> str | None:
         """A register unit named inside a title: the longest name, alias or normalised name it contains
         (narrowed by context when several units share that form)."""
+        memo = _memo.table(self, "find_in_text")
         key = (text, tuple(context or ()))
-        if key in self._title_memo:
-            return self._title_memo[key]
+        found = memo.get(key, _NONE)
+        if found is not _NONE:
+            return found
         t = clean(text)
         found = None
         for length in range(min(len(t), self._max_needle), 1, -1):
@@ -228,8 +232,7 @@ class UnitResolver(_Narrowing):
                 r = Resolution(next(iter(hits)) if len(hits) == 1 else None, "title", candidates=sorted(hits))
                 found = r.narrowed(context or []).value
                 break
-        self._title_memo[key] = found
-        return found
+        return _memo.put(memo, key, found)
 
 
 _ORD = re.compile(r"第([一二三四五六七八九十\d]{1,3})轮")
@@ -285,7 +288,6 @@ class RoundResolver(_Narrowing):
             self.sigs[r.name].setdefault("level", r.level)
             if r.kind:
                 self.sigs[r.name].setdefault("kind", r.kind)
-        self._memo: dict[str, Resolution] = {}
 
     def _by_signature(self, text: str) -> list[str]:
         sig = round_signature(text)
@@ -314,10 +316,10 @@ class RoundResolver(_Narrowing):
         return cands
 
     def resolve(self, text: object) -> Resolution:
+        memo = _memo.table(self, "resolve")
         key = str(text or "")
-        if key not in self._memo:
-            self._memo[key] = self._resolve(text)
-        return self._memo[key]
+        r = memo.get(key)
+        return r if r is not None else _memo.put(memo, key, self._resolve(text))
 
     def _resolve(self, text: object) -> Resolution:
         s = clean(text)
