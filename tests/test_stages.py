@@ -126,3 +126,53 @@ def test_no_stage_writes_into_the_parse_or_an_earlier_stage_value(region, tmp_pa
     assert built.summary == B.ingest(region, tmp_path / "again.duckdb", cache_dir=tmp_path / "cache2")
     files_rows = built.tables["files"][1]
     assert sum(r[8] for r in files_rows) == built.summary["rows_read"] == sum(r[9] + r[10] + r[11] for r in files_rows)
+
+
+def _table_rows(db: Path) -> dict[str, list]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        names = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE table_name <> "
+                                           "'warehouse_meta' ORDER BY 1").fetchall()]
+        return {t: sorted(map(repr, con.execute(f'SELECT * FROM "{t}"').fetchall())) for t in names}
+
+
+def test_a_county_rebuild_whose_files_place_elsewhere_runs_the_stages_again_for_everything(region, tmp_path,
+                                                                                        monkeypatch):
+    """Only 民乐县's folder changed, but the new file there is 山丹县's register (its title and names say so): the
+    one-county rebuild cannot stand, so `place` sends the run back to `parse` for every file -- and the result is
+    the warehouse a fresh full build writes."""
+    raw = tmp_path / "raw"
+    shutil.copytree(region, raw)
+    shutil.rmtree(raw / "市委巡察")
+    db = tmp_path / "wh" / "warehouse.duckdb"
+    B.ingest(raw, db)
+    src = next((raw / "山丹县").rglob("党组织名册.xlsx"))
+    wb = openpyxl.load_workbook(src)
+    wb.save(raw / "民乐县" / "基础台账" / "转来的名册.xlsx")
+    calls = []
+    real = B.place_rows
+
+    def spy(files, contract, only=None):
+        placed = real(files, contract, only)
+        calls.append((only, len(files), placed is None))
+        return placed
+    monkeypatch.setattr(B, "place_rows", spy)
+    summary = B.ingest(raw, db)
+    monkeypatch.undo()
+    n_files = summary["files_seen"]
+    n_county = sum(1 for p in (raw / "民乐县").rglob("*") if p.is_file())
+    assert [c[0] for c in calls] == ["民乐县", None] and calls[0][1:] == (n_county, True) and calls[1][1:] == (
+        n_files, False)
+    runs = _stages_recorded(db)
+    assert len(runs) == 2 and list(runs[1]) == [st.name for st in B.STAGES]
+    with duckdb.connect(str(path_for(db)), read_only=True) as con:
+        parsed, cached = con.execute("SELECT files_parsed, files_cached FROM ingest_runs ORDER BY started_at DESC "
+                                     "LIMIT 1").fetchone()
+    with duckdb.connect(str(db), read_only=True) as con:
+        n_ingested = con.execute("SELECT count(*) FROM files WHERE status = 'ingested'").fetchone()[0]
+        assert con.execute("SELECT county FROM files WHERE path LIKE '%转来的名册.xlsx'").fetchone()[0] == "山丹县"
+    # every county's files were read; none was parsed by the full run: the county attempt parsed the new file
+    # (and stored it in the parse cache) before `place` sent the run back (a build planned in full parses it)
+    assert (parsed, cached) == (0, n_ingested)
+    fresh = tmp_path / "fresh" / "warehouse.duckdb"
+    assert summary == B.ingest(raw, fresh)
+    assert _table_rows(db) == _table_rows(fresh)
