@@ -296,7 +296,7 @@ def parse_sheet(sheet: Sheet, contract: Contract, rel: str | None = None, header
             if p:
                 stated.update({canon: p[0], canon + "_start": p[1], canon + "_end": p[2]})
     # a required column the header does not have is a fact about the sheet, not about each row: the rows are
-    # held with one sheet-level reason (build.resolve_all), not sent to "fill cells" that are full
+    # held with one sheet-level reason (build.data_items), not sent to "fill cells" that are full
     ps.missing_columns = [canon for canon, spec in kind.columns.items()
                           if _required_here(spec) and not spec.derive and canon not in mapped
                           and canon not in stated and canon not in _filled_by_layout(kind, mapped)]
