@@ -556,17 +556,25 @@ def render_jobs(jobs: list[tuple], workers: int | None = None) -> list[str]:
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
     limits = engine_limits(jobs)
     stats: list[dict] = []
+    spans: dict[int, list[float]] = {}  # job → [started, finished], seconds since the start (the benchmark's)
+    t0 = time.monotonic()
     try:
         if workers == 1:
             session = KernelSession(**limits)
             try:
-                return [session.render(*j) for j in jobs]
+                out = []
+                for i, j in enumerate(jobs):
+                    spans[i] = [time.monotonic() - t0]
+                    out.append(session.render(*j))
+                    spans[i].append(time.monotonic() - t0)
+                return out
             finally:
                 session.close()
                 stats.append(session.stats)
-        return _render_parallel(jobs, workers, limits, stats)
+        return _render_parallel(jobs, workers, limits, stats, spans, t0)
     finally:
-        LAST_RUN.update({"workers": workers, "jobs": len(jobs), **_sum_stats(stats)})
+        LAST_RUN.update({"workers": workers, "jobs": len(jobs), **_sum_stats(stats),
+                         "spans": [(jobs[i][0], *spans[i]) for i in sorted(spans) if len(spans[i]) == 2]})
 
 
 def _sum_stats(stats: list[dict]) -> dict:
@@ -577,7 +585,8 @@ def _sum_stats(stats: list[dict]) -> dict:
     return out
 
 
-def _render_parallel(jobs: list[tuple], workers: int, limits: dict, stats: list[dict]) -> list[str]:
+def _render_parallel(jobs: list[tuple], workers: int, limits: dict, stats: list[dict], spans: dict,
+                     t0: float) -> list[str]:
     import multiprocessing as mp
 
     ctx = mp.get_context()
@@ -613,8 +622,10 @@ def _render_parallel(jobs: list[tuple], workers: int, limits: dict, stats: list[
                 continue
             if kind == "start":
                 current[wid] = i
+                spans[i] = [time.monotonic() - t0]
             elif kind == "done":
                 paths[i], current[wid] = value, None
+                spans[i].append(time.monotonic() - t0)
             elif kind == "error":
                 errors[i], current[wid] = value, None
                 stop.set()
