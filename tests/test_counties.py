@@ -8,6 +8,7 @@ figure of the shared warehouse is checked against a county on its own, and again
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 from pathlib import Path
@@ -21,6 +22,7 @@ from pipelines.demo.generate import generate
 from pipelines.ingest.build import ingest
 from pipelines.ingest.counties import county_in_text
 from pipelines.metrics import METRIC_KEYS, sum_metrics
+from pipelines.warehouse.db import scope
 from tests.conftest import DEMO_AS_OF, write_xlsx
 
 runner = CliRunner()
@@ -392,3 +394,59 @@ def test_a_province_corpus_beyond_the_named_counties_is_told_apart(tmp_path):
     m = _metrics(tmp_path / "wh.duckdb")
     assert set(m.pop("by_county")) == set(exp["counties"])
     assert m == exp["metrics"]
+
+
+# The one-row marts as DATA_CONTRACT section 6 words them, one scalar subquery per figure. The packaged macros
+# aggregate each source once instead (sixteen subqueries cost most of every page's query time); they must give
+# exactly these rows, of exactly these types, whole and per county.
+REFERENCE_ONE_ROW_MARTS = {
+    "mart_headline": """
+WITH cov AS (SELECT * FROM mart_unit_coverage($d)), p AS (SELECT * FROM mart_problems($d) WHERE counted),
+l AS (SELECT * FROM mart_leads($d) WHERE counted),
+final AS (SELECT
+    (SELECT count(*) FROM cov WHERE in_scope) AS units_in_scope,
+    (SELECT count(*) FROM cov WHERE in_scope AND covered) AS units_covered,
+    (SELECT count(*) FROM cov WHERE is_village) AS villages_total,
+    (SELECT count(*) FROM cov WHERE is_village AND covered) AS villages_covered,
+    (SELECT count(*) FROM p) AS problems_total, (SELECT count(*) FROM p WHERE rectified) AS problems_rectified,
+    (SELECT count(*) FROM p WHERE overdue) AS problems_overdue,
+    (SELECT count(*) FROM p WHERE status_unknown) AS problems_status_unknown,
+    (SELECT count(*) FROM l) AS leads_transferred, (SELECT count(*) FROM l WHERE closed) AS leads_closed,
+    (SELECT count(*) FROM l WHERE status_unknown) AS leads_status_unknown,
+    (SELECT coalesce(sum(n_disciplined), 0) FROM l) AS people_disciplined,
+    (SELECT coalesce(sum(n_org_handled), 0) FROM l) AS people_org_handled,
+    (SELECT count(*) FROM stg_checklist) AS checklist_items, (SELECT count(*) FROM mart_teams) AS teams_total,
+    (SELECT count(*) FROM mart_teams WHERE is_3n) AS teams_3n)
+SELECT *, units_covered / nullif(units_in_scope, 0) AS coverage_rate,
+       problems_rectified / nullif(problems_total, 0) AS rectification_rate,
+       leads_closed / nullif(leads_transferred, 0) AS lead_closure_rate FROM final""",
+    "mart_data_gaps": """
+SELECT (SELECT count(*) FROM files WHERE status = 'failed') AS files_failed,
+    (SELECT count(*) FROM sheets WHERE decision = 'uncertain') AS sheets_uncertain,
+    (SELECT count(*) FROM sheets WHERE decision = 'unclassified' AND rows_read > 0) AS sheets_unclassified,
+    (SELECT count(*) FROM sheets WHERE decision = 'loaded' AND missing_columns IS NOT NULL) AS sheets_missing_column,
+    (SELECT count(*) FROM quarantine) AS rows_held,
+    (SELECT count(*) FROM quarantine WHERE kind = 'problems') AS problems_held,
+    (SELECT count(*) FROM quarantine WHERE kind = 'leads') AS leads_held,
+    (SELECT count(*) FROM mart_problems($d) WHERE counted AND status IS NULL) AS problems_status_unknown,
+    (SELECT count(*) FROM mart_leads($d) WHERE counted AND status IS NULL) AS leads_status_unknown,
+    (SELECT list(DISTINCT kind ORDER BY kind) FROM sheets WHERE decision = 'loaded' AND rows_loaded > 0)
+        AS kinds_supplied""",
+}
+
+
+@pytest.mark.parametrize("which", ["demo", "region"])
+def test_one_row_marts_equal_their_subquery_definitions(which, demo_db, region):
+    db = demo_db if which == "demo" else region["db"]
+    with duckdb.connect(str(db), read_only=True) as con:
+        for county in [None, *(COUNTIES if which == "region" else [])]:
+            scope(con, county)
+            for d in (dt.date(2017, 3, 1), DEMO_AS_OF, dt.date(2030, 1, 1)):
+                for mart, ref in REFERENCE_ONE_ROW_MARTS.items():
+                    ref = ref.replace("$d", f"DATE '{d}'")
+                    got = con.execute(f"SELECT * FROM {mart}(DATE '{d}')")
+                    got_types, got_rows = [(c[0], str(c[1])) for c in got.description], got.fetchall()
+                    want = con.execute(ref)
+                    want_types, want_rows = [(c[0], str(c[1])) for c in want.description], want.fetchall()
+                    assert got_types == want_types, (mart, county)
+                    assert got_rows == want_rows and len(got_rows) == 1, (mart, county, d)

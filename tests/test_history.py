@@ -129,3 +129,26 @@ def test_history_survives_rebuilds_and_an_old_warehouse_history_is_carried_over_
 def test_two_warehouses_in_one_folder_keep_separate_histories(tmp_path):
     assert history.path_for(tmp_path / "warehouse.duckdb") == tmp_path / "history.duckdb"
     assert history.path_for(tmp_path / "wh2.duckdb") == tmp_path / "wh2.history.duckdb"
+
+
+def test_a_repeated_read_sees_every_write_in_between(tmp_path):
+    """Reads of the store are reused while it is unchanged (report pages ask the same questions hundreds of
+    times); each write in between must be seen by the next read, from this process or another one."""
+    import datetime as dt
+
+    db = tmp_path / "warehouse.duckdb"
+    sql = "SELECT period, metrics FROM metric_history WHERE coalesce(county, '') = ? ORDER BY period"
+    assert history.read(db, sql, [""]) == []
+    history.record(db, "2020-05", dt.date(2020, 5, 31), {"problems_total": 1}, "pass")
+    first = history.read(db, sql, [""])
+    assert [r[0] for r in first] == ["2020-05"]
+    assert history.read(db, sql, [""]) == first  # unchanged store: the same rows again
+    history.record(db, "2020-06", dt.date(2020, 6, 30), {"problems_total": 2}, "pass")
+    assert [r[0] for r in history.read(db, sql, [""])] == ["2020-05", "2020-06"]
+    code = (f"import datetime as dt; from pipelines import history; history.record({str(db)!r}, '2020-07', "
+            f"dt.date(2020, 7, 31), {{'problems_total': 3}}, 'warn')")
+    subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, "PYTHONPATH": os.getcwd()})
+    assert [r[0] for r in history.read(db, sql, [""])] == ["2020-05", "2020-06", "2020-07"]
+    rows = history.read(db, sql, [""])
+    rows.append("changed by the caller")
+    assert len(history.read(db, sql, [""])) == 3  # callers get their own list

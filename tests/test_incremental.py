@@ -69,6 +69,12 @@ def _edit_county(raw: Path) -> None:
         ["序号", "巡察轮次", "被巡察单位", "反馈问题", "问题类别", "整改时限", "整改情况"],
         [1, "十四届县委第一轮巡察", "县财政局", "补报：专项资金拨付不及时", "四个紧盯", "2019-12-31", "已整改"],
     ]})
+    # a unit added to the register: the intermediate tables the marts read are made from the registers
+    write_xlsx(raw / COUNTY / "补报" / "补报党组织名册.xlsx", {"党组织名册": [
+        [f"{COUNTY}党组织名册（补报）"],
+        ["序号", "单位名称", "单位类别", "简称", "是否纳入巡察范围"],
+        [1, "县数据管理局", "县直部门", None, "是"],
+    ]})
 
 
 def _full(raw: Path, tmp_path: Path) -> tuple[Path, dict]:
@@ -83,7 +89,7 @@ def test_one_county_changed_rebuilds_only_it_and_equals_a_full_rebuild(region, t
     summary = ingest(raw, db)
     parsed, cached = _runs(db)[-1]
     n_county = sum(1 for p in (raw / COUNTY).rglob("*") if p.is_file())
-    assert parsed == 2 and parsed + cached <= n_county  # only that county's files were looked at
+    assert parsed == 3 and parsed + cached <= n_county  # only that county's files were looked at
     full_db, full_summary = _full(raw, tmp_path)
     assert summary == full_summary
     inc, full = _rows(db), _rows(full_db)
@@ -91,6 +97,7 @@ def test_one_county_changed_rebuilds_only_it_and_equals_a_full_rebuild(region, t
     for t in full:
         assert inc[t] == full[t], t
     assert inc["stg_leads"] != before["stg_leads"]  # the change is there …
+    assert inc["int_units"] != before["int_units"] and any("县数据管理局" in r for r in inc["int_units"])
     with duckdb.connect(str(db), read_only=True) as con:  # … in that county only
         assert con.execute("SELECT count(*) FROM stg_problems WHERE description LIKE '补报：%'").fetchone()[0] == 1
         assert con.execute("SELECT DISTINCT county FROM stg_problems WHERE description LIKE '补报：%'").fetchall() == [

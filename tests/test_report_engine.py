@@ -88,6 +88,16 @@ def nbdir(tmp_path, monkeypatch):
     _notebook(d, "dies_once", "import os, pathlib\np = pathlib.Path(marker)\nif not p.exists():\n"
                               "    p.write_text('x')\n    os._exit(1)", SHOW)
     _notebook(d, "dies", "import os\nos._exit(1)")
+    # the project modules a kernel keeps between pages (render.KEPT_MODULES): a page that changes one of them
+    _notebook(d, "kept_global", "import pipelines.metrics as m\nm.RATES = {}\nleak = 1", SHOW)
+    _notebook(d, "kept_settings", "from pipelines.contract import default_contract\n"
+                                  "default_contract().settings['lead_open_days_alert'] = 1\nleak = 1", SHOW)
+    _notebook(d, "kit_state", "from pipelines.report import kit\nkit._state['filter_text'] = '轮次：别的县'", SHOW)
+    _notebook(d, "kit_fresh", "from pipelines.report import kit\nimport pipelines.metrics as m\n"
+                              "from pipelines.contract import default_contract\n"
+                              "from IPython.display import HTML, display\n"
+                              "display(HTML(f'<p id=\"probe\">x={x} kit=[{kit._state[\"filter_text\"]}] "
+                              "rates={len(m.RATES)} alert={default_contract().settings[\"lead_open_days_alert\"]}</p>'))")
     monkeypatch.setattr(render, "NOTEBOOK_DIR", d)
     ensure_kernel()
     return d
@@ -114,6 +124,31 @@ def test_a_page_that_changes_library_settings_gets_the_next_page_a_new_kernel(nb
     assert _probe(paths[1]) == "x=2 max_rows=3 leak=True"
     assert _probe(paths[2]) == "x=3 max_rows=60 leak=False"  # pandas' option did not reach page 3
     assert LAST_RUN["restarts_state"] == 1 and LAST_RUN["kernels_started"] == 2
+
+
+def _fresh_probe(x: int) -> str:
+    from pipelines.metrics import RATES
+
+    return f"x={x} kit=[] rates={len(RATES)} alert={default_contract().settings['lead_open_days_alert']}"
+
+
+@pytest.mark.parametrize("page", ["kept_global", "kept_settings"])
+def test_a_page_that_changes_a_kept_project_module_gets_the_next_page_a_new_kernel(nbdir, tmp_path, page):
+    """The kernel keeps the project's configuration modules loaded between pages (render.KEPT_MODULES); a page
+    that rebinds one of their globals or changes the contract's settings must not reach the next page."""
+    paths = render_jobs([_job(tmp_path, "show", 1), _job(tmp_path, page, 2), _job(tmp_path, "kit_fresh", 3)],
+                        workers=1)
+    assert _probe(paths[1]) == "x=2 max_rows=60 leak=True"
+    assert LAST_RUN["restarts_state"] == 1 and LAST_RUN["kernels_started"] == 2
+    assert _probe(paths[2]) == _fresh_probe(3)
+
+
+def test_the_kit_is_imported_anew_for_each_page(nbdir, tmp_path):
+    """The kit holds a page's state (its filter text, whether plotly.js is on the page yet, the redaction):
+    the next page in the same kernel gets a new kit, with no reset and no new kernel needed."""
+    paths = render_jobs([_job(tmp_path, "kit_state", 1), _job(tmp_path, "kit_fresh", 2)], workers=1)
+    assert LAST_RUN["kernels_started"] == 1 and LAST_RUN["restarts_state"] == 0
+    assert _probe(paths[1]) == _fresh_probe(2)
 
 
 def test_a_failing_cell_names_page_and_cell_as_a_fresh_kernel_does_and_fails_the_set(nbdir, tmp_path):

@@ -15,6 +15,19 @@ from pipelines.files import write_text_atomic
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 PACKAGE_NOTEBOOKS = Path(__file__).resolve().parent / "notebooks"  # the copy a wheel ships (setup.py puts it there)
 
+PLOTLY_JS = Path(__file__).resolve().parent / "vendor" / "plotly-cartesian.min.js"
+# The report engine sets PLOTLY_JS_LATER in its kernels' environment: a page then carries PLOTLY_JS_MARK where
+# the bundle goes, and the engine writes the bundle there as it writes the page (render._write_page), so that
+# 1.5 MB of code is not read, sent to the engine and handled by nbconvert for every page. A notebook run by
+# hand (JupyterLab) has no such variable and carries the bundle itself.
+PLOTLY_JS_LATER = "XUNCHA_PLOTLY_JS_LATER"
+PLOTLY_JS_MARK = '<script type="text/javascript" data-xuncha-plotly-js="here"></script>'
+
+
+def plotly_script() -> str:
+    """The vendored plotly.js bundle as one inline <script> (offline, once per page)."""
+    return f'<script type="text/javascript">{PLOTLY_JS.read_text(encoding="utf-8")}</script>'
+
 
 def _notebook_dir() -> Path:
     """The report notebooks: $XUNCHA_NOTEBOOKS, else a checkout's notebooks/ folder, else the installed copy."""

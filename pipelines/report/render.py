@@ -17,7 +17,8 @@ import time
 from pathlib import Path
 
 from pipelines.files import write_text_atomic
-from pipelines.report.layout import NOTEBOOKS, NOTEBOOK_DIR, TEMPLATES, write_index
+from pipelines.report.layout import (NOTEBOOKS, NOTEBOOK_DIR, PLOTLY_JS_LATER, PLOTLY_JS_MARK, TEMPLATES, plotly_script,
+                                     write_index)
 
 KERNEL = "xuncha"
 _REMOTE_SCRIPT = re.compile(r"<script\b[^>]*\bsrc\s*=\s*['\"]?(?:https?:)?//[^>]*>\s*</script>", re.I)
@@ -137,9 +138,9 @@ def strip_remote(html: str) -> str:
 def _exporter():
     """One HTML exporter per process: building it (loading and compiling the templates) costs more than
     exporting a page with it."""
-    from nbconvert import HTMLExporter
     from traitlets.config import Config
 
+    _PageExporter = _page_exporter_class()
     c = Config()
     c.TagRemovePreprocessor.enabled = True
     c.TagRemovePreprocessor.remove_cell_tags = {"injected-parameters", "parameters"}
@@ -148,7 +149,43 @@ def _exporter():
     c.HTMLExporter.exclude_input_prompt = True
     c.HTMLExporter.exclude_output_prompt = True
     c.HTMLExporter.exclude_markdown = True
-    return HTMLExporter(config=c, template_name="xuncha", extra_template_basedirs=[str(TEMPLATES)])
+    c.HTMLExporter.optimistic_validation = True  # the notebook is checked once, not after each of 13 preprocessors
+    return _PageExporter(config=c, template_name="xuncha", extra_template_basedirs=[str(TEMPLATES)])
+
+
+def _page_exporter_class():
+    from nbconvert import HTMLExporter
+    from nbconvert.exporters.templateexporter import TemplateExporter
+    from nbconvert.filters.highlight import Highlight2HTML
+    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+
+    class PageExporter(HTMLExporter):
+        """nbconvert's HTMLExporter without its closing BeautifulSoup pass over the whole page (parsing and
+        re-serialising every table cell cost ~80 ms a page, more than the rest of the export). That pass
+        gives images without alt text a placeholder (the pages have no images) and makes inputs and outputs
+        focusable (tabindex="0"); the outputs get their tabindex here, the inputs are excluded anyway."""
+
+        def from_notebook_node(self, nb, resources=None, **kw):
+            langinfo = nb.metadata.get("language_info", {})
+            lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
+            self.register_filter("highlight_code", self.filters.get(
+                "highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)))
+            resources = self._init_resources(resources)
+            self.register_filter("filter_data_type", WidgetsDataTypeFilter(
+                notebook_metadata=self._nb_metadata, parent=self, resources=resources))
+            html, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+            return _FOCUSABLE.sub(r'\1 tabindex="0"', html), resources
+
+    return PageExporter
+
+
+# an output area's opening tag, as the lab template writes it (class first), to make it focusable
+_FOCUSABLE = re.compile(r'(<div class="[^"]*\bjp-OutputArea-output\b[^"]*")')
+
+
+@functools.lru_cache(maxsize=1)
+def _plotly_script() -> str:
+    return plotly_script()
 
 
 def _notebook(name: str) -> Path:
@@ -179,6 +216,8 @@ def _write_page(nb, name: str, params: dict, out_html: str, title_prefix: str, t
     css = (TEMPLATES / "base.css").read_text(encoding="utf-8")
     body, _ = _exporter().from_notebook_node(nb, resources={"xuncha_css": css})
     body = strip_remote(body)
+    if PLOTLY_JS_MARK in body:  # the kernel left the bundle to us (KernelSession): once, where it belongs
+        body = body.replace(PLOTLY_JS_MARK, _plotly_script(), 1)
     out = Path(out_html)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -207,18 +246,33 @@ def render_one(name: str, params: dict, out_html: str, title_prefix: str = "", t
 
 # --- many pages in few kernels -------------------------------------------------------------------------
 # Run silently (no execution count, no output) in the kept kernel before each page: the kernel is then as
-# a new one would be for the next notebook, except that third-party libraries stay imported (which is the
-# point: importing pandas, plotly and DuckDB is most of a kernel start). The user namespace and output
-# history are emptied, every project module (pipelines.*, so kit._state and the contract's caches) is
-# dropped so that the notebook imports it anew, and the execution counter starts at 1 again (the Chinese
-# error names the cell by it). The global state a notebook could change in those libraries (working
-# folder, environment, sys.path, pandas options, plotly defaults) is compared with a snapshot taken when
-# the kernel started; if anything differs the check raises and the engine starts a fresh kernel instead.
-_BETWEEN_PAGES = r'''
+# a new one would be for the next notebook, except that libraries stay imported (which is the point:
+# importing pandas, plotly and DuckDB is most of a kernel start, and importing the project's modules and
+# reading its contract another ~0.1 s a page). The user namespace and output history are emptied, the
+# execution counter starts at 1 again (the Chinese error names the cell by it), and every project module
+# that may hold a page's state is dropped so that the notebook imports it anew: all of pipelines.* except
+# KEPT_MODULES, whose only module-level state is caches of pure functions over files that do not change
+# while pages render (the contract, read-only, is loaded once per kernel). The global state a page could
+# change (working folder, environment, sys.path, pandas options, plotly defaults, the kept modules' globals
+# and the contract's settings) is compared with a snapshot taken when the kernel started; if anything
+# differs the check raises and the engine starts a fresh kernel instead.
+KEPT_MODULES = ("pipelines", "pipelines.contract", "pipelines.fingerprint", "pipelines.files", "pipelines.history",
+                "pipelines.memo", "pipelines.metrics", "pipelines.redact", "pipelines.warehouse",
+                "pipelines.warehouse.db", "pipelines.report", "pipelines.report.filters", "pipelines.report.layout",
+                "pipelines.report.narrative")
+_BETWEEN_PAGES = r"""
 def _xuncha_between_pages():
-    import gc, os, sys, types, warnings
-    for m in [m for m in sys.modules if m == "pipelines" or m.startswith("pipelines.")]:
-        del sys.modules[m]
+    import gc, importlib, json, os, sys, types, warnings
+    st = sys.modules.get("_xuncha_kernel_state")
+    kept = set(%r) if st is None or not getattr(st, "kept_nothing", False) else set()
+
+    def drop():
+        for m in [m for m in sys.modules if (m == "pipelines" or m.startswith("pipelines.")) and m not in kept]:
+            parent, _, leaf = m.rpartition(".")
+            if parent in sys.modules and getattr(sys.modules[parent], leaf, None) is sys.modules[m]:
+                delattr(sys.modules[parent], leaf)  # else `from pipelines.report import kit` finds the old one
+            del sys.modules[m]
+    drop()
     for a in ("last_type", "last_value", "last_traceback", "last_exc"):  # a failed cell's frames
         if hasattr(sys, a):
             delattr(sys, a)
@@ -233,14 +287,26 @@ def _xuncha_between_pages():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             opts = sorted((k, repr(pandas.get_option(k))) for k in pdc._registered_options)
+        mods = sorted((m, sorted((k, id(v)) for k, v in vars(sys.modules[m]).items()
+                                 if not isinstance(v, types.ModuleType)))
+                      for m in kept if m in sys.modules)
+        contract = sys.modules.get("pipelines.contract")
+        settings = json.dumps(contract.default_contract().settings, sort_keys=True, default=str) if contract else None
         return repr((os.getcwd(), sorted(os.environ.items()), list(sys.path), opts,
-                     pio.templates.default, pio.renderers.default))
+                     pio.templates.default, pio.renderers.default, mods, settings))
 
-    st = sys.modules.get("_xuncha_kernel_state")
-    if st is None:  # a new kernel: take the snapshot, and load the libraries every page uses, once
+    if st is None:  # a new kernel: load the libraries every page uses, once, then take the snapshot
         st = sys.modules["_xuncha_kernel_state"] = types.ModuleType("_xuncha_kernel_state")
+        import duckdb, IPython.display, pandas, plotly.graph_objects  # noqa
+        try:
+            for m in sorted(kept):
+                importlib.import_module(m)
+            sys.modules["pipelines.contract"].default_contract()
+        except Exception:  # the page itself will say what is wrong (a broken config/, say), in Chinese
+            kept.clear()
+            st.kept_nothing = True
+        drop()  # what loading them imported besides (the workspace loader, say) goes like any other module
         st.baseline = snapshot()
-        import duckdb, IPython.display, plotly.graph_objects  # noqa
         # what is alive now belongs to the libraries: later collections (the one in reset above, and those
         # while a page runs) need not scan it again; freezing once, not after every page, so that nothing a
         # page left behind is kept for good
@@ -248,8 +314,13 @@ def _xuncha_between_pages():
         gc.freeze()
     elif snapshot() != st.baseline:
         raise RuntimeError("kernel global state changed")
+__import__("sys").modules.setdefault("_xuncha_between", __import__("types").ModuleType("_xuncha_between")).fn = \
+    _xuncha_between_pages
 _xuncha_between_pages()
-'''
+""" % (KEPT_MODULES,)
+# after the first: the function kept in the kernel, called by a line that binds no name (the reset empties
+# the namespace), so that 60 lines are not sent, tokenised and compiled again for every page
+_NEXT_PAGE = '__import__("sys").modules["_xuncha_between"].fn()'
 
 
 class KernelSession:
@@ -277,7 +348,8 @@ class KernelSession:
             km.keep_client = True
             try:
                 # as nbclient starts the kernel papermill asks for: in the notebooks' folder, no history file
-                run_sync(km.start_kernel)(cwd=str(NOTEBOOK_DIR), extra_arguments=["--HistoryManager.hist_file=:memory:"])
+                run_sync(km.start_kernel)(cwd=str(NOTEBOOK_DIR), extra_arguments=["--HistoryManager.hist_file=:memory:"],
+                                          env={**os.environ, PLOTLY_JS_LATER: "1"})
                 self.km = km
                 self._control(_BETWEEN_PAGES)  # takes the snapshot later pages are checked against
                 break
@@ -337,7 +409,7 @@ class KernelSession:
         if self.km is None or self.jobs_in_kernel >= self.max_jobs:
             return
         try:
-            self._pending = self._client().execute(_BETWEEN_PAGES, silent=True, store_history=False)
+            self._pending = self._client().execute(_NEXT_PAGE, silent=True, store_history=False)
         except Exception:  # noqa: BLE001 - _ready resets (or replaces) the kernel itself
             self._pending = None
 
@@ -346,7 +418,7 @@ class KernelSession:
 
         msg_id, self._pending = self._pending, None
         if msg_id is None:
-            return self._control(_BETWEEN_PAGES, timeout)
+            return self._control(_NEXT_PAGE, timeout)
         kc = self._client()
         deadline = time.monotonic() + timeout
         while True:  # the reply to that request; nbclient's replies of the page before are passed over
@@ -484,17 +556,25 @@ def render_jobs(jobs: list[tuple], workers: int | None = None) -> list[str]:
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
     limits = engine_limits(jobs)
     stats: list[dict] = []
+    spans: dict[int, list[float]] = {}  # job → [started, finished], seconds since the start (the benchmark's)
+    t0 = time.monotonic()
     try:
         if workers == 1:
             session = KernelSession(**limits)
             try:
-                return [session.render(*j) for j in jobs]
+                out = []
+                for i, j in enumerate(jobs):
+                    spans[i] = [time.monotonic() - t0]
+                    out.append(session.render(*j))
+                    spans[i].append(time.monotonic() - t0)
+                return out
             finally:
                 session.close()
                 stats.append(session.stats)
-        return _render_parallel(jobs, workers, limits, stats)
+        return _render_parallel(jobs, workers, limits, stats, spans, t0)
     finally:
-        LAST_RUN.update({"workers": workers, "jobs": len(jobs), **_sum_stats(stats)})
+        LAST_RUN.update({"workers": workers, "jobs": len(jobs), **_sum_stats(stats),
+                         "spans": [(jobs[i][0], *spans[i]) for i in sorted(spans) if len(spans[i]) == 2]})
 
 
 def _sum_stats(stats: list[dict]) -> dict:
@@ -505,7 +585,8 @@ def _sum_stats(stats: list[dict]) -> dict:
     return out
 
 
-def _render_parallel(jobs: list[tuple], workers: int, limits: dict, stats: list[dict]) -> list[str]:
+def _render_parallel(jobs: list[tuple], workers: int, limits: dict, stats: list[dict], spans: dict,
+                     t0: float) -> list[str]:
     import multiprocessing as mp
 
     ctx = mp.get_context()
@@ -541,8 +622,10 @@ def _render_parallel(jobs: list[tuple], workers: int, limits: dict, stats: list[
                 continue
             if kind == "start":
                 current[wid] = i
+                spans[i] = [time.monotonic() - t0]
             elif kind == "done":
                 paths[i], current[wid] = value, None
+                spans[i].append(time.monotonic() - t0)
             elif kind == "error":
                 errors[i], current[wid] = value, None
                 stop.set()

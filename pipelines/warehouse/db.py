@@ -162,7 +162,7 @@ def _maybe_crash(stage: str, crash_after: str | None) -> None:
 
 
 def apply_marts(con: duckdb.DuckDBPyConnection) -> None:
-    """(Re)create the staging views and mart macros from the SQL files, in name order."""
+    """(Re)create the intermediate tables, views and mart macros from the SQL files, in name order."""
     for path in sorted(MARTS_DIR.glob("*.sql")):
         con.execute(path.read_text(encoding="utf-8"))
 

@@ -1,7 +1,10 @@
 -- Intermediate layer: one row per register entry (first occurrence wins; duplicates are
 -- reported by validation), and inspections with the round's dates as defaults. Every join is within one county
 -- (the county column: 县财政局 of one county is not 县财政局 of another; one county's warehouse has one value).
-CREATE OR REPLACE VIEW int_units AS
+-- Tables, not views: almost every mart reads them, and computing them (window functions over the registers)
+-- in each query cost more than the rest of a report page's query. They are made here from the staging
+-- tables only, when the warehouse is built (and again when one county's rows are replaced).
+CREATE OR REPLACE TABLE int_units AS
 WITH units AS (SELECT * FROM stg_units),
 final AS (
     SELECT county, unit_name, unit_type, parent, in_scope, aliases, src_file, src_sheet, src_row
@@ -10,7 +13,7 @@ final AS (
 )
 SELECT * FROM final;
 
-CREATE OR REPLACE VIEW int_rounds AS
+CREATE OR REPLACE TABLE int_rounds AS
 WITH rounds AS (SELECT * FROM stg_rounds),
 final AS (
     -- no level written: a county round; a level written that the vocabulary does not know (州委? 省委?) stays
@@ -23,7 +26,7 @@ final AS (
 )
 SELECT * FROM final;
 
-CREATE OR REPLACE VIEW int_inspections AS
+CREATE OR REPLACE TABLE int_inspections AS
 WITH inspections AS (SELECT * FROM stg_inspections),
 rounds AS (SELECT * FROM int_rounds),
 final AS (
