@@ -92,6 +92,8 @@ def nbdir(tmp_path, monkeypatch):
     _notebook(d, "kept_global", "import pipelines.metrics as m\nm.RATES = {}\nleak = 1", SHOW)
     _notebook(d, "kept_settings", "from pipelines.contract import default_contract\n"
                                   "default_contract().settings['lead_open_days_alert'] = 1\nleak = 1", SHOW)
+    _notebook(d, "kit_rebind", "from pipelines.report import kit\nkit._state = dict(kit._state, filter_text='别的县')\n"
+                               "leak = 1", SHOW)
     _notebook(d, "kit_state", "from pipelines.report import kit\nkit._state['filter_text'] = '轮次：别的县'", SHOW)
     _notebook(d, "kit_fresh", "from pipelines.report import kit\nimport pipelines.metrics as m\n"
                               "from pipelines.contract import default_contract\n"
@@ -132,7 +134,7 @@ def _fresh_probe(x: int) -> str:
     return f"x={x} kit=[] rates={len(RATES)} alert={default_contract().settings['lead_open_days_alert']}"
 
 
-@pytest.mark.parametrize("page", ["kept_global", "kept_settings"])
+@pytest.mark.parametrize("page", ["kept_global", "kept_settings", "kit_rebind"])
 def test_a_page_that_changes_a_kept_project_module_gets_the_next_page_a_new_kernel(nbdir, tmp_path, page):
     """The kernel keeps the project's configuration modules loaded between pages (render.KEPT_MODULES); a page
     that rebinds one of their globals or changes the contract's settings must not reach the next page."""
@@ -143,9 +145,9 @@ def test_a_page_that_changes_a_kept_project_module_gets_the_next_page_a_new_kern
     assert _probe(paths[2]) == _fresh_probe(3)
 
 
-def test_the_kit_is_imported_anew_for_each_page(nbdir, tmp_path):
+def test_the_kit_s_page_state_is_new_for_each_page(nbdir, tmp_path):
     """The kit holds a page's state (its filter text, whether plotly.js is on the page yet, the redaction):
-    the next page in the same kernel gets a new kit, with no reset and no new kernel needed."""
+    the next page in the same kernel starts with none of it, and no new kernel is needed."""
     paths = render_jobs([_job(tmp_path, "kit_state", 1), _job(tmp_path, "kit_fresh", 2)], workers=1)
     assert LAST_RUN["kernels_started"] == 1 and LAST_RUN["restarts_state"] == 0
     assert _probe(paths[1]) == _fresh_probe(2)

@@ -32,7 +32,16 @@ PLOTLY_JS_VERSION = "4.1.1"  # plotly.js-cartesian-dist-min, the same plotly.js 
 PLOTLY_TRACES = {"bar", "box", "contour", "heatmap", "histogram", "histogram2d", "histogram2dcontour", "image", "pie",
                  "scatter", "scatterternary", "violin"}
 
-_state = {"plotly_js_done": False, "figures": 0, "scrub": None, "filter_text": ""}
+# what the kit knows of the page it is drawing (is plotly.js on it yet, the redaction, the filter text, ...)
+_FRESH = {"plotly_js_done": False, "figures": 0, "scrub": None, "filter_text": ""}
+_state = dict(_FRESH)
+
+
+def new_page() -> None:
+    """Forget the page before: the report engine calls this between two pages of a kernel it keeps (the kit
+    stays imported; a page that replaced `_state` itself gets the next page a new kernel instead)."""
+    _state.clear()
+    _state.update(_FRESH)
 
 
 def label(vocab: str, code) -> str:
@@ -66,6 +75,7 @@ def connect(db: str, redact: bool = True, personal: list[str] | None = None, cou
     con = scope(duckdb.connect(str(db), read_only=True), county or None)
     _state["scrub"] = _redactor(con, personal) if redact else None
     _state["validation"] = _state["county_findings"] = None  # what the previous connection was told
+    _collect_per_cell()
     log = os.environ.get(QUERY_TIME_LOG)
     return _TimedConnection(con, log) if log else con
 
@@ -77,24 +87,72 @@ def personal_columns() -> list[str]:
 
 
 def _redactor(con: duckdb.DuckDBPyConnection, personal: list[str] | None):
+    """The Scrubber of every value of the personal columns the connection shows (its county's, when scoped);
+    None when there are none. Made once per warehouse file, county and column list (db.by_file)."""
     from pipelines.redact import Scrubber
+    from pipelines.warehouse.db import by_file, scoped_county
 
-    have = {(t, c) for t, c in con.execute("SELECT table_name, column_name FROM duckdb_columns() "
-                                           "WHERE database_name = current_database()").fetchall()}
-    values: set = set()
-    for tc in (personal_columns() if personal is None else personal):
-        table, _, col = tc.partition(".")
-        if (table, col) in have:
-            values.update(r[0] for r in con.execute(
-                f'SELECT DISTINCT CAST("{col}" AS VARCHAR) FROM "{table}" WHERE "{col}" IS NOT NULL').fetchall())
-    scrub = Scrubber(values)
-    return scrub if scrub else None
+    cols = tuple(personal_columns() if personal is None else personal)
+
+    def make():
+        have = {(t, c) for t, c in con.execute("SELECT table_name, column_name FROM duckdb_columns() "
+                                               "WHERE database_name = current_database()").fetchall()}
+        values: set = set()
+        for tc in cols:
+            table, _, col = tc.partition(".")
+            if (table, col) in have:
+                values.update(r[0] for r in con.execute(
+                    f'SELECT DISTINCT CAST("{col}" AS VARCHAR) FROM "{table}" WHERE "{col}" IS NOT NULL').fetchall())
+        scrub = Scrubber(values)
+        return scrub if scrub else None
+
+    return by_file(con, ("scrubber", scoped_county(con), cols), make)
 
 
 def _out(markup: str) -> None:
     """Every piece of HTML the kit shows passes here: personal values are masked when redacting."""
     scrub = _state["scrub"]
-    display(HTML(scrub(markup) if scrub is not None else markup))
+    _emit(scrub(markup) if scrub is not None else markup)
+
+
+def _emit(html_str: str) -> None:
+    """Show HTML now, or, once connect() has run in IPython, at the end of the cell with the rest of the cell's
+    HTML as one output: every output costs a round trip to the kernel's output thread, a message and its
+    validation by the report engine, and a cell has up to a dozen pieces (headings, tiles, charts, tables)."""
+    buf = _state.get("buffer")
+    if buf is None:
+        display(HTML(html_str))
+    else:
+        buf.append(html_str)
+
+
+def _flush(*_result) -> None:
+    """IPython's post_run_cell hook (registered by connect): the cell's HTML, in order, as one output. It runs
+    after a failed cell too, so what the cell showed before the error is still shown."""
+    buf = _state.get("buffer")
+    if buf:
+        _state["buffer"] = []
+        display(HTML("\n".join(buf)))
+
+
+_flush.xuncha_kit_flush = True
+
+
+def _collect_per_cell() -> None:
+    """Show the kit's HTML once per cell from now on (in IPython; plain Python shows each piece at once).
+    Replaces the hook of a kit imported before (the report engine imports the kit anew for every page)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    ip = get_ipython()
+    if ip is None:
+        return
+    for cb in list(ip.events.callbacks.get("post_run_cell", [])):
+        if getattr(cb, "xuncha_kit_flush", False):
+            ip.events.unregister("post_run_cell", cb)
+    ip.events.register("post_run_cell", _flush)
+    _state["buffer"] = []
 
 
 def settings(given: dict | None = None) -> dict:
@@ -199,11 +257,11 @@ def tiles(items: list[tuple]) -> None:
     _out('<div class="tiles">' + "".join(parts) + "</div>")
 
 
-def links(items: list[tuple[str, str]], caption: str | None = None) -> None:
-    """A row of links to other pages of the report set (relative hrefs; both escaped)."""
+def links(items: list[tuple[str, str]], caption: str | None = None, lead: str = "") -> None:
+    """A row of links to other pages of the report set (relative hrefs; all escaped), after `lead` text."""
     if caption:
         _out(f"<h3>{esc(caption)}</h3>")
-    _out("<p>" + " · ".join(f'<a href="{esc(href)}">{esc(text)}</a>' for href, text in items) + "</p>")
+    _out("<p>" + esc(lead) + " · ".join(f'<a href="{esc(href)}">{esc(text)}</a>' for href, text in items) + "</p>")
 
 
 def table(df: pd.DataFrame, columns: dict | None = None, pct_cols: tuple = (), max_rows: int = 200,
@@ -295,7 +353,7 @@ def show(fig: go.Figure, title: str | None = None, height: int = 380, layout: di
     scrub = _state["scrub"]
     # the inline plotly.js holds no data: it is never scrubbed (and scrubbing 1.5 MB of code costs time)
     bundle = "" if not first else PLOTLY_JS_MARK if os.environ.get(PLOTLY_JS_LATER) else plotly_script()
-    display(HTML(bundle + (scrub(html_str) if scrub is not None else html_str)))
+    _emit(bundle + (scrub(html_str) if scrub is not None else html_str))
 
 
 def short_labels(names, width: int = 7, max_len: int = 14) -> list[str]:
@@ -375,13 +433,13 @@ def page_title(con: duckdb.DuckDBPyConnection, title: str) -> str:
 
 def anchor(text: str, id_: str) -> None:
     """A section heading others can link to (page.html#id)."""
-    display(HTML(f'<h2 id="{esc(id_)}">{esc(text)}</h2>'))
+    _out(f'<h2 id="{esc(id_)}">{esc(text)}</h2>')
 
 
 def first_few(df: pd.DataFrame, columns: dict, caption: str, unit: str, link: str, link_text: str, n: int = 8) -> None:
     """A leader's list: the first n rows, the total count, and a link to the full list in the detailed page."""
     total = 0 if df is None else len(df)
-    display(HTML(f"<h3>{esc(caption)}（共 {total} {esc(unit)}）</h3>"))
+    _out(f"<h3>{esc(caption)}（共 {total} {esc(unit)}）</h3>")
     if not total:
         note("（无）")
         return
@@ -389,7 +447,7 @@ def first_few(df: pd.DataFrame, columns: dict, caption: str, unit: str, link: st
     more = (f'<p class="muted">仅列前 {n} {esc(unit)}，另有 {total - n} {esc(unit)}：'
             f'<a href="{esc(link)}">完整名单见{esc(link_text)}</a></p>' if total > n else
             f'<p class="muted"><a href="{esc(link)}">详见{esc(link_text)}</a></p>')
-    display(HTML(d.to_html(index=False, escape=True, na_rep="—", border=0) + more))
+    _out(d.to_html(index=False, escape=True, na_rep="—", border=0) + more)
 
 
 def validation_status(con: duckdb.DuckDBPyConnection) -> dict:

@@ -252,14 +252,15 @@ def render_one(name: str, params: dict, out_html: str, title_prefix: str = "", t
 # execution counter starts at 1 again (the Chinese error names the cell by it), and every project module
 # that may hold a page's state is dropped so that the notebook imports it anew: all of pipelines.* except
 # KEPT_MODULES, whose only module-level state is caches of pure functions over files that do not change
-# while pages render (the contract, read-only, is loaded once per kernel). The global state a page could
+# while pages render (the contract, read-only, is loaded once per kernel; facts of the warehouse file, by
+# its path, size, time and inode), and the kit, whose page state (kit._state) is emptied (kit.new_page). The global state a page could
 # change (working folder, environment, sys.path, pandas options, plotly defaults, the kept modules' globals
 # and the contract's settings) is compared with a snapshot taken when the kernel started; if anything
 # differs the check raises and the engine starts a fresh kernel instead.
 KEPT_MODULES = ("pipelines", "pipelines.contract", "pipelines.fingerprint", "pipelines.files", "pipelines.history",
                 "pipelines.memo", "pipelines.metrics", "pipelines.redact", "pipelines.warehouse",
                 "pipelines.warehouse.db", "pipelines.report", "pipelines.report.filters", "pipelines.report.layout",
-                "pipelines.report.narrative")
+                "pipelines.report.narrative", "pipelines.report.kit")
 _BETWEEN_PAGES = r"""
 def _xuncha_between_pages():
     import gc, importlib, json, os, sys, types, warnings
@@ -273,12 +274,18 @@ def _xuncha_between_pages():
                 delattr(sys.modules[parent], leaf)  # else `from pipelines.report import kit` finds the old one
             del sys.modules[m]
     drop()
+    if "pipelines.report.kit" in kept and "pipelines.report.kit" in sys.modules:
+        sys.modules["pipelines.report.kit"].new_page()  # the one module that holds a page's state: emptied
     for a in ("last_type", "last_value", "last_traceback", "last_exc"):  # a failed cell's frames
         if hasattr(sys, a):
             delattr(sys, a)
+    ip = get_ipython()
+    for cb in list(ip.events.callbacks.get("post_run_cell", [])):  # the page's kit showed its HTML per cell
+        if getattr(cb, "xuncha_kit_flush", False):
+            ip.events.unregister("post_run_cell", cb)
     # IPython's own reset: namespace, output cache, a new history session, execution count 1 (and one
     # full garbage collection, in its flush of the output cache)
-    get_ipython().reset(new_session=True)
+    ip.reset(new_session=True)
 
     def snapshot():
         import pandas
@@ -292,8 +299,9 @@ def _xuncha_between_pages():
                       for m in kept if m in sys.modules)
         contract = sys.modules.get("pipelines.contract")
         settings = json.dumps(contract.default_contract().settings, sort_keys=True, default=str) if contract else None
+        hooks = sorted((k, len(v)) for k, v in ip.events.callbacks.items())  # a page's own IPython hooks
         return repr((os.getcwd(), sorted(os.environ.items()), list(sys.path), opts,
-                     pio.templates.default, pio.renderers.default, mods, settings))
+                     pio.templates.default, pio.renderers.default, mods, settings, hooks))
 
     if st is None:  # a new kernel: load the libraries every page uses, once, then take the snapshot
         st = sys.modules["_xuncha_kernel_state"] = types.ModuleType("_xuncha_kernel_state")

@@ -284,14 +284,41 @@ class UnknownCounty(ValueError):
     """--county names no county of the warehouse (the message lists those it has)."""
 
 
+_BY_FILE: dict[tuple, object] = {}  # (warehouse file as it is now, what) -> a fact of it (by_file)
+
+
+def by_file(con: duckdb.DuckDBPyConnection, what, compute):
+    """compute(), kept for the warehouse file a read-only connection reads, as long as that file is unchanged
+    (its path, size, modification time and inode: a rebuilt warehouse is a new file): a region's report pages ask
+    the same facts of the warehouse hundreds of times (its counties, its tables, the names a page must mask).
+    A read-write or in-memory connection computes every time."""
+    try:
+        path, mode = con.execute("SELECT (SELECT path FROM duckdb_databases() WHERE database_name = current_database()), "
+                                 "current_setting('access_mode')").fetchone()
+        st = os.stat(path) if path and str(mode).lower() == "read_only" else None
+    except (duckdb.Error, OSError, TypeError):
+        st = None
+    if st is None:
+        return compute()
+    key = (path, st.st_mtime_ns, st.st_size, st.st_ino, what)
+    if key not in _BY_FILE:
+        if len(_BY_FILE) >= 512:
+            _BY_FILE.clear()
+        _BY_FILE[key] = compute()
+    return _BY_FILE[key]
+
+
 def counties(con: duckdb.DuckDBPyConnection) -> list[str]:
     """The counties the warehouse holds, by name (one name, or none when a one-county register names none)."""
-    try:
-        return [r[0] for r in con.execute(
-            f"SELECT DISTINCT county FROM {_base(con)}.raw_rows WHERE county IS NOT NULL AND county <> '' ORDER BY 1"
-        ).fetchall()]
-    except duckdb.Error:
-        return []
+    def read() -> list[str]:
+        try:
+            return [r[0] for r in con.execute(
+                f"SELECT DISTINCT county FROM {_base(con)}.raw_rows WHERE county IS NOT NULL AND county <> '' "
+                "ORDER BY 1").fetchall()]
+        except duckdb.Error:
+            return []
+
+    return list(by_file(con, "counties", read))
 
 
 def _base(con: duckdb.DuckDBPyConnection) -> str:
@@ -320,11 +347,11 @@ def scope(con: duckdb.DuckDBPyConnection, county: str | None) -> duckdb.DuckDBPy
         return con
     db = con.execute("SELECT current_database()").fetchone()[0]
     base = _base(con)
-    tables = [r[0] for r in con.execute(
+    tables = by_file(con, "county_tables", lambda: [r[0] for r in con.execute(
         """SELECT t.table_name FROM duckdb_tables() t JOIN duckdb_columns() c
            ON c.database_name = t.database_name AND c.schema_name = t.schema_name AND c.table_name = t.table_name
            WHERE t.database_name = ? AND t.schema_name = 'main' AND c.column_name = 'county' ORDER BY 1""",
-        [db]).fetchall()]
+        [db]).fetchall()])
     lit = "'" + county.replace("'", "''") + "'"
     for t in tables:
         con.execute(f'CREATE OR REPLACE TEMP VIEW "{t}" AS SELECT * FROM {base}."{t}" '
