@@ -22,7 +22,7 @@ from pipelines.demo.generate import generate
 from pipelines.ingest.build import ingest
 from pipelines.ingest.counties import county_in_text
 from pipelines.metrics import METRIC_KEYS, sum_metrics
-from pipelines.warehouse.db import scope
+from pipelines.warehouse.db import scope, unscope
 from tests.conftest import DEMO_AS_OF, write_xlsx
 
 runner = CliRunner()
@@ -450,3 +450,18 @@ def test_one_row_marts_equal_their_subquery_definitions(which, demo_db, region):
                     want_types, want_rows = [(c[0], str(c[1])) for c in want.description], want.fetchall()
                     assert got_types == want_types, (mart, county)
                     assert got_rows == want_rows and len(got_rows) == 1, (mart, county, d)
+
+
+def test_all_counties_in_one_pass_equal_each_county_on_its_own(region):
+    """compute_by_county (the region's metrics and the overview, in a few queries) gives for each county exactly
+    what that county's own scoped connection gives, at dates before, during and after the rounds."""
+    from pipelines.metrics import compute, compute_by_county
+
+    with duckdb.connect(str(region["db"]), read_only=True) as con:
+        for d in (dt.date(2017, 3, 1), DEMO_AS_OF, dt.date(2030, 1, 1)):
+            together = compute_by_county(con, d)
+            assert list(together) == COUNTIES
+            for c in COUNTIES:
+                assert together[c] == compute(scope(con, c), d), (c, d)
+            unscope(con)
+    assert together[COUNTIES[0]]["problems_total"] > 0 and together[COUNTIES[0]]["rounds_by_kind"]

@@ -14,8 +14,8 @@ import duckdb
 import pandas as pd
 
 from pipelines import history
-from pipelines.metrics import compute, sum_metrics
-from pipelines.warehouse.db import counties, scope, unscope
+from pipelines.metrics import compute_by_county, sum_metrics
+from pipelines.warehouse.db import unscope
 
 # the overview table's columns, in order (English metric keys; Chinese names from contract.yaml metrics:)
 COLUMNS = ["units_in_scope", "units_covered", "coverage_rate", "problems_total", "problems_rectified",
@@ -30,10 +30,7 @@ DEFAULT_THRESHOLDS = {"coverage_rate": 0.8, "rectification_rate": 0.9, "problems
 def by_county(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> dict[str, dict]:
     """county → its headline metrics (as `xuncha metrics --json --county` gives them). The connection is
     left as it was given (unscoped)."""
-    try:
-        return {c: compute(scope(con, c), as_of) for c in counties(con)}
-    finally:
-        unscope(con)
+    return compute_by_county(unscope(con), as_of)
 
 
 def figures(per_county: dict[str, dict], total_label: str = "合计") -> pd.DataFrame:

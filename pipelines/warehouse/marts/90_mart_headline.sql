@@ -1,38 +1,82 @@
--- The scalar headline metrics of DATA_CONTRACT section 6, one row.
--- Each source is aggregated once (count FILTER) and the one-row results are joined: the same numbers as a
--- scalar subquery per figure, without the join ordering of sixteen subqueries that cost most of every page's
--- query time.
-CREATE OR REPLACE MACRO mart_headline(as_of) AS TABLE
+-- The scalar headline metrics of DATA_CONTRACT section 6: one row per county (mart_headline_by_county), and
+-- one row for the warehouse (mart_headline: the counties' counts summed, rates from the sums). Each source is
+-- aggregated once (count FILTER ... GROUP BY county) and the results joined on the county: the same numbers as
+-- a scalar subquery per figure (tests/test_counties.py holds them equal), without the join ordering of sixteen
+-- subqueries that cost most of every page's query time, and a region's counties in one query.
+CREATE OR REPLACE MACRO mart_headline_by_county(as_of) AS TABLE
 WITH cov AS (
-    SELECT count(*) FILTER (WHERE in_scope) AS units_in_scope,
+    SELECT county, count(*) FILTER (WHERE in_scope) AS units_in_scope,
            count(*) FILTER (WHERE in_scope AND covered) AS units_covered,
            count(*) FILTER (WHERE is_village) AS villages_total,
            count(*) FILTER (WHERE is_village AND covered) AS villages_covered
-    FROM mart_unit_coverage(as_of)
+    FROM mart_unit_coverage(as_of) GROUP BY county
 ),
 p AS (
-    SELECT count(*) AS problems_total,
+    SELECT county, count(*) AS problems_total,
            count(*) FILTER (WHERE rectified) AS problems_rectified,
            count(*) FILTER (WHERE overdue) AS problems_overdue,
            count(*) FILTER (WHERE status_unknown) AS problems_status_unknown
-    FROM mart_problems(as_of) WHERE counted
+    FROM mart_problems(as_of) WHERE counted GROUP BY county
 ),
 l AS (
-    SELECT count(*) AS leads_transferred,
+    SELECT county, count(*) AS leads_transferred,
            count(*) FILTER (WHERE closed) AS leads_closed,
            count(*) FILTER (WHERE status_unknown) AS leads_status_unknown,
-           coalesce(sum(n_disciplined), 0) AS people_disciplined,
-           coalesce(sum(n_org_handled), 0) AS people_org_handled
-    FROM mart_leads(as_of) WHERE counted
+           sum(n_disciplined) AS people_disciplined,
+           sum(n_org_handled) AS people_org_handled
+    FROM mart_leads(as_of) WHERE counted GROUP BY county
 ),
-c AS (SELECT count(*) AS checklist_items FROM stg_checklist),
-t AS (SELECT count(*) AS teams_total, count(*) FILTER (WHERE is_3n) AS teams_3n FROM mart_teams),
+c AS (SELECT county, count(*) AS checklist_items FROM stg_checklist GROUP BY county),
+t AS (SELECT county, count(*) AS teams_total, count(*) FILTER (WHERE is_3n) AS teams_3n FROM mart_teams GROUP BY county),
+counties AS (
+    SELECT county FROM cov UNION SELECT county FROM p UNION SELECT county FROM l
+    UNION SELECT county FROM c UNION SELECT county FROM t
+),
 final AS (
-    SELECT units_in_scope, units_covered, villages_total, villages_covered,
-           problems_total, problems_rectified, problems_overdue, problems_status_unknown,
-           leads_transferred, leads_closed, leads_status_unknown, people_disciplined, people_org_handled,
-           checklist_items, teams_total, teams_3n
-    FROM cov, p, l, c, t
+    SELECT k.county,
+           coalesce(cov.units_in_scope, 0) AS units_in_scope, coalesce(cov.units_covered, 0) AS units_covered,
+           coalesce(cov.villages_total, 0) AS villages_total, coalesce(cov.villages_covered, 0) AS villages_covered,
+           coalesce(p.problems_total, 0) AS problems_total, coalesce(p.problems_rectified, 0) AS problems_rectified,
+           coalesce(p.problems_overdue, 0) AS problems_overdue,
+           coalesce(p.problems_status_unknown, 0) AS problems_status_unknown,
+           coalesce(l.leads_transferred, 0) AS leads_transferred, coalesce(l.leads_closed, 0) AS leads_closed,
+           coalesce(l.leads_status_unknown, 0) AS leads_status_unknown,
+           coalesce(l.people_disciplined, 0) AS people_disciplined,
+           coalesce(l.people_org_handled, 0) AS people_org_handled,
+           coalesce(c.checklist_items, 0) AS checklist_items,
+           coalesce(t.teams_total, 0) AS teams_total, coalesce(t.teams_3n, 0) AS teams_3n
+    FROM counties k
+    LEFT JOIN cov ON cov.county IS NOT DISTINCT FROM k.county
+    LEFT JOIN p ON p.county IS NOT DISTINCT FROM k.county
+    LEFT JOIN l ON l.county IS NOT DISTINCT FROM k.county
+    LEFT JOIN c ON c.county IS NOT DISTINCT FROM k.county
+    LEFT JOIN t ON t.county IS NOT DISTINCT FROM k.county
+)
+SELECT *, units_covered / nullif(units_in_scope, 0) AS coverage_rate,
+       problems_rectified / nullif(problems_total, 0) AS rectification_rate,
+       leads_closed / nullif(leads_transferred, 0) AS lead_closure_rate
+FROM final ORDER BY county;
+
+CREATE OR REPLACE MACRO mart_headline(as_of) AS TABLE
+WITH b AS (SELECT * FROM mart_headline_by_county(as_of)),
+final AS (
+    SELECT CAST(coalesce(sum(units_in_scope), 0) AS BIGINT) AS units_in_scope,
+           CAST(coalesce(sum(units_covered), 0) AS BIGINT) AS units_covered,
+           CAST(coalesce(sum(villages_total), 0) AS BIGINT) AS villages_total,
+           CAST(coalesce(sum(villages_covered), 0) AS BIGINT) AS villages_covered,
+           CAST(coalesce(sum(problems_total), 0) AS BIGINT) AS problems_total,
+           CAST(coalesce(sum(problems_rectified), 0) AS BIGINT) AS problems_rectified,
+           CAST(coalesce(sum(problems_overdue), 0) AS BIGINT) AS problems_overdue,
+           CAST(coalesce(sum(problems_status_unknown), 0) AS BIGINT) AS problems_status_unknown,
+           CAST(coalesce(sum(leads_transferred), 0) AS BIGINT) AS leads_transferred,
+           CAST(coalesce(sum(leads_closed), 0) AS BIGINT) AS leads_closed,
+           CAST(coalesce(sum(leads_status_unknown), 0) AS BIGINT) AS leads_status_unknown,
+           coalesce(sum(people_disciplined), 0) AS people_disciplined,
+           coalesce(sum(people_org_handled), 0) AS people_org_handled,
+           CAST(coalesce(sum(checklist_items), 0) AS BIGINT) AS checklist_items,
+           CAST(coalesce(sum(teams_total), 0) AS BIGINT) AS teams_total,
+           CAST(coalesce(sum(teams_3n), 0) AS BIGINT) AS teams_3n
+    FROM b
 )
 SELECT *, units_covered / nullif(units_in_scope, 0) AS coverage_rate,
        problems_rectified / nullif(problems_total, 0) AS rectification_rate,
