@@ -125,9 +125,9 @@ def compute_by_county(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> dict[st
     from pipelines.warehouse.db import counties
 
     names = counties(con)
-    rows = con.execute("SELECT * FROM mart_headline_by_county(?)", [as_of])
-    cols = [d[0] for d in rows.description]
-    heads = {r[0]: dict(zip(cols, r)) for r in rows.fetchall()}
+    rows = con.execute("SELECT * FROM mart_headline_by_county(?)", [as_of]).fetchall()
+    cols = [d[0] for d in con.description]  # (the connection's: a report's timed connection wraps its results)
+    heads = {r[0]: dict(zip(cols, r)) for r in rows}
     nothing = {c: (None if c in RATES else 0) for c in cols}  # a county with no row anywhere: as compute() says
     grouped: dict[str, dict[str, dict[str, int]]] = {c: {k: {} for k in _GROUPED} for c in names}
     for key, sql in _GROUPED.items():
