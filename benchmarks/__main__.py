@@ -269,11 +269,13 @@ def run(scale: int, workdir: Path, problems_per_county: int = 1000, with_reports
         qlog = workdir / "query_seconds.log"
         os.environ[QUERY_TIME_LOG] = str(qlog)  # the kernels inherit it: every report query logs its time
         try:
-            t = time.perf_counter()
-            rep = render_set(db, out, as_of=as_of)
-            res["report_s"] = round(time.perf_counter() - t, 3)
+            with TreeRSS() as mem:  # the whole render: this process, the workers and their kernels
+                t = time.perf_counter()
+                rep = render_set(db, out, as_of=as_of)
+                res["report_s"] = round(time.perf_counter() - t, 3)
         finally:
             os.environ.pop(QUERY_TIME_LOG, None)
+        res["report_peak_tree_rss_mb"] = round(mem.peak_mb, 1)
         res["report_query_s"] = round(sum(float(x) for x in qlog.read_text().split()), 3) if qlog.exists() else 0.0
         res["n_queries"] = len(qlog.read_text().split()) if qlog.exists() else 0
         res["n_notebooks"] = len(rep["files"])

@@ -12,7 +12,8 @@ KEYS = {"files", "rows", "parse_s", "ingest_s", "ingest_over_parse", "reingest_s
         "ingest_over_peer", "engine_pages", "engine_s", "engine_pages_per_s", "fresh_pages", "fresh_s",
         "fresh_pages_per_s", "engine_over_fresh", "engine_kernels_started", "engine_kernel_rss_mb_max",
         "engine_peak_tree_rss_mb", "one_file_changed_over_ingest", "ingest_memo_off_s", "memo_speedup",
-        "counties", "region_pages", "region_render_s", "region_over_target", "county_sets_s", "overview_s"}
+        "counties", "region_pages", "region_render_s", "region_over_target", "county_sets_s", "overview_s",
+        "report_peak_tree_rss_mb"}
 
 
 def test_harness_small_scale(tmp_path):
@@ -34,6 +35,7 @@ def test_harness_small_scale(tmp_path):
     assert res["counties"] == 2 and res["region_pages"] == 13
     # the overview is rendered last, after the county sets, and both fit in the region's render time
     assert 0 < res["overview_s"] < res["region_render_s"] and 0 < res["county_sets_s"] <= res["region_render_s"]
+    assert res["report_peak_tree_rss_mb"] > res["region_kernel_rss_mb_max"]  # kernels and workers were counted
     # the changed meetings file lies in one county's folder: only that county was rebuilt (its 29 files)
     import duckdb
 
