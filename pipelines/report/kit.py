@@ -140,7 +140,7 @@ _flush.xuncha_kit_flush = True
 
 def _collect_per_cell() -> None:
     """Show the kit's HTML once per cell from now on (in IPython; plain Python shows each piece at once).
-    Replaces the hook of a kit imported before (the report engine imports the kit anew for every page)."""
+    Replaces the hook a connect() before registered (a notebook run again in JupyterLab, the page before)."""
     try:
         from IPython import get_ipython
     except ImportError:
