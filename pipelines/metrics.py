@@ -80,10 +80,6 @@ def data_age_warning(con: duckdb.DuckDBPyConnection, as_of: dt.date, max_days: i
     return None
 
 
-def _by(con, sql: str, as_of: dt.date) -> dict:
-    return {k: int(v) for k, v in con.execute(sql, [as_of]).fetchall() if k is not None}
-
-
 # the metrics counted by a code (round kind, unit type, meeting type): the query of each, per county
 _GROUPED = {
     "rounds_by_kind": "SELECT county, round_kind, count(*) FROM mart_rounds(?) WHERE is_county AND started "
@@ -103,19 +99,24 @@ def _metrics_of(as_of: dt.date, head: dict, grouped: dict) -> dict:
     return {k: out[k] for k in METRIC_KEYS}
 
 
+def _grouped(con: duckdb.DuckDBPyConnection, as_of: dt.date, by_county: bool) -> dict:
+    """The _GROUPED counts: {county: {metric: {code: n}}} (by_county), else {None: ...} summed over counties;
+    codes in order, a row without a code left out."""
+    out: dict = {}
+    for key, sql in _GROUPED.items():
+        for county, code, n in con.execute(sql, [as_of]).fetchall():
+            if code is not None:
+                d = out.setdefault(county if by_county else None, {k: {} for k in _GROUPED})[key]
+                d[code] = d.get(code, 0) + int(n)
+    return {c: {k: dict(sorted(v.items())) for k, v in g.items()} for c, g in out.items()}
+
+
 def compute(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> dict:
     """The headline metrics (DATA_CONTRACT section 6) of what the connection shows: the warehouse, or the one
     county a scope() connection is narrowed to."""
     row = con.execute("SELECT * FROM mart_headline(?)", [as_of]).fetchone()
     head = dict(zip([d[0] for d in con.description], row))
-    grouped = {}
-    for key, sql in _GROUPED.items():
-        d: dict[str, int] = {}
-        for _county, code, n in con.execute(sql, [as_of]).fetchall():
-            if code is not None:
-                d[code] = d.get(code, 0) + int(n)
-        grouped[key] = dict(sorted(d.items()))
-    return _metrics_of(as_of, head, grouped)
+    return _metrics_of(as_of, head, _grouped(con, as_of, False).get(None) or {k: {} for k in _GROUPED})
 
 
 def compute_by_county(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> dict[str, dict]:
@@ -129,16 +130,9 @@ def compute_by_county(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> dict[st
     cols = [d[0] for d in con.description]  # (the connection's: a report's timed connection wraps its results)
     heads = {r[0]: dict(zip(cols, r)) for r in rows}
     nothing = {c: (None if c in RATES else 0) for c in cols}  # a county with no row anywhere: as compute() says
-    grouped: dict[str, dict[str, dict[str, int]]] = {c: {k: {} for k in _GROUPED} for c in names}
-    for key, sql in _GROUPED.items():
-        for county, code, n in con.execute(sql, [as_of]).fetchall():
-            if county in grouped and code is not None:
-                grouped[county][key][code] = grouped[county][key].get(code, 0) + int(n)
-    out = {}
-    for c in names:
-        head = heads.get(c) or nothing
-        out[c] = _metrics_of(as_of, head, {k: dict(sorted(v.items())) for k, v in grouped[c].items()})
-    return out
+    grouped = _grouped(con, as_of, True)
+    return {c: _metrics_of(as_of, heads.get(c) or nothing, grouped.get(c) or {k: {} for k in _GROUPED})
+            for c in names}
 
 
 # each rate and the counts it is made of: a region's rate is its summed counts' ratio, never an average
