@@ -22,3 +22,13 @@ def replacing(path: Path):
 def write_text_atomic(path: Path, text: str, encoding: str = "utf-8") -> None:
     with replacing(path) as tmp:
         tmp.write_text(text, encoding=encoding)
+
+
+def signature(path) -> tuple | None:
+    """What changes whenever a file is written or replaced (modification time, size, inode); None when it is
+    missing. The key of caches of what a file holds while it stays the same file."""
+    try:
+        st = os.stat(path)
+    except (OSError, TypeError, ValueError):
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)

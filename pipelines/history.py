@@ -23,6 +23,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.files import signature
+
 DDL = {
     "ingest_runs": """CREATE TABLE IF NOT EXISTS ingest_runs (run_id VARCHAR, started_at TIMESTAMP,
         finished_at TIMESTAMP, seconds DOUBLE, files_parsed INTEGER, files_cached INTEGER, code_version VARCHAR,
@@ -135,16 +137,8 @@ def ensure(db_path) -> Path:
 
 def _signature(path: Path) -> tuple | None:
     """What changes whenever the store is written (its file or its write-ahead log): None when it is missing."""
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    try:
-        wal = Path(f"{path}.wal").stat()
-        wal_sig = (wal.st_mtime_ns, wal.st_size, wal.st_ino)
-    except OSError:
-        wal_sig = None
-    return (st.st_mtime_ns, st.st_size, st.st_ino, wal_sig)
+    sig = signature(path)
+    return None if sig is None else (sig, signature(f"{path}.wal"))
 
 
 _READS: dict[tuple, tuple[tuple, list[tuple]]] = {}  # (file, sql, params) -> (signature when read, rows)

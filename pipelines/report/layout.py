@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import re
 from pathlib import Path
@@ -24,8 +25,9 @@ PLOTLY_JS_LATER = "XUNCHA_PLOTLY_JS_LATER"
 PLOTLY_JS_MARK = '<script type="text/javascript" data-xuncha-plotly-js="here"></script>'
 
 
+@functools.lru_cache(maxsize=1)
 def plotly_script() -> str:
-    """The vendored plotly.js bundle as one inline <script> (offline, once per page)."""
+    """The vendored plotly.js bundle as one inline <script> (offline, once per page; read once per process)."""
     return f'<script type="text/javascript">{PLOTLY_JS.read_text(encoding="utf-8")}</script>'
 
 

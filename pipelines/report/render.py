@@ -183,11 +183,6 @@ def _page_exporter_class():
 _FOCUSABLE = re.compile(r'(<div class="[^"]*\bjp-OutputArea-output\b[^"]*")')
 
 
-@functools.lru_cache(maxsize=1)
-def _plotly_script() -> str:
-    return plotly_script()
-
-
 def _notebook(name: str) -> Path:
     src = NOTEBOOK_DIR / f"{name}.ipynb"
     if not src.exists():
@@ -217,7 +212,7 @@ def _write_page(nb, name: str, params: dict, out_html: str, title_prefix: str, t
     body, _ = _exporter().from_notebook_node(nb, resources={"xuncha_css": css})
     body = strip_remote(body)
     if PLOTLY_JS_MARK in body:  # the kernel left the bundle to us (KernelSession): once, where it belongs
-        body = body.replace(PLOTLY_JS_MARK, _plotly_script(), 1)
+        body = body.replace(PLOTLY_JS_MARK, plotly_script(), 1)
     out = Path(out_html)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -253,10 +248,10 @@ def render_one(name: str, params: dict, out_html: str, title_prefix: str = "", t
 # that may hold a page's state is dropped so that the notebook imports it anew: all of pipelines.* except
 # KEPT_MODULES, whose only module-level state is caches of pure functions over files that do not change
 # while pages render (the contract, read-only, is loaded once per kernel; facts of the warehouse file, by
-# its path, size, time and inode), and the kit, whose page state (kit._state) is emptied (kit.new_page). The global state a page could
-# change (working folder, environment, sys.path, pandas options, plotly defaults, the kept modules' globals
-# and the contract's settings) is compared with a snapshot taken when the kernel started; if anything
-# differs the check raises and the engine starts a fresh kernel instead.
+# its path, size, time and inode), and the kit, whose page state (kit._state) is emptied (kit.new_page).
+# The global state a page could change (working folder, environment, sys.path, pandas options, plotly
+# defaults, the kept modules' globals, the contract's settings, IPython's hooks) is compared with a snapshot
+# taken when the kernel started; if anything differs the check raises and the engine starts a fresh kernel.
 KEPT_MODULES = ("pipelines", "pipelines.contract", "pipelines.fingerprint", "pipelines.files", "pipelines.history",
                 "pipelines.memo", "pipelines.metrics", "pipelines.redact", "pipelines.warehouse",
                 "pipelines.warehouse.db", "pipelines.report", "pipelines.report.filters", "pipelines.report.layout",

@@ -20,6 +20,7 @@ import duckdb
 import pandas as pd
 
 from pipelines import __version__
+from pipelines.files import signature
 
 SQL_DIR = Path(__file__).parent
 MARTS_DIR = SQL_DIR / "marts"
@@ -295,12 +296,12 @@ def by_file(con: duckdb.DuckDBPyConnection, what, compute):
     try:
         path, mode = con.execute("SELECT (SELECT path FROM duckdb_databases() WHERE database_name = current_database()), "
                                  "current_setting('access_mode')").fetchone()
-        st = os.stat(path) if path and str(mode).lower() == "read_only" else None
-    except (duckdb.Error, OSError, TypeError):
-        st = None
-    if st is None:
+    except duckdb.Error:
         return compute()
-    key = (path, st.st_mtime_ns, st.st_size, st.st_ino, what)
+    sig = signature(path) if path and str(mode).lower() == "read_only" else None
+    if sig is None:
+        return compute()
+    key = (path, sig, what)
     if key not in _BY_FILE:
         if len(_BY_FILE) >= 512:
             _BY_FILE.clear()
