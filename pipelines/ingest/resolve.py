@@ -148,21 +148,30 @@ class UnitResolver(_Narrowing):
         self.exact = {clean(u.name): u.name for u in units}
         self.alias: dict[str, set[str]] = {}
         self.normal: dict[str, set[str]] = {}
-        for u in units:
+        norms: dict[str, str] = {}  # each form's norm_unit, worked out once while the registers are built
+
+        def norm(text: str) -> str:
+            n = norms.get(text)
+            if n is None:
+                n = norms[text] = norm_unit(text, county)
+            return n
+
+        villages = [self._village_forms(u) for u in units]
+        for u, forms in zip(units, villages):
             for a in u.aliases:
                 self.alias.setdefault(clean(a), set()).add(u.name)
-            for n in [u.name, *u.aliases, *self._village_forms(u)]:
-                key = norm_unit(n, county)
+            for n in [u.name, *u.aliases, *forms]:
+                key = norm(n)
                 if key:
                     self.normal.setdefault(key, set()).add(u.name)
         self._ctx_forms = {u.name: (clean(u.name), clean(u.parent) if u.parent else "") for u in units}
         self._choices = sorted(self.units)
-        self._pool = {norm_unit(u, county): u for u in self._choices}
+        self._pool = {norm(u): u for u in self._choices}
         # every written form that may appear inside a title → its unit (None when two units share it)
         self._needles: dict[str, set[str]] = {}
-        for u in units:
+        for u, forms in zip(units, villages):
             written = {clean(x) for x in (u.name, *u.aliases)}  # as the register writes them
-            derived = {clean(x) for x in (norm_unit(u.name, county), *self._village_forms(u))} - written
+            derived = {clean(x) for x in (norm(u.name), *forms)} - written
             # a derived short form (县委办公室 → 委办) needs 3 characters before it counts inside free text
             for c in {x for x in written if len(x) >= 2} | {x for x in derived if len(x) >= 3}:
                 self._needles.setdefault(c, set()).add(u.name)
