@@ -321,23 +321,11 @@ def _from_subheading(it: Item, specs: list, contract: Contract) -> None:
             v[col] = LY.heading_text(LY.heading_parts(it.pr.subheading)[0], contract)
 
 
-def _resolve_context(it: Item, col: str, resolver, contract: Contract, memo: dict) -> None:
-    """Resolve round_name / unit_name from the column, else the title rows, else the folder names.
-    An ambiguous name is narrowed by the folder names and title (e.g. a county's folder). The answer
-    depends only on the sheet and the text, so it is worked out once per sheet and distinct text."""
-    text = it.values.get(col)
-    key = (id(it.sheet), col, text)
-    outcome = memo.get(key)
-    if outcome is None:
-        outcome = _memo.put(memo, key, _resolution(it, col, text, resolver, contract))
-    if outcome[0] == "value":
-        it.values[col] = outcome[1]
-    elif outcome[0] == "quarantine":
-        _quarantine(it, *outcome[1:])
-
-
 def _resolution(it: Item, col: str, text, resolver, contract: Contract) -> tuple:
-    """("value", name) | ("quarantine", code, reason, suggestions) | ("keep",)."""
+    """How round_name / unit_name resolves: from the column, else the title rows, else the folder names; an
+    ambiguous name is narrowed by the folder names and title (e.g. a county's folder). ("value", name) |
+    ("quarantine", code, reason, suggestions) | ("keep",). It depends only on the sheet and the text, so
+    _resolve_group works it out once per sheet and distinct text."""
     spec = contract.kinds[it.kind].columns.get(col)
     if spec is None:
         return ("keep",)
@@ -399,13 +387,11 @@ def _dedupe(items: list[Item], key: tuple[str, ...], conflicts: list[dict], fiel
     over a hidden one) and the conflict is reported. Within one sheet both rows stay (validation reports
     them). Records are compared on the staging table's fields (a column a file lacks counts as empty).
 
-    `norm` memoises _same_text per distinct text (pipelines/memo.py: the caller's table); each row's keys are
-    made once."""
+    `norm` (a _SameText) makes each distinct text's identity form once; each row's keys are made once."""
     seen_content: dict[tuple, Item] = {}
     by_key: dict[tuple, Item] = {}
     by_same: dict[tuple, Item] = {}
-    if norm is None:
-        norm = _memo.table(_dedupe, "same_text")  # not reached by ingest, which passes the county's table
+    same_text = (norm if norm is not None else _SameText()).__getitem__
     indexes = [(index, cols) for index, cols in ((by_key, key), (by_same, same)) if cols]
     for it in items:
         if it.outcome != "loaded":
@@ -422,15 +408,7 @@ def _dedupe(items: list[Item], key: tuple[str, ...], conflicts: list[dict], fiel
         if prev is None:
             seen_content[ck] = it
         for index, cols in indexes:
-            k = []
-            for v in map(get, cols):
-                if v.__class__ is str:
-                    n = norm.get(v)
-                    if n is None:
-                        n = _memo.put(norm, v, norm_value(v))
-                    v = n
-                k.append(v)
-            k = tuple(k)
+            k = tuple(map(same_text, map(get, cols)))
             if None in k or "" in k:
                 continue
             other = index.get(k)
@@ -449,6 +427,22 @@ def _dedupe(items: list[Item], key: tuple[str, ...], conflicts: list[dict], fiel
 def _same_text(v):
     """Record identities compare texts without spacing and punctuation differences."""
     return norm_value(v) if isinstance(v, str) else v
+
+
+class _SameText(dict):
+    """_same_text memoised per distinct text (looked up as same[v]): a table of pipelines/memo.py's kind, bounded
+    by memo.LIMIT and keeping nothing under XUNCHA_MEMO=0; made for one county's resolution and gone with it.
+    Only texts are kept: a number or date is its own identity (1 and 1.0 stay as they are written)."""
+
+    __slots__ = ()
+
+    def __missing__(self, v):
+        if not isinstance(v, str):
+            return v
+        n = norm_value(v)
+        if _memo.ENABLED and len(self) < _memo.LIMIT:
+            self[v] = n
+        return n
 
 
 def _supersede(keep: Item, drop: Item, k: tuple, conflicts: list[dict]) -> None:
@@ -726,7 +720,7 @@ def _place_row(it: Item, regs: dict, counties: list[str], groups: dict) -> None:
         parts = LY.split_units(str(text)) or [str(text)]
         for c in counties:
             urs = regs[c][0]
-            if urs.resolve_in(text, context).value or all(urs.resolve_in(p, context).value for p in parts):
+            if urs.resolve_in(text, context, False).value or all(urs.resolve_in(p, context, False).value for p in parts):
                 hits.append(c)
     if len(hits) == 1:
         it.county = hits[0]
@@ -744,6 +738,7 @@ def _resolve_group(items: dict[str, list[Item]], regs: tuple, contract: Contract
     urs, rrs = regs
     LY.expand_items(items, urs, contract, _derived, _quarantine)  # several names / units in one source row
     memo = _memo.table(urs, "row_context")  # (sheet, column, text) → outcome: lives as long as the registers
+    steps = (("round_name", rrs), ("unit_name", urs))
     for kind, its in items.items():
         if kind in ("units", "rounds"):
             continue
@@ -751,14 +746,22 @@ def _resolve_group(items: dict[str, list[Item]], regs: tuple, contract: Contract
         for it in its:
             if it.outcome != "loaded":
                 continue
-            _resolve_context(it, "round_name", rrs, contract, memo)
-            if it.outcome == "loaded":
-                _resolve_context(it, "unit_name", urs, contract, memo)
-            if it.outcome != "loaded":
-                continue
-            if from_sub and it.pr.subheading:
-                _from_subheading(it, from_sub, contract)
-    norm = _memo.table(urs, "same_text")  # a text's identity form (_same_text), for as long as the registers live
+            v = it.values
+            for col, resolver in steps:  # _resolve_context, inlined: it runs twice for every row
+                text = v.get(col)
+                key = (id(it.sheet), col, text)
+                outcome = memo.get(key)
+                if outcome is None:
+                    outcome = _memo.put(memo, key, _resolution(it, col, text, resolver, contract))
+                if outcome[0] == "value":
+                    v[col] = outcome[1]
+                elif outcome[0] == "quarantine":
+                    _quarantine(it, *outcome[1:])
+                    break
+            else:
+                if from_sub and it.pr.subheading:
+                    _from_subheading(it, from_sub, contract)
+    norm = _SameText()  # each distinct text's identity form, for this county's de-duplication
     for kind, its in items.items():
         fields = [c for c, _ in S.stg_columns(contract, kind) if c not in S.PROV_NAMES]
         _dedupe(its, contract.kinds[kind].key if kind != "assessments" else (), conflicts, fields,

@@ -124,16 +124,32 @@ class _Narrowing:
     def _context_hit(self, candidate: str, token: str) -> bool:
         return token in clean(candidate)
 
-    def resolve_in(self, text: object, context: list[str]) -> Resolution:
-        memo = _memo.table(self, "resolve_in")
+    def resolve(self, text: object, suggest: bool = True) -> Resolution:
+        """A name resolved against the register (memoised). suggest=False: the same answer, except that a name
+        not found has no suggestions (for callers that read only the value)."""
+        memo = _memo.table(self, "resolve")
+        key = str(text or "")
+        r = memo.get(key)
+        if r is not None:
+            return r
+        if suggest:
+            return _memo.put(memo, key, self._resolve(text, True))
+        quick = _memo.table(self, "resolve_value")
+        r = quick.get(key)
+        return r if r is not None else _memo.put(quick, key, self._resolve(text, False))
+
+    def resolve_in(self, text: object, context: list[str], suggest: bool = True) -> Resolution:
+        """resolve(text) narrowed by context. suggest=False: a caller that reads only the value (a title or
+        folder searched for a name) is spared the suggestions for a name not found (difflib)."""
+        memo = _memo.table(self, "resolve_in" if suggest else "resolve_in_value")
         key = (str(text or ""), tuple(context))
         r = memo.get(key)
         if r is None:
-            r = self._narrow(self.resolve(text), context)
+            r = self._narrow(self.resolve(text, suggest), context)
             if r.value is None and len(r.candidates) > 1:
                 # a context token that itself names one of the candidates ("第一轮（2022）" as a folder)
                 for token in context:
-                    own = self.resolve(token) if token else None
+                    own = self.resolve(token, False) if token else None
                     if own is not None and own.value in r.candidates:
                         r = Resolution(own.value, "context")
                         break
@@ -193,13 +209,7 @@ class UnitResolver(_Narrowing):
         name, parent = self._ctx_forms[candidate]
         return token in name or (len(parent) >= 2 and parent in token)
 
-    def resolve(self, text: object) -> Resolution:
-        memo = _memo.table(self, "resolve")
-        key = str(text or "")
-        r = memo.get(key)
-        return r if r is not None else _memo.put(memo, key, self._resolve(text))
-
-    def _resolve(self, text: object) -> Resolution:
+    def _resolve(self, text: object, suggest: bool = True) -> Resolution:
         s = clean(text)
         if not s:
             return Resolution(None, None, reason="单位为空")
@@ -215,7 +225,7 @@ class UnitResolver(_Narrowing):
         if hits:
             return Resolution(None, None, sorted(hits)[:5], f"单位名称「{s}」对应名册中多个单位，无法确定",
                               sorted(hits))
-        sugg = self.suggest(s)
+        sugg = self.suggest(s) if suggest else []
         return Resolution(None, None, sugg, f"单位「{s}」不在党组织名册中")
 
     def suggest(self, s: str, n: int = 3) -> list[str]:
@@ -324,13 +334,7 @@ class RoundResolver(_Narrowing):
                 cands = topic
         return cands
 
-    def resolve(self, text: object) -> Resolution:
-        memo = _memo.table(self, "resolve")
-        key = str(text or "")
-        r = memo.get(key)
-        return r if r is not None else _memo.put(memo, key, self._resolve(text))
-
-    def _resolve(self, text: object) -> Resolution:
+    def _resolve(self, text: object, suggest: bool = True) -> Resolution:
         s = clean(text)
         if not s:
             return Resolution(None, None, reason="轮次为空")
@@ -344,11 +348,11 @@ class RoundResolver(_Narrowing):
             return Resolution(cands[0], "signature")
         if cands:
             return Resolution(None, None, sorted(cands)[:5], f"轮次「{s}」对应多个轮次，无法确定", sorted(cands))
-        close = difflib.get_close_matches(s, list(self.rounds), n=3, cutoff=0.3)
+        close = difflib.get_close_matches(s, list(self.rounds), n=3, cutoff=0.3) if suggest else []
         return Resolution(None, None, close, f"轮次「{s}」不在巡察轮次登记表中")
 
     def find_in_text(self, text: str, context: list[str] | None = None) -> str | None:
         """A round named in a title or folder name; None when absent or still ambiguous after context."""
         if not text:
             return None
-        return self.resolve_in(text, context or []).value
+        return self.resolve_in(text, context or [], suggest=False).value
