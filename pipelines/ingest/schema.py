@@ -110,7 +110,10 @@ def tables(files, res, contract: Contract) -> tuple[dict[str, tuple[list, list]]
         counts[f.rel]["read"] += 1
         counts[f.rel]["skipped"] += 1
     feeding = _feeding(res)
+    per_sheet: dict[tuple[str, str], dict[str, int]] = {}  # sheet_counts, made in the same pass
+    loaded_by_kind: dict[str, int] = {}
     for kind, its in items.items():
+        n_loaded = 0
         for it in its:
             if it.derived:
                 continue  # a further record of a row already counted (several names or units in one row)
@@ -119,6 +122,12 @@ def tables(files, res, contract: Contract) -> tuple[dict[str, tuple[list, list]]
             n = counts[f.rel]
             n["read"] += 1
             n[outcome] += 1
+            key = (f.rel, it.sheet.name)
+            d = per_sheet.get(key)
+            if d is None:
+                d = per_sheet[key] = {"loaded": 0, "quarantined": 0, "skipped": 0}
+            d[outcome] += 1
+            n_loaded += outcome == "loaded"
             raw.append((f.rel, f.sha256, it.sheet.name, pr.row, kind, "data", outcome, skip_class, pr.cells,
                         it.county))
             if it.outcome == "quarantined":
@@ -130,6 +139,9 @@ def tables(files, res, contract: Contract) -> tuple[dict[str, tuple[list, list]]
                     finds.append(("cell_unparsed", kind, f.rel, it.sheet.name, row, fd.column, fd.field, fd.raw,
                                   fd.expected, f"{f.rel}「{it.sheet.name}」{fd.column}{row} 的值「{fd.raw}」"
                                   f"无法识别，应为{fd.expected}；该字段已置空，整行照常入库", it.county))
+        if n_loaded:
+            loaded_by_kind[kind] = n_loaded
+    _memo.put(_memo.table(res, "schema"), "counts", (per_sheet, loaded_by_kind))  # what summary reads again
     raw.sort(key=itemgetter(0, 2, 3))
     quar.sort(key=lambda r: (r[1], r[3], r[4]))
     finds.sort(key=lambda r: (r[2], r[3], r[4], r[5]))
@@ -144,7 +156,6 @@ def tables(files, res, contract: Contract) -> tuple[dict[str, tuple[list, list]]
     out["conflicts"] = (CONFLICT_COLS + [COUNTY], conf)
 
     sheets = []
-    per_sheet = _row_counts(res)[0]
     for f in files:
         if f.status != "ingested":
             continue
