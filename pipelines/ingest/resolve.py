@@ -164,13 +164,11 @@ class UnitResolver(_Narrowing):
         self.exact = {clean(u.name): u.name for u in units}
         self.alias: dict[str, set[str]] = {}
         self.normal: dict[str, set[str]] = {}
-        norms: dict[str, str] = {}  # each form's norm_unit, worked out once while the registers are built
+        norms = _memo.table(self, "norm_unit")  # each form's norm_unit, worked out once while the register is built
 
         def norm(text: str) -> str:
             n = norms.get(text)
-            if n is None:
-                n = norms[text] = norm_unit(text, county)
-            return n
+            return n if n is not None else _memo.put(norms, text, norm_unit(text, county))
 
         villages = [self._village_forms(u) for u in units]
         for u, forms in zip(units, villages):
