@@ -8,6 +8,7 @@ data_raw that is placed row by row; a real DuckDB warehouse and history store.""
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import pickle
 import shutil
@@ -106,10 +107,18 @@ def test_no_stage_writes_into_the_parse_or_an_earlier_stage_value(region, tmp_pa
 
     placed = B._place(run, scope, parsed)
     assert isinstance(placed, B.Placed) and len(placed.groups) == 2 and len(placed.held) == 1
+    # place makes no copy of a ledger row's values (it only reads them); a register row's it tidies in a copy
+    placed_items = [it for g in placed.groups for its in g.items.values() for it in its]
+    assert all((it.values is it.pr.values) == (it.kind not in ("units", "rounds")) for it in placed_items)
     placed_state = pickle.dumps([[(it.values, it.outcome, it.reason, it.county) for its in g.items.values()
                                   for it in its] for g in placed.groups], protocol=pickle.HIGHEST_PROTOCOL)
     res = B._resolve(run, placed)
     built = B._tables(run, scope, parsed, res)
+    assert gc.isenabled()  # the tail pauses the cyclic collector only while a stage runs
+    # every resolved row has values of its own: resolve writes into none the parse or place holds
+    held = {id(it) for it in placed.held}  # rows no county places pass through resolve as they are
+    resolved = {id(it.values) for its in res.items.values() for it in its if id(it) not in held}
+    assert resolved and not resolved & ({id(it.values) for it in placed_items} | {id(it.pr.values) for it in placed_items})
 
     assert pickle.dumps(parses, protocol=pickle.HIGHEST_PROTOCOL) == before  # the parse cache's objects
     assert pickle.dumps([[(it.values, it.outcome, it.reason, it.county) for its in g.items.values() for it in its]

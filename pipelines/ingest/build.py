@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import gc
 import hashlib
 import json
 import os
@@ -94,7 +95,9 @@ class Item:
     sheet: ParsedSheet
     pr: ParsedRow
     kind: str
-    values: dict  # a copy of the parsed row's values (the parsed row itself is never written)
+    # the row's values: in `place`, the parsed row's own dict (read only) except for register rows, which
+    # `place` tidies in a copy; in `resolve`, always a copy of its own (the parsed row is never written)
+    values: dict
     outcome: str = "loaded"
     reason: str | None = None
     reason_code: str | None = None
@@ -245,9 +248,12 @@ def _quarantine(it: Item, code: str, reason: str, suggestions: list[str] | None 
     it.suggestions = suggestions or []
 
 
+_WS = re.compile(r"\s+")
+
+
 def tidy(text: object) -> str:
     """A register name as written, without stray whitespace (matching uses resolve.clean)."""
-    return re.sub(r"\s+", "", str(text or ""))
+    return _WS.sub("", str(text or ""))
 
 
 def _build_units(items: list[Item], county_setting: str | None) -> tuple[list[UnitInfo], str | None]:
@@ -315,23 +321,11 @@ def _from_subheading(it: Item, specs: list, contract: Contract) -> None:
             v[col] = LY.heading_text(LY.heading_parts(it.pr.subheading)[0], contract)
 
 
-def _resolve_context(it: Item, col: str, resolver, contract: Contract, memo: dict) -> None:
-    """Resolve round_name / unit_name from the column, else the title rows, else the folder names.
-    An ambiguous name is narrowed by the folder names and title (e.g. a county's folder). The answer
-    depends only on the sheet and the text, so it is worked out once per sheet and distinct text."""
-    text = it.values.get(col)
-    key = (id(it.sheet), col, text)
-    outcome = memo.get(key)
-    if outcome is None:
-        outcome = _memo.put(memo, key, _resolution(it, col, text, resolver, contract))
-    if outcome[0] == "value":
-        it.values[col] = outcome[1]
-    elif outcome[0] == "quarantine":
-        _quarantine(it, *outcome[1:])
-
-
 def _resolution(it: Item, col: str, text, resolver, contract: Contract) -> tuple:
-    """("value", name) | ("quarantine", code, reason, suggestions) | ("keep",)."""
+    """How round_name / unit_name resolves: from the column, else the title rows, else the folder names; an
+    ambiguous name is narrowed by the folder names and title (e.g. a county's folder). ("value", name) |
+    ("quarantine", code, reason, suggestions) | ("keep",). It depends only on the sheet and the text, so
+    _resolve_group works it out once per sheet and distinct text."""
     spec = contract.kinds[it.kind].columns.get(col)
     if spec is None:
         return ("keep",)
@@ -385,20 +379,25 @@ def _newer(a: Item, b: Item) -> bool:
 
 
 def _dedupe(items: list[Item], key: tuple[str, ...], conflicts: list[dict], fields: list[str],
-           same: tuple[str, ...] = ()) -> None:
+           same: tuple[str, ...] = (), norm: dict | None = None) -> None:
     """One record counted once. Identical records in different sheets or files collapse. Two records of one
     key, or of one `same_record` identity (the contract's: for problems, the round, unit and description --
     the office's 汇总 beside per-unit ledgers, a copy numbered 001…, last month's version kept as a hidden
     sheet), in different sheets or files keep the newer (its 统计截至, else the file's time; a visible sheet
     over a hidden one) and the conflict is reported. Within one sheet both rows stay (validation reports
-    them). Records are compared on the staging table's fields (a column a file lacks counts as empty)."""
+    them). Records are compared on the staging table's fields (a column a file lacks counts as empty).
+
+    `norm` (a _SameText) makes each distinct text's identity form once; each row's keys are made once."""
     seen_content: dict[tuple, Item] = {}
     by_key: dict[tuple, Item] = {}
     by_same: dict[tuple, Item] = {}
+    same_text = (norm if norm is not None else _SameText()).__getitem__
+    indexes = [(index, cols) for index, cols in ((by_key, key), (by_same, same)) if cols]
     for it in items:
         if it.outcome != "loaded":
             continue
-        ck = tuple(map(it.values.get, fields))
+        get = it.values.get
+        ck = tuple(map(get, fields))
         prev = seen_content.get(ck)
         if prev is not None and (prev.f.rel, prev.sheet.name) != (it.f.rel, it.sheet.name):
             # the same record in another file, or in another sheet of this one (a 汇总 sheet
@@ -406,11 +405,10 @@ def _dedupe(items: list[Item], key: tuple[str, ...], conflicts: list[dict], fiel
             it.outcome, it.skip_class = "skipped", "duplicate_record"
             it.reason = f"与 {_loc(prev)} 完全相同，已合并"
             continue
-        seen_content.setdefault(ck, it)
-        for index, cols in ((by_key, key), (by_same, same)):
-            if not cols:
-                continue
-            k = tuple(_same_text(it.values.get(c)) for c in cols)
+        if prev is None:
+            seen_content[ck] = it
+        for index, cols in indexes:
+            k = tuple(map(same_text, map(get, cols)))
             if None in k or "" in k:
                 continue
             other = index.get(k)
@@ -429,6 +427,22 @@ def _dedupe(items: list[Item], key: tuple[str, ...], conflicts: list[dict], fiel
 def _same_text(v):
     """Record identities compare texts without spacing and punctuation differences."""
     return norm_value(v) if isinstance(v, str) else v
+
+
+class _SameText(dict):
+    """_same_text memoised per distinct text (looked up as same[v]): a table of pipelines/memo.py's kind, bounded
+    by memo.LIMIT and keeping nothing under XUNCHA_MEMO=0; made for one county's resolution and gone with it.
+    Only texts are kept: a number or date is its own identity (1 and 1.0 stay as they are written)."""
+
+    __slots__ = ()
+
+    def __missing__(self, v):
+        if not isinstance(v, str):
+            return v
+        n = norm_value(v)
+        if _memo.ENABLED and len(self) < _memo.LIMIT:
+            self[v] = n
+        return n
 
 
 def _supersede(keep: Item, drop: Item, k: tuple, conflicts: list[dict]) -> None:
@@ -575,7 +589,7 @@ def place_rows(files: tuple[FileRec, ...], contract: Contract, only: str | None 
         for its in items.values():
             for it in its:
                 it.county = only
-        regs = _registers(items, only, contract, _written_names(items))
+        regs = _registers(items, only, contract, _written_names(items, contract))
         return Placed((CountyRows(only, items, regs),), (), tuple(skipped), kinds, None, (only,),
                       MappingProxyType({f.rel: only for f in files}))
     if not several:  # one county: every row is its (its name: the settings', else inferred from the register)
@@ -595,7 +609,7 @@ def place_rows(files: tuple[FileRec, ...], contract: Contract, only: str | None 
                 unplaced.append(it)
             else:
                 groups[it.county][kind].append(it)
-    regs = {c: _registers(groups[c], c, contract, _written_names(groups[c])) for c in counties}
+    regs = {c: _registers(groups[c], c, contract, _written_names(groups[c], contract)) for c in counties}
     for it in unplaced:
         _place_row(it, regs, counties, groups)
     return Placed(tuple(CountyRows(c, dict(groups[c]), regs[c]) for c in counties),
@@ -606,8 +620,10 @@ def place_rows(files: tuple[FileRec, ...], contract: Contract, only: str | None 
 def resolve_county(rows: CountyRows, contract: Contract) -> CountyResolution:
     """One county's rows resolved against its own registers, and its duplicates merged (never across
     counties). The one function both a full build (for each county) and a one-county rebuild use. Works on
-    copies: the rows it is given are left as they were."""
-    items = {kind: [it.copy() for it in its] for kind, its in rows.items.items()}
+    copies: the rows it is given are left as they were (the only copy of each row's values that ingest makes,
+    unless it is a register row: data_items)."""
+    copy = Item.copy
+    items = {kind: list(map(copy, its)) for kind, its in rows.items.items()}
     conflicts: list[dict] = []
     _resolve_group(items, rows.regs, contract, conflicts)
     return CountyResolution(MappingProxyType(items), tuple(conflicts))
@@ -633,8 +649,10 @@ def resolve_placed(placed: Placed, contract: Contract) -> Resolution:
 
 def data_items(files: tuple[FileRec, ...], contract: Contract) -> tuple[dict[str, list[Item]], list[tuple]]:
     """Every data row of the parsed files as an Item by kind (held at once when its sheet is held or a required
-    cell is empty), and the rows that are not data (titles, totals, blanks) as skipped. Each Item has a copy of
-    its parsed row's values: the parse (which the parse cache holds) is never written."""
+    cell is empty), and the rows that are not data (titles, totals, blanks) as skipped. A register row's Item has
+    a copy of its parsed row's values (place tidies its names); any other Item reads the parsed row's own values,
+    which nothing in place writes (resolve_county copies every Item before it writes): the parse, which the parse
+    cache holds, is never written."""
     items: dict[str, list[Item]] = defaultdict(list)
     skipped_rows: list[tuple[FileRec, ParsedSheet, ParsedRow, str]] = []
     for f in files:
@@ -642,11 +660,12 @@ def data_items(files: tuple[FileRec, ...], contract: Contract) -> tuple[dict[str
             continue
         for sh in f.parsed.sheets:
             held = _sheet_hold(sh, contract)
+            register = sh.kind in _REGISTERS
             for pr in sh.rows:
                 if pr.cls != "data":
                     skipped_rows.append((f, sh, pr, pr.cls))
                     continue
-                it = Item(f, sh, pr, sh.kind, dict(pr.values))
+                it = Item(f, sh, pr, sh.kind, dict(pr.values) if register else pr.values)
                 if held:
                     _quarantine(it, *held)
                 elif pr.missing:
@@ -656,17 +675,23 @@ def data_items(files: tuple[FileRec, ...], contract: Contract) -> tuple[dict[str
     return dict(items), skipped_rows
 
 
-def _written_names(items: dict[str, list[Item]]) -> set[str]:
-    """The unit and round names a county's ledgers write (for answers that add a name to the register)."""
-    out = set()
+_REGISTERS = ("units", "rounds")  # the kinds whose rows make a county's registers (place writes their values)
+
+
+def _written_names(items: dict[str, list[Item]], contract: Contract) -> set[str] | None:
+    """The unit and round names a county's ledgers write (for answers that add a name to the register), or None
+    when no answer adds one (then nothing asks)."""
+    if not any(contract.new_names.get(k) for k in ("unit", "round")):
+        return None
+    raw = set()
     for kind, its in items.items():
-        if kind in ("units", "rounds"):
+        if kind in _REGISTERS:
             continue
         for it in its:
-            for col in ("unit_name", "round_name"):
-                if it.values.get(col):
-                    out.add(tidy(it.values[col]))
-    return out
+            get = it.values.get
+            raw.add(get("unit_name"))
+            raw.add(get("round_name"))
+    return {tidy(x) for x in raw if x}  # each distinct text tidied once
 
 
 def _registers(items: dict[str, list[Item]], county_setting: str | None, contract: Contract,
@@ -695,7 +720,7 @@ def _place_row(it: Item, regs: dict, counties: list[str], groups: dict) -> None:
         parts = LY.split_units(str(text)) or [str(text)]
         for c in counties:
             urs = regs[c][0]
-            if urs.resolve_in(text, context).value or all(urs.resolve_in(p, context).value for p in parts):
+            if urs.resolve_in(text, context, False).value or all(urs.resolve_in(p, context, False).value for p in parts):
                 hits.append(c)
     if len(hits) == 1:
         it.county = hits[0]
@@ -713,6 +738,7 @@ def _resolve_group(items: dict[str, list[Item]], regs: tuple, contract: Contract
     urs, rrs = regs
     LY.expand_items(items, urs, contract, _derived, _quarantine)  # several names / units in one source row
     memo = _memo.table(urs, "row_context")  # (sheet, column, text) → outcome: lives as long as the registers
+    steps = (("round_name", rrs), ("unit_name", urs))
     for kind, its in items.items():
         if kind in ("units", "rounds"):
             continue
@@ -720,17 +746,26 @@ def _resolve_group(items: dict[str, list[Item]], regs: tuple, contract: Contract
         for it in its:
             if it.outcome != "loaded":
                 continue
-            _resolve_context(it, "round_name", rrs, contract, memo)
-            if it.outcome == "loaded":
-                _resolve_context(it, "unit_name", urs, contract, memo)
-            if it.outcome != "loaded":
-                continue
-            if from_sub and it.pr.subheading:
-                _from_subheading(it, from_sub, contract)
+            v = it.values
+            for col, resolver in steps:  # _resolve_context, inlined: it runs twice for every row
+                text = v.get(col)
+                key = (id(it.sheet), col, text)
+                outcome = memo.get(key)
+                if outcome is None:
+                    outcome = _memo.put(memo, key, _resolution(it, col, text, resolver, contract))
+                if outcome[0] == "value":
+                    v[col] = outcome[1]
+                elif outcome[0] == "quarantine":
+                    _quarantine(it, *outcome[1:])
+                    break
+            else:
+                if from_sub and it.pr.subheading:
+                    _from_subheading(it, from_sub, contract)
+    norm = _SameText()  # each distinct text's identity form, for this county's de-duplication
     for kind, its in items.items():
         fields = [c for c, _ in S.stg_columns(contract, kind) if c not in S.PROV_NAMES]
         _dedupe(its, contract.kinds[kind].key if kind != "assessments" else (), conflicts, fields,
-                contract.kinds[kind].same_record)
+                contract.kinds[kind].same_record, norm)
 
 
 # ---------------------------------------------------------------- entry point
@@ -926,6 +961,26 @@ def _parse(run: Run, scope: Scope) -> Parsed:
     return Parsed(tuple(done.get(f.rel, f) for f in scope.part), len(todo))
 
 
+def _without_gc(fn: Callable) -> Callable:
+    """A stage of the sequential tail (place, resolve, tables) runs with Python's cyclic garbage collector paused:
+    it makes hundreds of thousands of small objects (rows, tuples) and frees almost none, so each collection
+    would only walk again the millions of objects the parse holds (about a third of the tail's time at
+    N = 100). Nothing the tail makes is cyclic garbage; the collector runs again as before once the stage ends."""
+
+    @functools.wraps(fn)
+    def stage(*args):
+        was = gc.isenabled()
+        gc.disable()
+        try:
+            return fn(*args)
+        finally:
+            if was:
+                gc.enable()
+
+    return stage
+
+
+@_without_gc
 def _place(run: Run, scope: Scope, parsed: Parsed) -> Placed | Again:
     placed = place_rows(parsed.files, run.contract, scope.plan.county if scope.plan else None)
     if placed is None:  # the changed county's files do not place themselves in it: rebuild everything
@@ -933,10 +988,12 @@ def _place(run: Run, scope: Scope, parsed: Parsed) -> Placed | Again:
     return placed
 
 
+@_without_gc
 def _resolve(run: Run, placed: Placed) -> Resolution:
     return resolve_placed(placed, run.contract)
 
 
+@_without_gc
 def _tables(run: Run, scope: Scope, parsed: Parsed, res: Resolution) -> Built:
     """The warehouse rows and the summary (a one-county rebuild: the last summary with that county's part
     replaced). A build that would read far fewer rows than the last one is refused here."""

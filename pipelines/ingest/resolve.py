@@ -124,16 +124,32 @@ class _Narrowing:
     def _context_hit(self, candidate: str, token: str) -> bool:
         return token in clean(candidate)
 
-    def resolve_in(self, text: object, context: list[str]) -> Resolution:
-        memo = _memo.table(self, "resolve_in")
+    def resolve(self, text: object, suggest: bool = True) -> Resolution:
+        """A name resolved against the register (memoised). suggest=False: the same answer, except that a name
+        not found has no suggestions (for callers that read only the value)."""
+        memo = _memo.table(self, "resolve")
+        key = str(text or "")
+        r = memo.get(key)
+        if r is not None:
+            return r
+        if suggest:
+            return _memo.put(memo, key, self._resolve(text, True))
+        quick = _memo.table(self, "resolve_value")
+        r = quick.get(key)
+        return r if r is not None else _memo.put(quick, key, self._resolve(text, False))
+
+    def resolve_in(self, text: object, context: list[str], suggest: bool = True) -> Resolution:
+        """resolve(text) narrowed by context. suggest=False: a caller that reads only the value (a title or
+        folder searched for a name) is spared the suggestions for a name not found (difflib)."""
+        memo = _memo.table(self, "resolve_in" if suggest else "resolve_in_value")
         key = (str(text or ""), tuple(context))
         r = memo.get(key)
         if r is None:
-            r = self._narrow(self.resolve(text), context)
+            r = self._narrow(self.resolve(text, suggest), context)
             if r.value is None and len(r.candidates) > 1:
                 # a context token that itself names one of the candidates ("第一轮（2022）" as a folder)
                 for token in context:
-                    own = self.resolve(token) if token else None
+                    own = self.resolve(token, False) if token else None
                     if own is not None and own.value in r.candidates:
                         r = Resolution(own.value, "context")
                         break
@@ -148,21 +164,28 @@ class UnitResolver(_Narrowing):
         self.exact = {clean(u.name): u.name for u in units}
         self.alias: dict[str, set[str]] = {}
         self.normal: dict[str, set[str]] = {}
-        for u in units:
+        norms = _memo.table(self, "norm_unit")  # each form's norm_unit, worked out once while the register is built
+
+        def norm(text: str) -> str:
+            n = norms.get(text)
+            return n if n is not None else _memo.put(norms, text, norm_unit(text, county))
+
+        villages = [self._village_forms(u) for u in units]
+        for u, forms in zip(units, villages):
             for a in u.aliases:
                 self.alias.setdefault(clean(a), set()).add(u.name)
-            for n in [u.name, *u.aliases, *self._village_forms(u)]:
-                key = norm_unit(n, county)
+            for n in [u.name, *u.aliases, *forms]:
+                key = norm(n)
                 if key:
                     self.normal.setdefault(key, set()).add(u.name)
         self._ctx_forms = {u.name: (clean(u.name), clean(u.parent) if u.parent else "") for u in units}
         self._choices = sorted(self.units)
-        self._pool = {norm_unit(u, county): u for u in self._choices}
+        self._pool = {norm(u): u for u in self._choices}
         # every written form that may appear inside a title → its unit (None when two units share it)
         self._needles: dict[str, set[str]] = {}
-        for u in units:
+        for u, forms in zip(units, villages):
             written = {clean(x) for x in (u.name, *u.aliases)}  # as the register writes them
-            derived = {clean(x) for x in (norm_unit(u.name, county), *self._village_forms(u))} - written
+            derived = {clean(x) for x in (norm(u.name), *forms)} - written
             # a derived short form (县委办公室 → 委办) needs 3 characters before it counts inside free text
             for c in {x for x in written if len(x) >= 2} | {x for x in derived if len(x) >= 3}:
                 self._needles.setdefault(c, set()).add(u.name)
@@ -184,13 +207,7 @@ class UnitResolver(_Narrowing):
         name, parent = self._ctx_forms[candidate]
         return token in name or (len(parent) >= 2 and parent in token)
 
-    def resolve(self, text: object) -> Resolution:
-        memo = _memo.table(self, "resolve")
-        key = str(text or "")
-        r = memo.get(key)
-        return r if r is not None else _memo.put(memo, key, self._resolve(text))
-
-    def _resolve(self, text: object) -> Resolution:
+    def _resolve(self, text: object, suggest: bool = True) -> Resolution:
         s = clean(text)
         if not s:
             return Resolution(None, None, reason="单位为空")
@@ -206,7 +223,7 @@ class UnitResolver(_Narrowing):
         if hits:
             return Resolution(None, None, sorted(hits)[:5], f"单位名称「{s}」对应名册中多个单位，无法确定",
                               sorted(hits))
-        sugg = self.suggest(s)
+        sugg = self.suggest(s) if suggest else []
         return Resolution(None, None, sugg, f"单位「{s}」不在党组织名册中")
 
     def suggest(self, s: str, n: int = 3) -> list[str]:
@@ -315,13 +332,7 @@ class RoundResolver(_Narrowing):
                 cands = topic
         return cands
 
-    def resolve(self, text: object) -> Resolution:
-        memo = _memo.table(self, "resolve")
-        key = str(text or "")
-        r = memo.get(key)
-        return r if r is not None else _memo.put(memo, key, self._resolve(text))
-
-    def _resolve(self, text: object) -> Resolution:
+    def _resolve(self, text: object, suggest: bool = True) -> Resolution:
         s = clean(text)
         if not s:
             return Resolution(None, None, reason="轮次为空")
@@ -335,11 +346,11 @@ class RoundResolver(_Narrowing):
             return Resolution(cands[0], "signature")
         if cands:
             return Resolution(None, None, sorted(cands)[:5], f"轮次「{s}」对应多个轮次，无法确定", sorted(cands))
-        close = difflib.get_close_matches(s, list(self.rounds), n=3, cutoff=0.3)
+        close = difflib.get_close_matches(s, list(self.rounds), n=3, cutoff=0.3) if suggest else []
         return Resolution(None, None, close, f"轮次「{s}」不在巡察轮次登记表中")
 
     def find_in_text(self, text: str, context: list[str] | None = None) -> str | None:
         """A round named in a title or folder name; None when absent or still ambiguous after context."""
         if not text:
             return None
-        return self.resolve_in(text, context or []).value
+        return self.resolve_in(text, context or [], suggest=False).value

@@ -8,7 +8,10 @@ tables' columns follow the contract: vocab columns also keep `<col>_raw`, deadli
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
+from operator import itemgetter
 
+from pipelines import memo as _memo
 from pipelines.contract import Contract
 
 PROV = [("src_file", "VARCHAR"), ("src_sha256", "VARCHAR"), ("src_sheet", "VARCHAR"), ("src_row", "INTEGER")]
@@ -106,15 +109,25 @@ def tables(files, res, contract: Contract) -> tuple[dict[str, tuple[list, list]]
         raw.append((f.rel, f.sha256, sh.name, pr.row, sh.kind, cls, "skipped", cls, pr.cells, rel_county.get(f.rel)))
         counts[f.rel]["read"] += 1
         counts[f.rel]["skipped"] += 1
-    feeding = rows_feeding_records(items)
+    feeding = _feeding(res)
+    per_sheet: dict[tuple[str, str], dict[str, int]] = {}  # sheet_counts, made in the same pass
+    loaded_by_kind: dict[str, int] = {}
     for kind, its in items.items():
+        n_loaded = 0
         for it in its:
             if it.derived:
                 continue  # a further record of a row already counted (several names or units in one row)
             f, pr = it.f, it.pr
             outcome, skip_class = row_outcome(it, feeding)
-            counts[f.rel]["read"] += 1
-            counts[f.rel][outcome] += 1
+            n = counts[f.rel]
+            n["read"] += 1
+            n[outcome] += 1
+            key = (f.rel, it.sheet.name)
+            d = per_sheet.get(key)
+            if d is None:
+                d = per_sheet[key] = {"loaded": 0, "quarantined": 0, "skipped": 0}
+            d[outcome] += 1
+            n_loaded += outcome == "loaded"
             raw.append((f.rel, f.sha256, it.sheet.name, pr.row, kind, "data", outcome, skip_class, pr.cells,
                         it.county))
             if it.outcome == "quarantined":
@@ -126,7 +139,10 @@ def tables(files, res, contract: Contract) -> tuple[dict[str, tuple[list, list]]
                     finds.append(("cell_unparsed", kind, f.rel, it.sheet.name, row, fd.column, fd.field, fd.raw,
                                   fd.expected, f"{f.rel}「{it.sheet.name}」{fd.column}{row} 的值「{fd.raw}」"
                                   f"无法识别，应为{fd.expected}；该字段已置空，整行照常入库", it.county))
-    raw.sort(key=lambda r: (r[0], r[2], r[3]))
+        if n_loaded:
+            loaded_by_kind[kind] = n_loaded
+    _memo.put(_memo.table(res, "schema"), "counts", (per_sheet, loaded_by_kind))  # what summary reads again
+    raw.sort(key=itemgetter(0, 2, 3))
     quar.sort(key=lambda r: (r[1], r[3], r[4]))
     finds.sort(key=lambda r: (r[2], r[3], r[4], r[5]))
     out["raw_rows"] = (RAW_COLS + [COUNTY], raw)
@@ -140,7 +156,6 @@ def tables(files, res, contract: Contract) -> tuple[dict[str, tuple[list, list]]
     out["conflicts"] = (CONFLICT_COLS + [COUNTY], conf)
 
     sheets = []
-    per_sheet = sheet_counts(items)
     for f in files:
         if f.status != "ingested":
             continue
@@ -172,13 +187,15 @@ def county_summary(tables_: dict) -> dict[str, dict]:
     fi, oi, ci = cols.index("file"), cols.index("outcome"), cols.index("county")
     out: dict[str, dict] = {}
     files: dict[str, set] = {}
-    for r in tables_["raw_rows"][1]:
-        if not r[ci]:
+    # rows counted by (county, file, outcome) in one pass, then added up per county
+    for (county, file, outcome), n in Counter(map(itemgetter(ci, fi, oi), tables_["raw_rows"][1])).items():
+        if not county:
             continue
-        d = out.setdefault(r[ci], {"files": 0, "rows": 0, "rows_loaded": 0})
-        files.setdefault(r[ci], set()).add(r[fi])
-        d["rows"] += 1
-        d["rows_loaded"] += r[oi] == "loaded"
+        d = out.setdefault(county, {"files": 0, "rows": 0, "rows_loaded": 0})
+        files.setdefault(county, set()).add(file)
+        d["rows"] += n
+        if outcome == "loaded":
+            d["rows_loaded"] += n
     for c, d in out.items():
         d["files"] = len(files[c])
     return dict(sorted(out.items()))
@@ -190,17 +207,45 @@ def _json(v) -> str | None:
     return json.dumps(v, ensure_ascii=False) if v else None
 
 
-def sheet_counts(items: dict) -> dict[tuple[str, str], dict[str, int]]:
+def sheet_counts(items: dict, feeding: set[int] | None = None) -> dict[tuple[str, str], dict[str, int]]:
     """(file, sheet) → {loaded, quarantined, skipped} source data rows (a row with several records counts once)."""
+    return _count_rows(items, rows_feeding_records(items) if feeding is None else feeding)[0]
+
+
+def _count_rows(items: dict, feeding: set[int]) -> tuple[dict, dict[str, int]]:
+    """(sheet_counts, kind → its loaded source rows) in one pass over the items."""
     out: dict[tuple[str, str], dict[str, int]] = {}
-    feeding = rows_feeding_records(items)
-    for its in items.values():
+    loaded: dict[str, int] = {}
+    for kind, its in items.items():
+        n_loaded = 0
         for it in its:
             if it.derived:
                 continue
-            d = out.setdefault((it.f.rel, it.sheet.name), {"loaded": 0, "quarantined": 0, "skipped": 0})
-            d[row_outcome(it, feeding)[0]] += 1
-    return out
+            key = (it.f.rel, it.sheet.name)
+            d = out.get(key)
+            if d is None:
+                d = out[key] = {"loaded": 0, "quarantined": 0, "skipped": 0}
+            outcome = row_outcome(it, feeding)[0]
+            d[outcome] += 1
+            n_loaded += outcome == "loaded"
+        if n_loaded:
+            loaded[kind] = n_loaded
+    return out, loaded
+
+
+def _feeding(res) -> set[int]:
+    """rows_feeding_records of a resolution, worked out once for its tables and its summary (pipelines/memo.py:
+    kept as long as the resolution, which no stage writes into)."""
+    memo = _memo.table(res, "schema")
+    got = memo.get("feeding")
+    return got if got is not None else _memo.put(memo, "feeding", rows_feeding_records(res.items))
+
+
+def _row_counts(res) -> tuple[dict, dict[str, int]]:
+    """_count_rows of a resolution, once for its tables and its summary (as _feeding)."""
+    memo = _memo.table(res, "schema")
+    got = memo.get("counts")
+    return got if got is not None else _memo.put(memo, "counts", _count_rows(res.items, _feeding(res)))
 
 
 def sheet_finding(f, sh, contract: Contract) -> tuple:
@@ -274,15 +319,8 @@ def row_outcome(it, feeding: set[int]) -> tuple[str, str | None]:
 
 def summary(files, res, tables_, counts: dict[str, dict[str, int]]) -> dict:
     """The ingest summary (ARCHITECTURE.md) of these files, their resolution, rows and per-file counts."""
-    items = res.items
-    loaded_by_kind = {}
-    feeding = rows_feeding_records(items)
-    for kind, its in items.items():
-        n = sum(1 for it in its if not it.derived and row_outcome(it, feeding)[0] == "loaded")  # source rows
-        if n:
-            loaded_by_kind[kind] = n
+    per_sheet, loaded_by_kind = _row_counts(res)  # loaded source rows by kind
     unclassified, uncertain, sheets = [], [], []
-    per_sheet = sheet_counts(items)
     for f in files:
         if f.status != "ingested":
             continue
