@@ -45,3 +45,31 @@ def test_harness_small_scale(tmp_path):
     assert parsed == 1 and parsed + cached <= 29
     pages = sorted((tmp_path / "work" / "pages" / "engine").rglob("*.html"))
     assert len(pages) == 12 and all(p.stat().st_size > 100_000 for p in pages)
+
+
+def test_write_stage_benchmark_loads_every_candidate_identically(demo_dir, demo_db, tmp_path):
+    """benchmarks.write_stage times ways of loading a build's tables; each candidate's tables must equal the
+    warehouse's own load, and its comparison finds a changed row (so a fast wrong candidate cannot pass)."""
+    import duckdb
+
+    from benchmarks.write_stage import _compare
+
+    p = subprocess.run([sys.executable, "-m", "benchmarks.write_stage", str(demo_dir), str(tmp_path / "w"), "1"],
+                       capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr[-2000:]
+    res = json.loads(p.stdout.strip().splitlines()[-1])
+    assert res["differences"] == []
+    for label in ("pandas", "numpy", "json", "floor", "floor_no_cells"):
+        assert res[f"{label}_wall_s"] > 0 and res[f"{label}_cpu_s"] > 0
+    with duckdb.connect(str(demo_db), read_only=True) as con:
+        tables = [t for (t,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE table_name NOT IN "
+                                            "('warehouse_meta', 'int_units', 'int_rounds', 'int_inspections')")
+                  .fetchall()]
+        assert res["tables"] == len(tables)
+        assert res["rows"] == sum(con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables)
+    loaded = tmp_path / "w" / "json.duckdb"
+    assert _compare(tmp_path / "w" / "pandas.duckdb", loaded, "json") == []
+    with duckdb.connect(str(loaded)) as con:
+        con.execute("UPDATE stg_problems SET description = description || ' ' WHERE rowid = 0")
+    assert _compare(tmp_path / "w" / "pandas.duckdb", loaded, "json") == [
+        "json: stg_problems: 1 rows only in a", "json: stg_problems: 1 rows only in b"]

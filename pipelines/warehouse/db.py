@@ -143,7 +143,11 @@ def _cleanup(path: Path) -> None:
 
 def create_table(con: duckdb.DuckDBPyConnection, name: str, cols: list[tuple[str, str]], rows: list[tuple],
                  create: bool = True) -> None:
-    """Create the table (create=False: it exists) and insert the rows, typed by the declared columns."""
+    """Create the table (create=False: it exists) and insert the rows, typed by the declared columns.
+
+    A frame of Python objects cast by the declared types is the fastest exact way in with what is installed
+    (no pyarrow): numpy arrays per column, JSON read back by read_json, chunked inserts were measured and were
+    not faster; most of the time is DuckDB storing the values (python -m benchmarks.write_stage)."""
     if create:
         ddl = ", ".join(f'"{c}" {t}' for c, t in cols)
         con.execute(f'CREATE TABLE "{name}" ({ddl})')
