@@ -156,7 +156,7 @@ def merged_summary(p: Plan, files, part_files, part_summary: dict, part_tables: 
 
 def apply(db_path: Path, tmp: Path, p: Plan, tables: dict, run: dict, crash) -> None:
     """Write the county's new rows into a copy of the warehouse at tmp (the caller swaps it in)."""
-    from pipelines.warehouse.db import apply_marts, create_table
+    from pipelines.warehouse.db import create_table, refresh_intermediate
 
     shutil.copyfile(db_path, tmp)
     con = duckdb.connect(str(tmp))
@@ -171,7 +171,7 @@ def apply(db_path: Path, tmp: Path, p: Plan, tables: dict, run: dict, crash) -> 
             if rows:
                 create_table(con, name, cols, rows, create=False)
             crash(name)
-        apply_marts(con)  # the intermediate tables are made from the staging tables: again, with the new rows
+        refresh_intermediate(con)  # the intermediate tables are made from the staging tables: again, with the new rows
         con.execute("""UPDATE warehouse_meta SET
             data_hash = (SELECT sha256(string_agg(coalesce(sha256, path) || ':' || status, ',' ORDER BY path)) FROM files),
             built_at = ?, code_version = ?, input_fingerprint = ?, summary = ?, config_fingerprint = ?""",

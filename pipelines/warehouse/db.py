@@ -168,6 +168,14 @@ def apply_marts(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(path.read_text(encoding="utf-8"))
 
 
+def refresh_intermediate(con: duckdb.DuckDBPyConnection) -> None:
+    """Make the intermediate tables (00_*.sql: tables computed from the staging tables) again, after staging rows
+    were replaced. The views and macros (the other files) are left: they read the tables by name, and only a
+    warehouse built by the same code (the same SQL files) is ever changed in place of a rebuild."""
+    for path in sorted(MARTS_DIR.glob("00_*.sql")):
+        con.execute(path.read_text(encoding="utf-8"))
+
+
 @contextlib.contextmanager
 def _building(db_path: Path):
     """A connection to a new private file next to the warehouse. On any failure it is removed and the
