@@ -255,9 +255,13 @@ def _parse_all(todo: list[FileRec], contract: Contract, workers: int | None, pro
     jobs = [(str(f.path), f.sha256, f.rel) for f in todo]
     out: dict[str, tuple[ParsedFile | None, str | None]] = {}
     if workers > 1:
+        # largest files first, in small chunks: no worker is left with a long last chunk while the other waits
+        # (the results are keyed by file, so the order they come in does not matter)
+        by_size = {str(f.path): f.size for f in todo}
+        jobs.sort(key=lambda j: -by_size[j[0]])
         with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
                                  initargs=(contract, cache_dir)) as ex:
-            for path, blob, err in ex.map(_parse_job, jobs, chunksize=max(1, len(jobs) // (workers * 8))):
+            for path, blob, err in ex.map(_parse_job, jobs, chunksize=max(1, min(8, len(jobs) // (workers * 8)))):
                 out[rel_of[path]] = (pickle.loads(blob) if blob is not None else None, err)
                 if progress:
                     progress(rel_of[path])

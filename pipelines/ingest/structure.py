@@ -241,9 +241,11 @@ def _is_value(contract: Contract, text: str) -> bool:
     return norm_value(t) in contract.status_words
 
 
-def _matchable(contract: Contract, h: str) -> frozenset[str]:
-    """Kinds in which header text h could map a column: exactly, or by containing a ≥3-character synonym."""
-    memo = _memo.table(contract, "matchable")
+def _matchable(contract: Contract, h: str, memo: dict | None = None) -> frozenset[str]:
+    """Kinds in which header text h could map a column: exactly, or by containing a ≥3-character synonym.
+    memo: the contract's "matchable" table, when the caller already holds it."""
+    if memo is None:
+        memo = _memo.table(contract, "matchable")
     ks = memo.get(h)
     if ks is None:
         ks = _memo.put(memo, h, frozenset(contract.kinds_by_header.get(h, ())) | (
@@ -256,11 +258,12 @@ def _upper_bound(contract: Contract, ntop: list[str], pair) -> float:
     field, worth at most 1.5, and a dimension sheet adds 0.25 per other non-empty column."""
     counts: dict[str, int] = {}
     nonempty = 0
+    memo = _memo.table(contract, "matchable")
     for names in ([(h,) for h in ntop] if pair is None else [p_[1:] for p_ in pair]):
         ks: set[str] = set()
         for h in names:
             if h:
-                ks |= _matchable(contract, h)
+                ks |= _matchable(contract, h, memo)
         if any(names):
             nonempty += 1
         for k in ks:
