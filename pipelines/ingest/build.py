@@ -28,6 +28,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import functools
+import gc
 import hashlib
 import json
 import os
@@ -202,8 +203,10 @@ _EMPTY_WORKBOOK = "工作簿中没有任何内容（所有工作表均为空）�
 
 
 def _init_worker(contract: Contract, cache_dir: Path | None) -> None:
-    """Each parse worker receives the contract and the cache folder once, not with every file."""
+    """Each parse worker receives the contract and the cache folder once, not with every file. Its garbage
+    collector runs (a worker is forked from a main process that pauses its own while it gathers the parses)."""
     _WORKER["contract"], _WORKER["cache_dir"] = contract, cache_dir
+    gc.enable()
 
 
 def cache_key(sha256: str, rel: str, contract: Contract) -> str:
