@@ -175,10 +175,15 @@ def read(db_path, sql: str, params: list | None = None) -> list[tuple]:
 
 def record_ingest(db_path, run: dict) -> None:
     with writing(db_path) as con:
-        cols = ("run_id", "started_at", "finished_at", "seconds", "files_parsed", "files_cached", "code_version",
-                "contract_fingerprint", "summary")
-        con.execute(f"INSERT INTO ingest_runs ({', '.join(cols)}, stages) VALUES ({', '.join('?' * len(cols))}, ?)",
-                    [run[k] for k in cols] + [json.dumps(run["stages"]) if run.get("stages") else None])
+        insert_ingest(con, run)
+
+
+def insert_ingest(con: duckdb.DuckDBPyConnection, run: dict) -> None:
+    """One ingest run, into a store opened by writing()."""
+    cols = ("run_id", "started_at", "finished_at", "seconds", "files_parsed", "files_cached", "code_version",
+            "contract_fingerprint", "summary")
+    con.execute(f"INSERT INTO ingest_runs ({', '.join(cols)}, stages) VALUES ({', '.join('?' * len(cols))}, ?)",
+                [run[k] for k in cols] + [json.dumps(run["stages"]) if run.get("stages") else None])
 
 
 def record_validation(db_path, run: dict, findings: list[dict]) -> None:

@@ -137,3 +137,23 @@ def test_a_kill_during_the_county_rebuild_leaves_the_old_warehouse(region):
     assert _rows(db) != before
     assert sum(_runs(db)[-1]) <= sum(1 for p in (raw / COUNTY).rglob("*") if p.is_file())  # that county only
     assert not list(db.parent.glob(".warehouse.duckdb.*.building*"))
+
+
+def test_only_the_intermediate_files_make_tables():
+    """A one-county rebuild re-runs only 00_*.sql (refresh_intermediate) and keeps the views: that is right only
+    while the tables computed from staging are all in those files and the other files make views and macros."""
+    import re
+
+    from pipelines.warehouse.db import MARTS_DIR
+
+    table = re.compile(r"\bCREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMP\s+)?TABLE\b", re.I)
+    view = re.compile(r"\bCREATE\s+(?:OR\s+REPLACE\s+)?(?:VIEW|MACRO)\b", re.I)
+    files = sorted(MARTS_DIR.glob("*.sql"))
+    intermediate = [p for p in files if p.name.startswith("00_")]
+    assert intermediate, "no intermediate SQL file"
+    for p in files:
+        text = p.read_text(encoding="utf-8")
+        if p.name.startswith("00_"):
+            assert table.search(text) and not view.search(text), p.name
+        else:
+            assert not table.search(text), f"{p.name} makes a table: a one-county rebuild would leave it stale"

@@ -185,3 +185,38 @@ def test_a_county_rebuild_whose_files_place_elsewhere_runs_the_stages_again_for_
     fresh = tmp_path / "fresh" / "warehouse.duckdb"
     assert summary == B.ingest(raw, fresh)
     assert _table_rows(db) == _table_rows(fresh)
+
+
+def test_discover_lists_the_files_a_recursive_glob_lists_in_its_order(tmp_path):
+    """discover walks each folder once (os.scandir); it must list what sorted(rglob("*")) listed, in that order:
+    nested and Chinese-named folders, links to files followed, links to folders not entered, odd suffixes."""
+    import os
+
+    raw = tmp_path / "raw"
+    (raw / "乙县" / "第一轮").mkdir(parents=True)
+    (raw / "甲县").mkdir()
+    (raw / "Z").mkdir()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "别处.csv").write_text("日期,会议\n2020-01-01,会\n", encoding="utf-8")
+    for rel in ["乙县/第一轮/台账.csv", "乙县/b.xlsx", "甲县/名单.csv", "Z/a.", "Z/x.tar.gz", "Z/B.CSV", "a.csv",
+                "说明.md", "readme.txt", "~$锁.xlsx"]:
+        (raw / rel).write_bytes(rel.encode())  # each its own bytes: none is a duplicate of another
+    os.symlink(outside, raw / "链接文件夹")  # a link to a folder: not entered (as rglob did not)
+    os.symlink(outside / "别处.csv", raw / "甲县" / "链接.csv")  # a link to a file: read
+    os.symlink(tmp_path / "nowhere.csv", raw / "断链.csv")  # a broken link: not a file
+
+    expected = []
+    for p in sorted(raw.rglob("*")):
+        if not p.is_file():
+            continue
+        rel = p.relative_to(raw)
+        if any(B.IGNORED_NAMES.match(part) for part in rel.parts) or p.suffix.lower() in B.IGNORED_SUFFIXES:
+            continue
+        expected.append((rel.as_posix(), p.suffix.lower()))
+    files = B.discover_files(raw, default_contract())
+    assert [(f.rel, B._suffix(f.rel.rsplit("/", 1)[-1])) for f in files] == expected
+    assert "甲县/链接.csv" in {f.rel for f in files} and not any(f.rel.startswith("链接文件夹") for f in files)
+    by_rel = {f.rel: f for f in files}
+    assert by_rel["Z/a."].status == "failed" and "无扩展名" in by_rel["Z/a."].error  # Path("a.").suffix is ""
+    assert by_rel["Z/B.CSV"].status == "pending" and by_rel["Z/B.CSV"].sha256

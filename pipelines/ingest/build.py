@@ -24,6 +24,7 @@ with provenance, so nothing is lost. How long each stage took is kept in the his
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import functools
@@ -120,31 +121,68 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+def _walk(raw_dir: Path) -> list[tuple[str, ...]]:
+    """Every regular file under raw_dir (symbolic links to files followed, to folders not), as its path parts
+    relative to raw_dir, in the order sorted(raw_dir.rglob("*")) gives: one directory listing per folder, without
+    a Path object per entry."""
+    out: list[tuple[str, ...]] = []
+
+    def visit(folder: str, parts: tuple[str, ...]) -> None:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            return
+        for e in entries:
+            try:
+                if e.is_dir(follow_symlinks=False):
+                    visit(e.path, (*parts, e.name))
+                elif e.is_file():
+                    out.append((*parts, e.name))
+            except OSError:
+                continue
+
+    visit(str(raw_dir), ())
+    out.sort(key=(lambda t: tuple(map(os.path.normcase, t))) if os.name == "nt" else None)  # as Path sorts
+    return out
+
+
+def _suffix(name: str) -> str:
+    """The name's suffix, lower-cased, as Path.suffix gives it ("a.tar.gz" → ".gz"; "a." and ".a" → "")."""
+    i = name.rfind(".")
+    return name[i:].lower() if 0 < i < len(name) - 1 else ""
+
+
 def discover_files(raw_dir: Path, contract: Contract) -> tuple[FileRec, ...]:
     """Every file under raw_dir (sorted), with its size, time and hash; a Word note or a photo is ignored, a
     non-spreadsheet or unreadable file failed, and of byte-identical files the oldest (then shortest-named) is
     read while the others are duplicates."""
     non_ledger = {str(x).lower() for x in contract.settings.get("non_ledger_suffixes") or ()}
     recs: list[FileRec] = []
-    for p in sorted(raw_dir.rglob("*")):
-        if not p.is_file():
+    for parts in _walk(raw_dir):
+        if any(IGNORED_NAMES.match(part) for part in parts):
             continue
-        rel = p.relative_to(raw_dir)
-        if any(IGNORED_NAMES.match(part) for part in rel.parts) or p.suffix.lower() in IGNORED_SUFFIXES:
+        rel = "/".join(parts)
+        p = raw_dir.joinpath(*parts)
+        suffix = _suffix(parts[-1])
+        if suffix in IGNORED_SUFFIXES:
             continue
-        st = p.stat()
-        f = FileRec(path=p, rel=rel.as_posix(), size=st.st_size, mtime=st.st_mtime)
-        if p.suffix.lower() in non_ledger:  # a Word note or a photo beside the ledgers is normal
-            f = dataclasses.replace(f, status="ignored", error=contract.code_label("file_status", "ignored"))
-        elif p.suffix.lower() not in SUPPORTED:
-            f = dataclasses.replace(f, status="failed", error=f"不是电子表格文件（{p.suffix or '无扩展名'}）：只支持 "
-                                    ".xlsx .xlsm .xls .csv，请转换后再放入")
+        try:
+            st = os.stat(p)
+        except OSError:
+            continue  # gone since it was listed (or a broken link): as if it had not been there
+        status, error, sha = "pending", None, ""
+        if suffix in non_ledger:  # a Word note or a photo beside the ledgers is normal
+            status, error = "ignored", contract.code_label("file_status", "ignored")
+        elif suffix not in SUPPORTED:
+            status, error = "failed", (f"不是电子表格文件（{suffix or '无扩展名'}）：只支持 .xlsx .xlsm .xls .csv，"
+                                       "请转换后再放入")
         else:
             try:
-                f = dataclasses.replace(f, sha256=sha256_file(p))
+                sha = sha256_file(p)
             except OSError as exc:
-                f = dataclasses.replace(f, status="failed", error=f"无法读取文件（{exc.strerror}）：请检查文件权限")
-        recs.append(f)
+                status, error = "failed", f"无法读取文件（{exc.strerror}）：请检查文件权限"
+        recs.append(FileRec(path=p, rel=rel, sha256=sha, size=st.st_size, mtime=st.st_mtime, status=status,
+                            error=error))
     primary_by_sha: dict[str, FileRec] = {}
     duplicate_of: dict[str, str] = {}
     for f in sorted((f for f in recs if f.sha256 and f.status == "pending"), key=lambda f: (f.mtime, len(f.rel), f.rel)):
@@ -167,8 +205,10 @@ _EMPTY_WORKBOOK = "工作簿中没有任何内容（所有工作表均为空）�
 
 
 def _init_worker(contract: Contract, cache_dir: Path | None) -> None:
-    """Each parse worker receives the contract and the cache folder once, not with every file."""
+    """Each parse worker receives the contract and the cache folder once, not with every file. Its garbage
+    collector runs (a worker is forked from a main process that pauses its own while it gathers the parses)."""
     _WORKER["contract"], _WORKER["cache_dir"] = contract, cache_dir
+    gc.enable()
 
 
 def cache_key(sha256: str, rel: str, contract: Contract) -> str:
@@ -220,9 +260,13 @@ def _parse_all(todo: list[FileRec], contract: Contract, workers: int | None, pro
     jobs = [(str(f.path), f.sha256, f.rel) for f in todo]
     out: dict[str, tuple[ParsedFile | None, str | None]] = {}
     if workers > 1:
+        # largest files first, in small chunks: no worker is left with a long last chunk while the other waits
+        # (the results are keyed by file, so the order they come in does not matter)
+        by_size = {str(f.path): f.size for f in todo}
+        jobs.sort(key=lambda j: -by_size[j[0]])
         with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
                                  initargs=(contract, cache_dir)) as ex:
-            for path, blob, err in ex.map(_parse_job, jobs, chunksize=max(1, len(jobs) // (workers * 8))):
+            for path, blob, err in ex.map(_parse_job, jobs, chunksize=max(1, min(8, len(jobs) // (workers * 8)))):
                 out[rel_of[path]] = (pickle.loads(blob) if blob is not None else None, err)
                 if progress:
                     progress(rel_of[path])
@@ -793,24 +837,47 @@ def _input_fingerprint(files: list[FileRec], config_fp: str) -> str:
     return h.hexdigest()
 
 
-def _last_build(db_path: Path) -> tuple[str | None, dict] | None:
-    """(input fingerprint, summary) of the build the warehouse holds (no fingerprint when another version built
-    it), read once per ingest; None when there is
-    no warehouse or it cannot be read (an old or damaged one is simply rebuilt). A warehouse another program
+@dataclass(frozen=True)
+class LastBuild:
+    """What the warehouse records of the build it holds."""
+    input_fp: str | None  # None when another xuncha version built it (never reused as it is)
+    summary: dict
+    config_fp: str | None
+
+
+@contextlib.contextmanager
+def _warehouse_ro(db_path: Path):
+    """One read-only connection to the warehouse for everything `scope` reads, or None when there is no
+    warehouse or it cannot be opened (an old or damaged one is simply rebuilt). A warehouse another program
     holds read-write raises WarehouseLocked: it could neither be compared with nor replaced."""
-    if not db_path.exists():
+    con = None
+    if db_path.exists():
+        try:
+            con = W.connect_ro(db_path, check_version=False)
+        except W.WarehouseLocked:
+            raise
+        except Exception:
+            con = None
+    try:
+        yield con
+    finally:
+        if con is not None:
+            con.close()
+
+
+def _last_build(con) -> LastBuild | None:
+    """The build the warehouse holds, read once per ingest; None without a readable record of it."""
+    if con is None:
         return None
     try:
-        with W.connect_ro(db_path, check_version=False) as con:
-            row = con.execute("SELECT input_fingerprint, summary, code_version FROM warehouse_meta LIMIT 1").fetchone()
-    except W.WarehouseLocked:
-        raise
+        row = con.execute("SELECT input_fingerprint, summary, code_version, config_fingerprint FROM warehouse_meta "
+                          "LIMIT 1").fetchone()
     except Exception:
         return None
     if not row or not row[1]:
         return None
     # a warehouse another xuncha version wrote is never reused as it is (compared for shrinking all the same)
-    return (row[0] if row[2] == __version__ else None), json.loads(row[1])
+    return LastBuild(row[0] if row[2] == __version__ else None, json.loads(row[1]), row[3])
 
 
 class ShrinkRefused(RuntimeError):
@@ -916,19 +983,20 @@ def _discover(run: Run) -> tuple[FileRec, ...]:
 def _scope(run: Run, files: tuple[FileRec, ...]) -> Scope | Done:
     """Nothing to do when the inputs are those the warehouse was built from (Done: its summary is the answer);
     one county when only its folder changed; else everything. An empty or far smaller input is refused."""
-    last = _last_build(run.db_path)
-    last_summary = last[1] if last else None
     ratio = float(run.contract.settings.get("shrink_min_ratio", 0.5))
     n_ledgers = sum(1 for f in files if f.path.suffix.lower() in SUPPORTED)
-    if not run.allow_shrink:
-        _check_shrink(run.raw_dir, last_summary, n_ledgers, None, ratio)
     config_fp = INC.config_fingerprint(run.parser_fp)
     input_fp = _input_fingerprint(files, config_fp)
-    if last is not None and last[0] == input_fp:
-        return Done(last_summary)  # nothing changed since the warehouse was built
-    plan = None
-    if last is not None and last[0] is not None:  # the same version built it: perhaps only one county changed
-        plan = INC.plan(run.db_path, list(files), run.contract, config_fp)
+    with _warehouse_ro(run.db_path) as con:
+        last = _last_build(con)
+        last_summary = last.summary if last else None
+        if not run.allow_shrink:
+            _check_shrink(run.raw_dir, last_summary, n_ledgers, None, ratio)
+        if last is not None and last.input_fp == input_fp:
+            return Done(last_summary)  # nothing changed since the warehouse was built
+        plan = None
+        if last is not None and last.input_fp is not None:  # the same version built it: perhaps one county changed
+            plan = INC.plan(con, last.summary, last.config_fp, list(files), run.contract, config_fp)
     return Scope(files, tuple(plan.files) if plan else files, plan, last_summary, input_fp, config_fp, n_ledgers,
                  ratio)
 
@@ -1003,7 +1071,7 @@ def _tables(run: Run, scope: Scope, parsed: Parsed, res: Resolution) -> Built:
         summary["county"] = res.county
         summary["counties"] = S.county_summary(tables)
     else:
-        summary = INC.merged_summary(scope.plan, scope.files, parsed.files, summary, tables, run.db_path)
+        summary = INC.merged_summary(scope.plan, scope.files, parsed.files, summary, tables)
         summary["county"] = None
     if not run.allow_shrink:
         _check_shrink(run.raw_dir, scope.last_summary, scope.n_ledgers, summary["rows_read"], scope.shrink_ratio)

@@ -53,21 +53,22 @@ class Plan:
         self.county, self.folder, self.files, self.old_paths, self.old = county, folder, files, old_paths, old
 
 
-def plan(db_path: Path, files: list, contract: Contract, config_fp: str) -> Plan | None:
-    """The one county whose folder holds every change since the last build, or None (rebuild everything)."""
+def plan(con: duckdb.DuckDBPyConnection, old_summary: dict, old_config_fp: str | None, files: list,
+         contract: Contract, config_fp: str) -> Plan | None:
+    """The one county whose folder holds every change since the last build, or None (rebuild everything).
+    con: the warehouse (read-only); old_summary, old_config_fp: what it records of the build it holds."""
     if (contract.answers_info or {}).get("items"):
         return None
+    if old_config_fp != config_fp or not old_summary:
+        return None
+    if len(old_summary.get("counties") or {}) < 2:
+        return None
     try:
-        with duckdb.connect(str(db_path), read_only=True) as con:
-            meta = con.execute("SELECT config_fingerprint, summary FROM warehouse_meta").fetchone()
-            old_files = con.execute("SELECT path, sha256, size_bytes, modified_at, status, error, county "
-                                    "FROM files").fetchall()
+        old_files = con.execute("SELECT path, sha256, size_bytes, modified_at, status, error, county "
+                                "FROM files").fetchall()
     except duckdb.Error:
         return None
-    if not meta or meta[0] != config_fp or not meta[1]:
-        return None
-    old_summary = json.loads(meta[1])
-    if len(old_summary.get("counties") or {}) < 2 or any(r[6] is None for r in old_files):
+    if any(r[6] is None for r in old_files):
         return None
     old = {r[0]: r for r in old_files}
     now = {f.rel: f for f in files}
@@ -96,25 +97,34 @@ def plan(db_path: Path, files: list, contract: Contract, config_fp: str) -> Plan
     shas_out = {f.sha256 for f in files if f.sha256 and CT.top_folder(f.rel) != folder}
     if shas_in & shas_out:
         return None  # a copy inside and one outside: which is read as the original depends on both
-    return Plan(county, folder, part, in_folder_old, {"summary": old_summary, "files": old})
+    return Plan(county, folder, part, in_folder_old, {"summary": old_summary, "files": old,
+                                                      "counts": _old_counts(con, county)})
 
 
-def merged_summary(p: Plan, files, part_files, part_summary: dict, part_tables: dict, db_path: Path) -> dict:
+def _old_counts(con: duckdb.DuckDBPyConnection, county: str) -> dict:
+    """The county's part of the figures the summary sums (read while the old warehouse is open)."""
+    q = lambda sql: con.execute(sql, [county]).fetchall()  # noqa: E731
+    return {
+        "rows": q("SELECT coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0), "
+                  "coalesce(sum(rows_quarantined), 0), coalesce(sum(rows_skipped), 0) FROM files WHERE county = ?")[0],
+        "kinds": dict(q("SELECT kind, count(*) FROM raw_rows WHERE county = ? AND row_class = 'data' "
+                        "AND outcome = 'loaded' GROUP BY 1")),
+        "reasons": dict(q("SELECT reason_code, count(*) FROM quarantine WHERE county = ? GROUP BY 1")),
+        "conflicts": q("SELECT count(*) FROM conflicts WHERE county = ?")[0][0],
+        "findings": q("SELECT count(*) FROM findings WHERE county = ?")[0][0],
+    }
+
+
+def merged_summary(p: Plan, files, part_files, part_summary: dict, part_tables: dict) -> dict:
     """The last build's summary with the county's part replaced by its new one (every figure of the summary is
     a sum or a list over files, so the other counties' parts are kept as they were). files: every file now;
     part_files: the county's files as this build read them (ingested or failed)."""
     old = p.old["summary"]
     gone = p.old_paths | {f.rel for f in p.files}
     order = {f.rel: i for i, f in enumerate(files)}
-    with duckdb.connect(str(db_path), read_only=True) as con:
-        q = lambda sql: con.execute(sql, [p.county]).fetchall()  # noqa: E731
-        old_rows = q("SELECT coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0), "
-                     "coalesce(sum(rows_quarantined), 0), coalesce(sum(rows_skipped), 0) FROM files WHERE county = ?")[0]
-        old_kinds = dict(q("SELECT kind, count(*) FROM raw_rows WHERE county = ? AND row_class = 'data' "
-                           "AND outcome = 'loaded' GROUP BY 1"))
-        old_reasons = dict(q("SELECT reason_code, count(*) FROM quarantine WHERE county = ? GROUP BY 1"))
-        old_conflicts = q("SELECT count(*) FROM conflicts WHERE county = ?")[0][0]
-        old_findings = q("SELECT count(*) FROM findings WHERE county = ?")[0][0]
+    counts = p.old["counts"]
+    old_rows, old_kinds, old_reasons = counts["rows"], counts["kinds"], counts["reasons"]
+    old_conflicts, old_findings = counts["conflicts"], counts["findings"]
     status = {rel: r[4] for rel, r in p.old["files"].items() if rel not in gone}
     status.update({f.rel: f.status for f in part_files})
 
@@ -156,7 +166,7 @@ def merged_summary(p: Plan, files, part_files, part_summary: dict, part_tables: 
 
 def apply(db_path: Path, tmp: Path, p: Plan, tables: dict, run: dict, crash) -> None:
     """Write the county's new rows into a copy of the warehouse at tmp (the caller swaps it in)."""
-    from pipelines.warehouse.db import apply_marts, create_table
+    from pipelines.warehouse.db import create_table, refresh_intermediate
 
     shutil.copyfile(db_path, tmp)
     con = duckdb.connect(str(tmp))
@@ -171,7 +181,7 @@ def apply(db_path: Path, tmp: Path, p: Plan, tables: dict, run: dict, crash) -> 
             if rows:
                 create_table(con, name, cols, rows, create=False)
             crash(name)
-        apply_marts(con)  # the intermediate tables are made from the staging tables: again, with the new rows
+        refresh_intermediate(con)  # the intermediate tables are made from the staging tables: again, with the new rows
         con.execute("""UPDATE warehouse_meta SET
             data_hash = (SELECT sha256(string_agg(coalesce(sha256, path) || ':' || status, ',' ORDER BY path)) FROM files),
             built_at = ?, code_version = ?, input_fingerprint = ?, summary = ?, config_fingerprint = ?""",

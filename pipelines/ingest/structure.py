@@ -241,9 +241,11 @@ def _is_value(contract: Contract, text: str) -> bool:
     return norm_value(t) in contract.status_words
 
 
-def _matchable(contract: Contract, h: str) -> frozenset[str]:
-    """Kinds in which header text h could map a column: exactly, or by containing a ≥3-character synonym."""
-    memo = _memo.table(contract, "matchable")
+def _matchable(contract: Contract, h: str, memo: dict | None = None) -> frozenset[str]:
+    """Kinds in which header text h could map a column: exactly, or by containing a ≥3-character synonym.
+    memo: the contract's "matchable" table, when the caller already holds it."""
+    if memo is None:
+        memo = _memo.table(contract, "matchable")
     ks = memo.get(h)
     if ks is None:
         ks = _memo.put(memo, h, frozenset(contract.kinds_by_header.get(h, ())) | (
@@ -256,11 +258,12 @@ def _upper_bound(contract: Contract, ntop: list[str], pair) -> float:
     field, worth at most 1.5, and a dimension sheet adds 0.25 per other non-empty column."""
     counts: dict[str, int] = {}
     nonempty = 0
+    memo = _memo.table(contract, "matchable")
     for names in ([(h,) for h in ntop] if pair is None else [p_[1:] for p_ in pair]):
         ks: set[str] = set()
         for h in names:
             if h:
-                ks |= _matchable(contract, h)
+                ks |= _matchable(contract, h, memo)
         if any(names):
             nonempty += 1
         for k in ks:
@@ -374,6 +377,8 @@ def classify_rows(sheet: Sheet, header: HeaderGuess | None, contract: Contract) 
     footer, totals = contract.footer_prefixes, contract.total_words
     in_footer = False
     current_sub: str | None = None
+    footer_start = _memo.table(contract, "footer_start")  # first text → it starts with a footer prefix
+    total_text = _memo.table(contract, "total_text")  # text → it is a total word (合计, 总计 …)
     for r, row in enumerate(sheet.rows):
         if not row:
             continue
@@ -389,8 +394,11 @@ def classify_rows(sheet: Sheet, header: HeaderGuess | None, contract: Contract) 
             out.append(RowInfo(r, cls, texts))
             continue
         first = nonempty[0]
-        if in_footer or (first if first.isascii() else nfkc(first)).lstrip().startswith(footer) or \
-                L.is_footer(first, contract, len(nonempty)):
+        starts = footer_start.get(first)
+        if starts is None:
+            starts = _memo.put(footer_start, first,
+                               (first if first.isascii() else nfkc(first)).lstrip().startswith(footer))
+        if in_footer or starts or L.is_footer(first, contract, len(nonempty)):
             in_footer = True
             out.append(RowInfo(r, "footer", texts))
             continue
@@ -398,8 +406,17 @@ def classify_rows(sheet: Sheet, header: HeaderGuess | None, contract: Contract) 
                 len({norm_header_cached(t) for t in nonempty} & header_norm) >= repeat_min:
             out.append(RowInfo(r, "header", texts))
             continue
-        if any(t and (len(t) <= _SHORT or _mentions(t, totals)) and norm_header_cached(t) in totals
-               for t in texts[:4]):
+        total = False
+        for t in texts[:4]:
+            if t:
+                hit = total_text.get(t)
+                if hit is None:
+                    hit = _memo.put(total_text, t, (len(t) <= _SHORT or _mentions(t, totals))
+                                    and norm_header_cached(t) in totals)
+                if hit:
+                    total = True
+                    break
+        if total:
             out.append(RowInfo(r, "total", texts))
             continue
         distinct = list(dict.fromkeys(nonempty)) if len(nonempty) <= 2 or len(set(nonempty)) <= 2 else None
@@ -451,7 +468,17 @@ GENERIC_HEADERS = ("序号", "备注", "说明", "编号", "其他", "附件", "
 
 def candidates_of(contract: Contract, header: HeaderGuess, ctx: frozenset = frozenset()) -> list[dict]:
     """Every kind that maps at least one of the header's columns, with its score ("identified": the kind's
-    identifying columns are all there), best first: the evidence behind a decision, shown to the analyst."""
+    identifying columns are all there), best first: the evidence behind a decision, shown to the analyst.
+    Memoised per header (a ledger set repeats a few layouts); each call gets its own copies."""
+    memo = _memo.table(contract, "candidates_of")
+    key = (tuple(header.texts), tuple(header.raw_texts), ctx)
+    hit = memo.get(key)
+    if hit is None:
+        hit = _memo.put(memo, key, _candidates_of(contract, header, ctx))
+    return [{**c, "headers": list(c["headers"])} for c in hit]
+
+
+def _candidates_of(contract: Contract, header: HeaderGuess, ctx: frozenset) -> list[dict]:
     out = []
     for kind in contract.kinds.values():
         mapping, unmatched = match_columns(kind, header.texts)

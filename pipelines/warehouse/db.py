@@ -172,6 +172,14 @@ def apply_marts(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(path.read_text(encoding="utf-8"))
 
 
+def refresh_intermediate(con: duckdb.DuckDBPyConnection) -> None:
+    """Make the intermediate tables (00_*.sql: tables computed from the staging tables) again, after staging rows
+    were replaced. The views and macros (the other files) are left: they read the tables by name, and only a
+    warehouse built by the same code (the same SQL files) is ever changed in place of a rebuild."""
+    for path in sorted(MARTS_DIR.glob("00_*.sql")):
+        con.execute(path.read_text(encoding="utf-8"))
+
+
 @contextlib.contextmanager
 def _building(db_path: Path):
     """A connection to a new private file next to the warehouse. On any failure it is removed and the
@@ -254,17 +262,19 @@ def _finish(db_path: Path, run: dict, crash_after: str | None) -> None:
     """The new warehouse is complete at its temporary path: carry the history over, swap it in, record the run."""
     from pipelines import history
 
-    try:
-        history.ensure(db_path)  # an older warehouse's history tables are carried into the store, once
-    except (duckdb.Error, OSError) as exc:
-        _cleanup(_tmp_path(db_path))
-        raise WarehouseUnwritable(f"无法写入历史记录库 {history.path_for(db_path)}（{str(exc)[:160]}）："
-                                  "原仓库未改动。请检查磁盘空间和写权限后重试") from None
-    _maybe_crash("before_replace", crash_after)
-    _swap_in(db_path)
-    if "write_started" in run:  # the write's own seconds, beside the earlier stages' (build.run_stages)
-        run = {**run, "stages": {**run.get("stages", {}), "write": round(time.perf_counter() - run["write_started"], 3)}}
-    history.record_ingest(db_path, run)
+    with contextlib.ExitStack() as stack:
+        try:  # opened before the swap: an older warehouse's history tables are carried into the store, once
+            store = stack.enter_context(history.writing(db_path))
+        except (duckdb.Error, OSError) as exc:
+            _cleanup(_tmp_path(db_path))
+            raise WarehouseUnwritable(f"无法写入历史记录库 {history.path_for(db_path)}（{str(exc)[:160]}）："
+                                      "原仓库未改动。请检查磁盘空间和写权限后重试") from None
+        _maybe_crash("before_replace", crash_after)
+        _swap_in(db_path)
+        if "write_started" in run:  # the write's own seconds, beside the earlier stages' (build.run_stages)
+            run = {**run, "stages": {**run.get("stages", {}),
+                                     "write": round(time.perf_counter() - run["write_started"], 3)}}
+        history.insert_ingest(store, run)
 
 
 def data_hash(con: duckdb.DuckDBPyConnection) -> str | None:
