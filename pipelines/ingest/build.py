@@ -1001,6 +1001,27 @@ def _scope(run: Run, files: tuple[FileRec, ...]) -> Scope | Done:
                  ratio)
 
 
+def _without_gc(fn: Callable) -> Callable:
+    """A stage that gathers or makes rows (parse: the workers' parses unpickled, or the cache's; place, resolve,
+    tables) runs with Python's cyclic garbage collector paused: each makes hundreds of thousands of small objects
+    and frees almost none, so each collection would only walk again the millions of objects already held (about
+    a third of the tail's time at N = 100, and half of unpickling the parses). Nothing these stages make is cyclic
+    garbage; the collector runs again as before once the stage ends (the parse workers run theirs: _init_worker)."""
+
+    @functools.wraps(fn)
+    def stage(*args):
+        was = gc.isenabled()
+        gc.disable()
+        try:
+            return fn(*args)
+        finally:
+            if was:
+                gc.enable()
+
+    return stage
+
+
+@_without_gc
 def _parse(run: Run, scope: Scope) -> Parsed:
     """Each pending file's parse: from the cache when its bytes were parsed before, else parsed now (in
     parallel)."""
@@ -1027,25 +1048,6 @@ def _parse(run: Run, scope: Scope) -> Parsed:
             done[f.rel] = dataclasses.replace(f, status="failed", error=err) if err else \
                 dataclasses.replace(f, parsed=parsed, status="ingested")
     return Parsed(tuple(done.get(f.rel, f) for f in scope.part), len(todo))
-
-
-def _without_gc(fn: Callable) -> Callable:
-    """A stage of the sequential tail (place, resolve, tables) runs with Python's cyclic garbage collector paused:
-    it makes hundreds of thousands of small objects (rows, tuples) and frees almost none, so each collection
-    would only walk again the millions of objects the parse holds (about a third of the tail's time at
-    N = 100). Nothing the tail makes is cyclic garbage; the collector runs again as before once the stage ends."""
-
-    @functools.wraps(fn)
-    def stage(*args):
-        was = gc.isenabled()
-        gc.disable()
-        try:
-            return fn(*args)
-        finally:
-            if was:
-                gc.enable()
-
-    return stage
 
 
 @_without_gc
