@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from dataclasses import dataclass
 from operator import itemgetter
 
-from pipelines import memo as _memo
 from pipelines.contract import Contract
 
 PROV = [("src_file", "VARCHAR"), ("src_sha256", "VARCHAR"), ("src_sheet", "VARCHAR"), ("src_row", "INTEGER")]
@@ -80,9 +80,18 @@ CONFLICT_COLS = [("kind", "VARCHAR"), ("record_key", "VARCHAR"), ("kept_file", "
                  ("dropped_row", "INTEGER"), ("fields", "VARCHAR")]
 
 
-def tables(files, res, contract: Contract) -> tuple[dict[str, tuple[list, list]], dict[str, dict[str, int]]]:
-    """(table name → (columns, rows), file → its counts {read, loaded, quarantined, skipped}) from a resolution
-    (build.Resolution). Reads its inputs only."""
+@dataclass(frozen=True)
+class RowCounts:
+    """Source rows counted while the table rows are made (a row with several records counts once), for the
+    files table and the summary."""
+    files: dict[str, dict[str, int]]  # file → {read, loaded, quarantined, skipped}
+    sheets: dict[tuple[str, str], dict[str, int]]  # (file, sheet) → {loaded, quarantined, skipped} data rows
+    kinds: dict[str, int]  # kind → its loaded source rows
+
+
+def tables(files, res, contract: Contract) -> tuple[dict[str, tuple[list, list]], RowCounts]:
+    """(table name → (columns, rows), the source rows counted) from a resolution (build.Resolution). Reads its
+    inputs only."""
     out: dict[str, tuple[list, list]] = {}
     items = res.items
     # --- staging tables
@@ -109,8 +118,8 @@ def tables(files, res, contract: Contract) -> tuple[dict[str, tuple[list, list]]
         raw.append((f.rel, f.sha256, sh.name, pr.row, sh.kind, cls, "skipped", cls, pr.cells, rel_county.get(f.rel)))
         counts[f.rel]["read"] += 1
         counts[f.rel]["skipped"] += 1
-    feeding = _feeding(res)
-    per_sheet: dict[tuple[str, str], dict[str, int]] = {}  # sheet_counts, made in the same pass
+    feeding = rows_feeding_records(items)
+    per_sheet: dict[tuple[str, str], dict[str, int]] = {}
     loaded_by_kind: dict[str, int] = {}
     for kind, its in items.items():
         n_loaded = 0
@@ -141,7 +150,6 @@ def tables(files, res, contract: Contract) -> tuple[dict[str, tuple[list, list]]
                                   f"无法识别，应为{fd.expected}；该字段已置空，整行照常入库", it.county))
         if n_loaded:
             loaded_by_kind[kind] = n_loaded
-    _memo.put(_memo.table(res, "schema"), "counts", (per_sheet, loaded_by_kind))  # what summary reads again
     raw.sort(key=itemgetter(0, 2, 3))
     quar.sort(key=lambda r: (r[1], r[3], r[4]))
     finds.sort(key=lambda r: (r[2], r[3], r[4], r[5]))
@@ -178,7 +186,7 @@ def tables(files, res, contract: Contract) -> tuple[dict[str, tuple[list, list]]
                       f.status, f.error, f.duplicate_of, len(f.parsed.sheets) if f.parsed else 0, n["read"],
                       n["loaded"], n["quarantined"], n["skipped"], rel_county.get(f.rel)))
     out["files"] = (FILES_COLS + [COUNTY], frows)
-    return out, counts
+    return out, RowCounts(counts, per_sheet, loaded_by_kind)
 
 
 def county_summary(tables_: dict) -> dict[str, dict]:
@@ -205,47 +213,6 @@ def _json(v) -> str | None:
     import json
 
     return json.dumps(v, ensure_ascii=False) if v else None
-
-
-def sheet_counts(items: dict, feeding: set[int] | None = None) -> dict[tuple[str, str], dict[str, int]]:
-    """(file, sheet) → {loaded, quarantined, skipped} source data rows (a row with several records counts once)."""
-    return _count_rows(items, rows_feeding_records(items) if feeding is None else feeding)[0]
-
-
-def _count_rows(items: dict, feeding: set[int]) -> tuple[dict, dict[str, int]]:
-    """(sheet_counts, kind → its loaded source rows) in one pass over the items."""
-    out: dict[tuple[str, str], dict[str, int]] = {}
-    loaded: dict[str, int] = {}
-    for kind, its in items.items():
-        n_loaded = 0
-        for it in its:
-            if it.derived:
-                continue
-            key = (it.f.rel, it.sheet.name)
-            d = out.get(key)
-            if d is None:
-                d = out[key] = {"loaded": 0, "quarantined": 0, "skipped": 0}
-            outcome = row_outcome(it, feeding)[0]
-            d[outcome] += 1
-            n_loaded += outcome == "loaded"
-        if n_loaded:
-            loaded[kind] = n_loaded
-    return out, loaded
-
-
-def _feeding(res) -> set[int]:
-    """rows_feeding_records of a resolution, worked out once for its tables and its summary (pipelines/memo.py:
-    kept as long as the resolution, which no stage writes into)."""
-    memo = _memo.table(res, "schema")
-    got = memo.get("feeding")
-    return got if got is not None else _memo.put(memo, "feeding", rows_feeding_records(res.items))
-
-
-def _row_counts(res) -> tuple[dict, dict[str, int]]:
-    """_count_rows of a resolution, once for its tables and its summary (as _feeding)."""
-    memo = _memo.table(res, "schema")
-    got = memo.get("counts")
-    return got if got is not None else _memo.put(memo, "counts", _count_rows(res.items, _feeding(res)))
 
 
 def sheet_finding(f, sh, contract: Contract) -> tuple:
@@ -317,9 +284,9 @@ def row_outcome(it, feeding: set[int]) -> tuple[str, str | None]:
     return it.outcome, it.skip_class
 
 
-def summary(files, res, tables_, counts: dict[str, dict[str, int]]) -> dict:
-    """The ingest summary (ARCHITECTURE.md) of these files, their resolution, rows and per-file counts."""
-    per_sheet, loaded_by_kind = _row_counts(res)  # loaded source rows by kind
+def summary(files, res, tables_, row_counts: RowCounts) -> dict:
+    """The ingest summary (ARCHITECTURE.md) of these files, their resolution, rows and the rows counted."""
+    counts, per_sheet, loaded_by_kind = row_counts.files, row_counts.sheets, row_counts.kinds
     unclassified, uncertain, sheets = [], [], []
     for f in files:
         if f.status != "ingested":
