@@ -128,13 +128,6 @@ def _migrate(con: duckdb.DuckDBPyConnection, db_path: Path) -> None:
                                                              ",".join(copied)])
 
 
-def ensure(db_path) -> Path:
-    """Create the store (carrying an old warehouse's history over) before that warehouse is replaced."""
-    with writing(db_path):
-        pass
-    return path_for(db_path)
-
-
 def _signature(path: Path) -> tuple | None:
     """What changes whenever the store is written (its file or its write-ahead log): None when it is missing."""
     sig = signature(path)
@@ -171,11 +164,6 @@ def read(db_path, sql: str, params: list | None = None) -> list[tuple]:
 
 
 # ------------------------------------------------------------------ writers
-
-
-def record_ingest(db_path, run: dict) -> None:
-    with writing(db_path) as con:
-        insert_ingest(con, run)
 
 
 def insert_ingest(con: duckdb.DuckDBPyConnection, run: dict) -> None:
