@@ -333,13 +333,7 @@ def parse_sheet(sheet: Sheet, contract: Contract, rel: str | None = None, header
                 if required and not text:
                     missing = [*missing, canon]
                 continue
-            if v.__class__ is str:  # _converted, inlined: this runs for every typed cell of every row
-                outs = memo.get(v)
-                if outs is None:
-                    outs = _memo.put(memo, v, conv(v, text))
-            else:
-                outs = conv(v, text)
-            outs, problem = outs
+            outs, problem = _converted(conv, memo, v, text)
             if len(keys) == 1:
                 vals[canon] = outs[0]
             else:
