@@ -146,12 +146,6 @@ def _walk(raw_dir: Path) -> list[tuple[str, ...]]:
     return out
 
 
-def _suffix(name: str) -> str:
-    """The name's suffix, lower-cased, as Path.suffix gives it ("a.tar.gz" → ".gz"; "a." and ".a" → "")."""
-    i = name.rfind(".")
-    return name[i:].lower() if 0 < i < len(name) - 1 else ""
-
-
 def discover_files(raw_dir: Path, contract: Contract) -> tuple[FileRec, ...]:
     """Every file under raw_dir (sorted), with its size, time and hash; a Word note or a photo is ignored, a
     non-spreadsheet or unreadable file failed, and of byte-identical files the oldest (then shortest-named) is
@@ -163,7 +157,7 @@ def discover_files(raw_dir: Path, contract: Contract) -> tuple[FileRec, ...]:
             continue
         rel = "/".join(parts)
         p = raw_dir.joinpath(*parts)
-        suffix = _suffix(parts[-1])
+        suffix = p.suffix.lower()
         if suffix in IGNORED_SUFFIXES:
             continue
         try:
@@ -257,13 +251,13 @@ def _parse_all(todo: list[FileRec], contract: Contract, workers: int | None, pro
     if workers is None:
         workers = min(2, os.cpu_count() or 1) if len(todo) >= 8 else 1
     rel_of = {str(f.path): f.rel for f in todo}
-    jobs = [(str(f.path), f.sha256, f.rel) for f in todo]
-    out: dict[str, tuple[ParsedFile | None, str | None]] = {}
     if workers > 1:
         # largest files first, in small chunks: no worker is left with a long last chunk while the other waits
         # (the results are keyed by file, so the order they come in does not matter)
-        by_size = {str(f.path): f.size for f in todo}
-        jobs.sort(key=lambda j: -by_size[j[0]])
+        todo = sorted(todo, key=lambda f: -f.size)
+    jobs = [(str(f.path), f.sha256, f.rel) for f in todo]
+    out: dict[str, tuple[ParsedFile | None, str | None]] = {}
+    if workers > 1:
         with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
                                  initargs=(contract, cache_dir)) as ex:
             for path, blob, err in ex.map(_parse_job, jobs, chunksize=max(1, min(8, len(jobs) // (workers * 8)))):
@@ -481,11 +475,9 @@ class _SameText(dict):
     __slots__ = ()
 
     def __missing__(self, v):
-        if not isinstance(v, str):
-            return v
-        n = norm_value(v)
-        if _memo.ENABLED and len(self) < _memo.LIMIT:
-            self[v] = n
+        n = _same_text(v)
+        if _memo.ENABLED and isinstance(v, str):
+            _memo.put(self, v, n)
         return n
 
 
@@ -759,7 +751,7 @@ def _place_row(it: Item, regs: dict, counties: list[str], groups: dict) -> None:
         return  # already held (its sheet's kind awaits an answer, a required cell is empty): said once
     text = it.values.get("unit_name")
     hits: list[str] = []
-    if text and it.kind not in ("units", "rounds"):
+    if text and it.kind not in _REGISTERS:
         context = [*it.f.folder_parts, it.sheet.title or "", it.sheet.name]
         parts = LY.split_units(str(text)) or [str(text)]
         for c in counties:
@@ -784,7 +776,7 @@ def _resolve_group(items: dict[str, list[Item]], regs: tuple, contract: Contract
     memo = _memo.table(urs, "row_context")  # (sheet, column, text) → outcome: lives as long as the registers
     steps = (("round_name", rrs), ("unit_name", urs))
     for kind, its in items.items():
-        if kind in ("units", "rounds"):
+        if kind in _REGISTERS:
             continue
         from_sub = [(c, spec) for c, spec in contract.kinds[kind].columns.items() if spec.from_subheading]
         for it in its:
