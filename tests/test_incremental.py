@@ -107,6 +107,42 @@ def test_one_county_changed_rebuilds_only_it_and_equals_a_full_rebuild(region, t
     assert ingest(raw, db) == summary and _runs(db)[-1] == (parsed, cached)  # unchanged now: nothing rebuilt
 
 
+def test_a_ledger_changed_rewrites_only_the_tables_it_changes(region, tmp_path, monkeypatch):
+    """A meeting added to one county's meetings ledger changes that ledger's staging rows and the file's own
+    records; the county's problems, leads and registers are read back, found equal and left as they are.
+    The result is still the warehouse a full rebuild writes."""
+    from pipelines.ingest import incremental as INC
+
+    raw, db = region
+    before = _rows(db)
+    rewritten: list[list[str]] = []
+    apply = INC.apply
+    monkeypatch.setattr(INC, "apply", lambda *a: rewritten.append(apply(*a)) or rewritten[-1])
+    meetings = next((raw / COUNTY).rglob("会议台账.csv"))
+    meetings.write_bytes(meetings.read_bytes() + "2020年6月2日,书记专题会议,补记一次会议\r\n".encode("gbk"))
+    summary = ingest(raw, db)
+    assert rewritten and sorted(rewritten[-1]) == ["files", "raw_rows", "sheets", "stg_meetings"]
+    full_db, full_summary = _full(raw, tmp_path)
+    assert summary == full_summary
+    inc, full = _rows(db), _rows(full_db)
+    for t in full:
+        assert inc[t] == full[t], t
+    assert len(inc["stg_meetings"]) == len(before["stg_meetings"]) + 1
+    assert inc["stg_problems"] == before["stg_problems"] and inc["int_units"] == before["int_units"]
+
+    # a unit added to the register changes the intermediate tables, which are then made again
+    write_xlsx(raw / COUNTY / "补报" / "补报党组织名册.xlsx", {"党组织名册": [
+        [f"{COUNTY}党组织名册（补报）"],
+        ["序号", "单位名称", "单位类别", "简称", "是否纳入巡察范围"],
+        [1, "县数据管理局", "县直部门", None, "是"],
+    ]})
+    summary = ingest(raw, db)
+    assert "stg_units" in rewritten[-1] and "stg_problems" not in rewritten[-1]
+    full_db2, full_summary2 = _full(raw, tmp_path / "again")
+    assert summary == full_summary2 and _rows(db) == _rows(full_db2)
+    assert any("县数据管理局" in r for r in _rows(db)["int_units"])
+
+
 @pytest.mark.parametrize("where", ["outside", "two_counties"])
 def test_a_change_no_single_county_holds_rebuilds_everything(region, tmp_path, where):
     raw, db = region

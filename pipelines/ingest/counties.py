@@ -17,7 +17,6 @@ the counties it could be, never guessed.
 from __future__ import annotations
 
 import re
-from pathlib import PurePosixPath
 
 from pipelines.ingest.resolve import clean, infer_county
 
@@ -69,8 +68,10 @@ def register_county(titles: list[str], names: list[str]) -> str | None:
 
 
 def top_folder(rel: str) -> str | None:
-    parts = PurePosixPath(rel).parts
-    return parts[0] if len(parts) > 1 else None
+    """The first folder of a data_raw-relative path ("/"-separated, as discover_files writes it), or None for a
+    file directly in data_raw."""
+    head, sep, _ = rel.partition("/")
+    return head if sep else None
 
 
 def assign_files(files, items: dict, setting: str | None) -> tuple[dict[str, str | None], list[str], bool]:

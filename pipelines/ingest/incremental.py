@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import shutil
 from pathlib import Path
 
@@ -164,24 +163,35 @@ def merged_summary(p: Plan, files, part_files, part_summary: dict, part_tables: 
     return s
 
 
-def apply(db_path: Path, tmp: Path, p: Plan, tables: dict, run: dict, crash) -> None:
-    """Write the county's new rows into a copy of the warehouse at tmp (the caller swaps it in)."""
+def apply(db_path: Path, tmp: Path, p: Plan, tables: dict, run: dict, crash) -> list[str]:
+    """Write the county's new rows into a copy of the warehouse at tmp (the caller swaps it in). A table whose
+    county rows are already exactly the new ones is left as it is (a changed meetings ledger touches
+    raw_rows, files, sheets and stg_meetings, not stg_problems). Returns the tables rewritten."""
     from pipelines.warehouse.db import create_table, refresh_intermediate
 
     shutil.copyfile(db_path, tmp)
     con = duckdb.connect(str(tmp))
+    rewritten: list[str] = []
     try:
         con.execute("BEGIN")
         gone = sorted(p.old_paths | {f.rel for f in p.files})
-        for name, (cols, rows) in tables.items():
-            if name == "files":
-                con.execute("DELETE FROM files WHERE county = ? OR list_contains(?, path)", [p.county, gone])
-            else:
-                con.execute(f'DELETE FROM "{name}" WHERE county = ?', [p.county])
-            if rows:
-                create_table(con, name, cols, rows, create=False)
+        where = {name: ("county = ? OR list_contains(?, path)", [p.county, gone]) if name == "files" else
+                 ("county = ?", [p.county]) for name in tables}
+        # the county's rows in every table, counted in one query: a table whose count differs is rewritten
+        # without reading its rows back
+        n_old = dict(con.execute(" UNION ALL ".join(f"SELECT {i}, count(*) FROM \"{name}\" WHERE {where[name][0]}"
+                                                    for i, name in enumerate(tables)),
+                                 [x for name in tables for x in where[name][1]]).fetchall())
+        for i, (name, (cols, rows)) in enumerate(tables.items()):
+            cond, params = where[name]
+            if n_old[i] != len(rows) or not _same_rows(con, name, cols, rows, cond, params):
+                con.execute(f'DELETE FROM "{name}" WHERE {cond}', params)
+                if rows:
+                    create_table(con, name, cols, rows, create=False)
+                rewritten.append(name)
             crash(name)
-        refresh_intermediate(con)  # the intermediate tables are made from the staging tables: again, with the new rows
+        if _feeds_intermediate(rewritten):
+            refresh_intermediate(con)  # made from staging tables: again, with the new rows
         con.execute("""UPDATE warehouse_meta SET
             data_hash = (SELECT sha256(string_agg(coalesce(sha256, path) || ':' || status, ',' ORDER BY path)) FROM files),
             built_at = ?, code_version = ?, input_fingerprint = ?, summary = ?, config_fingerprint = ?""",
@@ -191,3 +201,26 @@ def apply(db_path: Path, tmp: Path, p: Plan, tables: dict, run: dict, crash) -> 
         con.execute("CHECKPOINT")
     finally:
         con.close()
+    return rewritten
+
+
+def _same_rows(con: duckdb.DuckDBPyConnection, name: str, cols: list, rows: list, where: str, params: list) -> bool:
+    """Whether the table's rows selected by `where` are these rows, in the order they were written. Python
+    equality of each value read back with the value about to be cast and stored is enough: equal values cast
+    to the column's type store the same (a date written as text, or any other type that differs from what is
+    read back, is never equal: the table is then rewritten, which is only slower)."""
+    if not rows:
+        return True
+    names = ", ".join(f'"{c}"' for c, _ in cols)
+    return con.execute(f'SELECT {names} FROM "{name}" WHERE {where}', params).fetchall() == \
+        [tuple(r) for r in rows]
+
+
+def _feeds_intermediate(rewritten: list[str]) -> bool:
+    """Whether any rewritten table is read by the intermediate tables' SQL (00_*.sql names it)."""
+    import re
+
+    from pipelines.warehouse.db import MARTS_DIR
+
+    text = "\n".join(p.read_text(encoding="utf-8") for p in sorted(MARTS_DIR.glob("00_*.sql")))
+    return any(re.search(rf"\b{re.escape(t)}\b", text) for t in rewritten)
