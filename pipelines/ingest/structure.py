@@ -184,14 +184,23 @@ def find_header(sheet: Sheet, contract: Contract, only: str | None = None) -> He
             period_seen = find_period(" ".join(dict.fromkeys(t for t in top if t))) is not None  # a title row
         if sum(1 for t in top if t) < 2:
             continue
+        # a candidate needs a known header text in this row (one row) or the next (two rows): a row with
+        # neither is passed over before the costlier test below (most rows scanned are the ledger's body)
+        exact = contract.all_exact
+        top_known = any(n in exact for n in ntop)
+        sub_known = False
+        if r + 1 < len(sheet.rows):
+            sub, nsub = row(r + 1)
+            sub_known = any(t for t in sub) and any(n in exact for n in nsub)
+        if not (top_known or sub_known):
+            continue
         if _looks_like_values(contract, top, ntop):
             continue  # dates, numbers and status words are the body of a ledger, not its header
         candidates = []
-        if any(n in contract.all_exact for n in ntop):
+        if top_known:
             candidates.append((r, 1, top, None))
         if r + 1 < len(sheet.rows):
-            sub, nsub = row(r + 1)
-            if any(t for t in sub) and (any(n in contract.all_exact for n in nsub) or candidates):
+            if any(t for t in sub) and (sub_known or candidates):
                 width = max(len(top), len(sub))
                 pair = []
                 for c in range(width):
@@ -320,11 +329,19 @@ def _evaluate(contract: Contract, ntop: list[str], pair, n: int, ctx: frozenset 
     out = []
     for kind in (k for k in contract.kinds.values() if k.name in plausible):
         norm = ntop if pair is None else _pick_pair(kind, pair)
-        mapping, unmatched = match_columns(kind, norm)
-        if only is None:
-            sc = _score(kind, mapping, unmatched, ctx, norm) - (0.01 if n == 2 else 0)
-        else:
-            sc = len(mapping) - (0.01 if n == 2 else 0)
+        # the kind's reading of these header texts (a title row paired with the header picks the header's
+        # own texts: the same reading as the header alone, looked up instead of matched again)
+        kmemo = _memo.table(kind, "evaluated")
+        kkey = (tuple(norm), n, ctx, only)
+        got = kmemo.get(kkey)
+        if got is None:
+            mapping, unmatched = match_columns(kind, norm)
+            if only is None:
+                sc = _score(kind, mapping, unmatched, ctx, norm) - (0.01 if n == 2 else 0)
+            else:
+                sc = len(mapping) - (0.01 if n == 2 else 0)
+            got = _memo.put(kmemo, kkey, (mapping, unmatched, sc))
+        mapping, unmatched, sc = got
         if sc > 0:
             out.append((kind.name, norm, mapping, unmatched, sc))
     _memo.put(memo, key, out)
