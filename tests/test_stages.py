@@ -220,3 +220,45 @@ def test_discover_lists_the_files_a_recursive_glob_lists_in_its_order(tmp_path):
     by_rel = {f.rel: f for f in files}
     assert by_rel["Z/a."].status == "failed" and "无扩展名" in by_rel["Z/a."].error  # Path("a.").suffix is ""
     assert by_rel["Z/B.CSV"].status == "pending" and by_rel["Z/B.CSV"].sha256
+
+
+def _in_order(db: Path) -> dict[str, list]:
+    """Every table but the build's own record, row by row in the order stored (not sorted)."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        names = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE table_name <> "
+                                           "'warehouse_meta' ORDER BY 1").fetchall()]
+        return {t: con.execute(f'SELECT * FROM "{t}"').fetchall() for t in names}
+
+
+@pytest.mark.parametrize("extra", [None, "汇总材料"])
+def test_counties_resolved_while_the_files_are_parsed_are_what_the_stages_make(tmp_path, monkeypatch, extra):
+    """A region whose files all lie in county folders is placed and resolved folder by folder during the parse
+    (build._EarlyCounties): every table, row for row and in the same order, and the summary, are those place
+    and resolve make after the parse. A folder that is no county's own (extra) turns it off: the stages run."""
+    raw = tmp_path / "raw"
+    generate(raw, counties=3, problems_per_county=60, plain_names=True)
+    if extra:  # an office's own folder between the counties, naming units of one of them: no county of its own
+        write_xlsx(raw / extra / "问题整改汇总.xlsx", {"Sheet1": [
+            ["序号", "巡察轮次", "被巡察单位", "反馈问题", "问题类别", "整改时限", "整改情况"],
+            [1, "十四届县委第一轮巡察", "县财政局", "汇总：专项资金拨付不及时", "四个紧盯", "2019-12-31", "已整改"],
+        ]})
+    calls: list[str] = []
+    real = B.resolve_placed
+    monkeypatch.setattr(B, "resolve_placed", lambda *a: calls.append("stages") or real(*a))
+    built: dict[bool, tuple] = {}
+    for early in (False, True):
+        monkeypatch.setattr(B, "EARLY", early)
+        calls.clear()
+        db = tmp_path / f"early_{early}" / "warehouse.duckdb"
+        summary = B.ingest(raw, db, workers=2)
+        built[early] = (summary, _in_order(db), list(calls))
+    (s0, t0, c0), (s1, t1, c1) = built[False], built[True]
+    assert c0 == ["stages"] and c1 == (["stages"] if extra else [])
+    assert s1 == s0
+    assert t1.keys() == t0.keys()
+    for name in t0:
+        if name.startswith("int_"):  # made by SQL from the staging tables, in the order DuckDB's threads give
+            assert sorted(map(repr, t1[name])) == sorted(map(repr, t0[name])), name
+        else:
+            assert t1[name] == t0[name], name
+    assert len(s0["counties"]) == 3 and t0["stg_problems"]
