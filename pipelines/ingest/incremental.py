@@ -101,17 +101,26 @@ def plan(con: duckdb.DuckDBPyConnection, old_summary: dict, old_config_fp: str |
 
 
 def _old_counts(con: duckdb.DuckDBPyConnection, county: str) -> dict:
-    """The county's part of the figures the summary sums (read while the old warehouse is open)."""
-    q = lambda sql: con.execute(sql, [county]).fetchall()  # noqa: E731
+    """The county's part of the figures the summary sums (read while the old warehouse is open, in one query)."""
+    rows = con.execute(
+        "SELECT 'kind', kind, count(*) FROM raw_rows WHERE county = $1 AND row_class = 'data' AND outcome = 'loaded' "
+        "GROUP BY 2 "
+        "UNION ALL SELECT 'reason', reason_code, count(*) FROM quarantine WHERE county = $1 GROUP BY 2 "
+        "UNION ALL SELECT 'conflicts', NULL, count(*) FROM conflicts WHERE county = $1 "
+        "UNION ALL SELECT 'findings', NULL, count(*) FROM findings WHERE county = $1 "
+        + "".join(f"UNION ALL SELECT '{c}', NULL, coalesce(sum({c}), 0) FROM files WHERE county = $1 "
+                  for c in _FILE_COUNTS), [county]).fetchall()
+    one = {part: int(n) for part, _, n in rows if part not in ("kind", "reason")}
     return {
-        "rows": q("SELECT coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0), "
-                  "coalesce(sum(rows_quarantined), 0), coalesce(sum(rows_skipped), 0) FROM files WHERE county = ?")[0],
-        "kinds": dict(q("SELECT kind, count(*) FROM raw_rows WHERE county = ? AND row_class = 'data' "
-                        "AND outcome = 'loaded' GROUP BY 1")),
-        "reasons": dict(q("SELECT reason_code, count(*) FROM quarantine WHERE county = ? GROUP BY 1")),
-        "conflicts": q("SELECT count(*) FROM conflicts WHERE county = ?")[0][0],
-        "findings": q("SELECT count(*) FROM findings WHERE county = ?")[0][0],
+        "rows": tuple(one[c] for c in _FILE_COUNTS),
+        "kinds": {k: int(n) for part, k, n in rows if part == "kind"},
+        "reasons": {k: int(n) for part, k, n in rows if part == "reason"},
+        "conflicts": one["conflicts"],
+        "findings": one["findings"],
     }
+
+
+_FILE_COUNTS = ("rows_read", "rows_loaded", "rows_quarantined", "rows_skipped")
 
 
 def merged_summary(p: Plan, files, part_files, part_summary: dict, part_tables: dict) -> dict:
