@@ -245,15 +245,13 @@ def _parse_job(job: tuple[str, str], in_process: bool = False) -> tuple[str, obj
 
 
 def _parse_all(todo: list[FileRec], contract: Contract, workers: int | None, progress,
-               cache_dir: Path | None, each=None) -> dict[str, tuple[ParsedFile | None, str | None]]:
+               cache_dir: Path | None) -> dict[str, tuple[ParsedFile | None, str | None]]:
     """rel → (its ParsedFile, or None and the reason it could not be read), parsed in worker processes when
-    there are enough files; each parse is stored in the parse cache as it is made. each(rel, parse, error):
-    called for every file as its parse comes in, the files then parsed in the order given (a caller that works
-    on each folder as soon as its files are in, while the workers parse the next ones: _EarlyCounties)."""
+    there are enough files; each parse is stored in the parse cache as it is made."""
     if workers is None:
         workers = min(2, os.cpu_count() or 1) if len(todo) >= 8 else 1
     rel_of = {str(f.path): f.rel for f in todo}
-    if workers > 1 and each is None:
+    if workers > 1:
         # largest files first, in small chunks: no worker is left with a long last chunk while the other waits
         # (the results are keyed by file, so the order they come in does not matter)
         todo = sorted(todo, key=lambda f: -f.size)
@@ -266,8 +264,6 @@ def _parse_all(todo: list[FileRec], contract: Contract, workers: int | None, pro
                 out[rel_of[path]] = (pickle.loads(blob) if blob is not None else None, err)
                 if progress:
                     progress(rel_of[path])
-                if each is not None:
-                    each(rel_of[path], *out[rel_of[path]])
     else:
         _init_worker(contract, cache_dir)
         for job in jobs:
@@ -275,8 +271,6 @@ def _parse_all(todo: list[FileRec], contract: Contract, workers: int | None, pro
             out[rel_of[path]] = (parsed, err)
             if progress:
                 progress(rel_of[path])
-            if each is not None:
-                each(rel_of[path], parsed, err)
     return out
 
 
@@ -593,7 +587,6 @@ class Placed:
     county: str | None  # the one county's name (None: several, or a one-county rebuild)
     counties: tuple[str, ...]
     rel_county: Mapping[str, str | None]  # file → its county (None: placed row by row)
-    resolved: Resolution | None = None  # already resolved while the files were parsed (_EarlyCounties)
 
 
 @dataclass(frozen=True)
@@ -690,116 +683,18 @@ def resolve_placed(placed: Placed, contract: Contract) -> Resolution:
                       placed.counties, placed.rel_county)
 
 
-EARLY = True  # place and resolve each county folder while the next ones are parsed (tests switch it off)
-
-
-class _EarlyCounties:
-    """A full build of a region whose files all lie in county folders, placed and resolved folder by folder as
-    each folder's parses come in, while the parse workers go on with the next folders: the tail's work is done
-    on the core the parse leaves to the main process, instead of after the parse on one core.
-
-    Each folder is taken in file order once all its files are in. Its files must place themselves (by their
-    registers, the folder's name) in one county no earlier folder has; its rows are then placed and resolved by
-    the same functions a full build runs for each county (data_items, _registers, resolve_county), on the same
-    rows in the same order. When every file is in, the whole region's files are placed again by their registers
-    (counties.assign_files, what place_rows does first); only when every file is in its folder's county, and
-    the counties are those folders', is the result the one place and resolve would give (resolution()).
-    Otherwise it is None and those stages run as they always do: nothing here writes into the parse."""
-
-    def __init__(self, files: tuple[FileRec, ...], contract: Contract):
-        self.contract = contract
-        self.folders: dict[str, list[str]] = {}  # top folder → its files, in file order (folders in file order)
-        self.waiting: dict[str, int] = {}  # top folder → its files still to come
-        self.final: dict[str, FileRec] = {}
-        self.off = not EARLY
-        for f in files:
-            top = CT.top_folder(f.rel)
-            if top is None:
-                self.off = True  # a file no folder places: only place_rows can tell where its rows belong
-                return
-            self.folders.setdefault(top, []).append(f.rel)
-            if f.status == "pending":
-                self.waiting[top] = self.waiting.get(top, 0) + 1
-            else:
-                self.final[f.rel] = f  # a duplicate, failed or ignored file: as it is
-        self.off = self.off or len(self.folders) < 2
-        self.order = list(self.folders)
-        self.next = 0
-        self.kinds: dict[str, None] = {}  # the kinds in order of first appearance, as data_items lists them
-        self.parts: dict[str, tuple[str, CountyResolution, list]] = {}  # county → (folder, resolution, skipped)
-
-    def add(self, f: FileRec) -> None:
-        """A file's parse (or failure) is in."""
-        self.final[f.rel] = f
-        if self.off:
-            return
-        top = CT.top_folder(f.rel)
-        self.waiting[top] -= 1
-        while not self.off and self.next < len(self.order) and not self.waiting.get(self.order[self.next]):
-            self._resolve(self.order[self.next])
-            self.next += 1
-
-    def _resolve(self, folder: str) -> None:
-        files = tuple(self.final[rel] for rel in self.folders[folder])
-        items, skipped = data_items(files, self.contract)
-        rel_county, counties, _ = CT.assign_files(files, items, None)
-        if len(counties) != 1 or counties[0] in self.parts or any(rel_county[f.rel] != counties[0] for f in files):
-            self.off = True  # not one county of its own: the stages decide, on the whole region
-            return
-        county = counties[0]
-        for kind in items:
-            self.kinds.setdefault(kind)
-        ordered = {kind: items[kind] for kind in self.kinds if kind in items}  # by kind as place_rows groups them
-        for its in ordered.values():
-            for it in its:
-                it.county = county
-        regs = _registers(ordered, county, self.contract, _written_names(ordered, self.contract))
-        self.parts[county] = (folder, resolve_county(CountyRows(county, ordered, regs), self.contract), skipped)
-
-    def resolution(self, files: tuple[FileRec, ...]) -> Resolution | None:
-        """What place and resolve would make of every file (in scope order), or None when that is not shown."""
-        if self.off or self.next < len(self.order):
-            return None
-        registers, _ = data_items(files, self.contract, _REGISTERS)
-        rel_county, counties, several = CT.assign_files(files, registers,
-                                                        self.contract.settings.get("county_name"))
-        if not several or sorted(counties) != sorted(self.parts):
-            return None
-        for county, (folder, _, _) in self.parts.items():
-            if any(rel_county.get(rel) != county for rel in self.folders[folder]):
-                return None
-        merged: dict[str, list[Item]] = defaultdict(list)
-        conflicts: list[dict] = []
-        for county in counties:  # as resolve_placed: each county's rows by kind, in the counties' order
-            part = self.parts[county][1]
-            for kind, its in part.items.items():
-                merged[kind].extend(its)
-            conflicts.extend(part.conflicts)
-        for kind in self.kinds:
-            merged.setdefault(kind, [])
-        skipped = [row for folder in self.order for row in self._skipped_of(folder)]
-        return Resolution(MappingProxyType(dict(merged)), tuple(skipped), tuple(conflicts), None, tuple(counties),
-                          MappingProxyType(dict(rel_county)))
-
-    def _skipped_of(self, folder: str) -> list:
-        return next(sk for f, _, sk in self.parts.values() if f == folder)
-
-
-def data_items(files: tuple[FileRec, ...], contract: Contract, kinds: tuple[str, ...] | None = None
-               ) -> tuple[dict[str, list[Item]], list[tuple]]:
+def data_items(files: tuple[FileRec, ...], contract: Contract) -> tuple[dict[str, list[Item]], list[tuple]]:
     """Every data row of the parsed files as an Item by kind (held at once when its sheet is held or a required
     cell is empty), and the rows that are not data (titles, totals, blanks) as skipped. A register row's Item has
     a copy of its parsed row's values (place tidies its names); any other Item reads the parsed row's own values,
     which nothing in place writes (resolve_county copies every Item before it writes): the parse, which the parse
-    cache holds, is never written. kinds: only the sheets of these kinds (their other rows are not listed)."""
+    cache holds, is never written."""
     items: dict[str, list[Item]] = defaultdict(list)
     skipped_rows: list[tuple[FileRec, ParsedSheet, ParsedRow, str]] = []
     for f in files:
         if f.status != "ingested":
             continue
         for sh in f.parsed.sheets:
-            if kinds is not None and sh.kind not in kinds:
-                continue
             held = _sheet_hold(sh, contract)
             register = sh.kind in _REGISTERS
             for pr in sh.rows:
@@ -1039,7 +934,6 @@ class Parsed:
     """What `parse` returns: the scope's files, each one to read now ingested (with its parse) or failed."""
     files: tuple[FileRec, ...]
     n_parsed: int  # parsed now (the others came from the parse cache)
-    early: Resolution | None = None  # every county placed and resolved as its folder came in (_EarlyCounties)
 
 
 @dataclass(frozen=True)
@@ -1139,37 +1033,17 @@ def _parse(run: Run, scope: Scope) -> Parsed:
             except Exception:
                 pass  # a damaged cache entry: parsed again
         todo.append(f)
-    early = _EarlyCounties(scope.part, run.contract) if scope.plan is None else None
-    if early is not None:
-        for f in scope.part:
-            if f.rel in done:
-                early.add(done[f.rel])
     if todo:
-        by_rel = {f.rel: f for f in todo}
-
-        def final(rel: str, parsed, err) -> FileRec:
-            f = by_rel[rel]
-            return dataclasses.replace(f, status="failed", error=err) if err else \
-                dataclasses.replace(f, parsed=parsed, status="ingested")
-
-        def each(rel: str, parsed, err) -> None:  # the file's record is made once, for the stages and for early
-            done[rel] = final(rel, parsed, err)
-            early.add(done[rel])
-
-        parses = _parse_all(todo, run.contract, run.workers, run.progress, _prepare_cache(run.cache_dir),
-                            each if early is not None and not early.off else None)
+        parses = _parse_all(todo, run.contract, run.workers, run.progress, _prepare_cache(run.cache_dir))
         for f in todo:
-            if f.rel not in done:
-                done[f.rel] = final(f.rel, *parses[f.rel])
-    files = tuple(done.get(f.rel, f) for f in scope.part)
-    return Parsed(files, len(todo), early.resolution(files) if early is not None else None)
+            parsed, err = parses[f.rel]
+            done[f.rel] = dataclasses.replace(f, status="failed", error=err) if err else \
+                dataclasses.replace(f, parsed=parsed, status="ingested")
+    return Parsed(tuple(done.get(f.rel, f) for f in scope.part), len(todo))
 
 
 @_without_gc
 def _place(run: Run, scope: Scope, parsed: Parsed) -> Placed | Again:
-    if parsed.early is not None:  # placed and resolved while the files were parsed
-        res = parsed.early
-        return Placed((), (), res.skipped, tuple(res.items), res.county, res.counties, res.rel_county, res)
     placed = place_rows(parsed.files, run.contract, scope.plan.county if scope.plan else None)
     if placed is None:  # the changed county's files do not place themselves in it: rebuild everything
         return Again("parse", {"scope": scope.everything()})
@@ -1178,7 +1052,7 @@ def _place(run: Run, scope: Scope, parsed: Parsed) -> Placed | Again:
 
 @_without_gc
 def _resolve(run: Run, placed: Placed) -> Resolution:
-    return placed.resolved if placed.resolved is not None else resolve_placed(placed, run.contract)
+    return resolve_placed(placed, run.contract)
 
 
 @_without_gc
