@@ -4,8 +4,10 @@ A city or province warehouse holds every county's rows, and a county's rows depe
 files (its registers, its ledgers, its de-duplication: pipelines/ingest/counties.py). So when the files that
 changed since the last build all lie in one county's top folder, the other counties' rows are kept as they
 are: that county's files are resolved again (unchanged ones from the parse cache) by the same stages and the
-same per-county function (build.resolve_county) a full build runs for each county, its rows in every table are
-replaced, and the summary is the old one with that county's part replaced. The result is the warehouse a full
+same per-county function (build.resolve_county) a full build runs for each county, its rows are replaced in every
+table where they changed (each table's county rows are read back and compared first: a changed meetings ledger
+rewrites raw_rows, files, sheets and stg_meetings, not stg_problems), and the summary is the old one with that
+county's part replaced. The result is the warehouse a full
 rebuild would write (the same rows in every table; tests compare the two), and it is written as atomically as a
 full build: a copy of the warehouse is changed and swapped in, so a kill at any moment leaves the old one.
 
