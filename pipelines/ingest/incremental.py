@@ -48,10 +48,13 @@ def _modified(f) -> dt.datetime:
 
 
 class Plan:
-    """The county to rebuild: its name, its top folder, its files now (FileRec) and the paths it had."""
+    """The county to rebuild: its name, its top folder, its files now (FileRec), the paths it had, and the
+    SHA-256 of the files that changed (new content)."""
 
-    def __init__(self, county: str, folder: str, files: list, old_paths: set[str], old: dict):
+    def __init__(self, county: str, folder: str, files: list, old_paths: set[str], old: dict,
+                 changed_shas: frozenset[str] = frozenset()):
         self.county, self.folder, self.files, self.old_paths, self.old = county, folder, files, old_paths, old
+        self.changed_shas = changed_shas
 
 
 def plan(con: duckdb.DuckDBPyConnection, old_summary: dict, old_config_fp: str | None, files: list,
@@ -98,8 +101,10 @@ def plan(con: duckdb.DuckDBPyConnection, old_summary: dict, old_config_fp: str |
     shas_out = {f.sha256 for f in files if f.sha256 and CT.top_folder(f.rel) != folder}
     if shas_in & shas_out:
         return None  # a copy inside and one outside: which is read as the original depends on both
+    changed_shas = frozenset(now[rel].sha256 for rel in changed if rel in now and now[rel].sha256) - \
+        {r[1] for r in old_files if r[1]}  # content the last build never had
     return Plan(county, folder, part, in_folder_old, {"summary": old_summary, "files": old,
-                                                      "counts": _old_counts(con, county)})
+                                                      "counts": _old_counts(con, county)}, changed_shas)
 
 
 def _old_counts(con: duckdb.DuckDBPyConnection, county: str) -> dict:
@@ -195,7 +200,8 @@ def apply(db_path: Path, tmp: Path, p: Plan, tables: dict, run: dict, crash) -> 
                                  [x for name in tables for x in where[name][1]]).fetchall())
         for i, (name, (cols, rows)) in enumerate(tables.items()):
             cond, params = where[name]
-            if n_old[i] != len(rows) or not _same_rows(con, name, cols, rows, cond, params):
+            if n_old[i] != len(rows) or _has_new_content(cols, rows, p.changed_shas) or \
+                    not _same_rows(con, name, cols, rows, cond, params):
                 con.execute(f'DELETE FROM "{name}" WHERE {cond}', params)
                 if rows:
                     create_table(con, name, cols, rows, create=False)
@@ -213,6 +219,13 @@ def apply(db_path: Path, tmp: Path, p: Plan, tables: dict, run: dict, crash) -> 
     finally:
         con.close()
     return rewritten
+
+
+def _has_new_content(cols: list, rows: list, shas: frozenset[str]) -> bool:
+    """Whether a row comes from a file whose content the last build never had (its SHA-256 column says so):
+    then the table's rows differ for certain, and are not read back to be compared."""
+    at = next((i for i, (c, _) in enumerate(cols) if c in ("sha256", "src_sha256")), None)
+    return bool(shas) and at is not None and any(r[at] in shas for r in rows)
 
 
 def _same_rows(con: duckdb.DuckDBPyConnection, name: str, cols: list, rows: list, where: str, params: list) -> bool:
