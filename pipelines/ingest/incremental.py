@@ -207,8 +207,7 @@ def apply(db_path: Path, tmp: Path, p: Plan, tables: dict, run: dict, crash) -> 
                     create_table(con, name, cols, rows, create=False)
                 rewritten.append(name)
             crash(name)
-        if _feeds_intermediate(rewritten):
-            refresh_intermediate(con)  # made from staging tables: again, with the new rows
+        refresh_intermediate(con, rewritten)  # made from staging tables: again, when one they read has new rows
         con.execute("""UPDATE warehouse_meta SET
             data_hash = (SELECT sha256(string_agg(coalesce(sha256, path) || ':' || status, ',' ORDER BY path)) FROM files),
             built_at = ?, code_version = ?, input_fingerprint = ?, summary = ?, config_fingerprint = ?""",
@@ -239,12 +238,3 @@ def _same_rows(con: duckdb.DuckDBPyConnection, name: str, cols: list, rows: list
     return con.execute(f'SELECT {names} FROM "{name}" WHERE {where}', params).fetchall() == \
         [tuple(r) for r in rows]
 
-
-def _feeds_intermediate(rewritten: list[str]) -> bool:
-    """Whether any rewritten table is read by the intermediate tables' SQL (00_*.sql names it)."""
-    import re
-
-    from pipelines.warehouse.db import MARTS_DIR
-
-    text = "\n".join(p.read_text(encoding="utf-8") for p in sorted(MARTS_DIR.glob("00_*.sql")))
-    return any(re.search(rf"\b{re.escape(t)}\b", text) for t in rewritten)

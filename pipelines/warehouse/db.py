@@ -172,12 +172,17 @@ def apply_marts(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(path.read_text(encoding="utf-8"))
 
 
-def refresh_intermediate(con: duckdb.DuckDBPyConnection) -> None:
-    """Make the intermediate tables (00_*.sql: tables computed from the staging tables) again, after staging rows
-    were replaced. The views and macros (the other files) are left: they read the tables by name, and only a
-    warehouse built by the same code (the same SQL files) is ever changed in place of a rebuild."""
-    for path in sorted(MARTS_DIR.glob("00_*.sql")):
-        con.execute(path.read_text(encoding="utf-8"))
+def refresh_intermediate(con: duckdb.DuckDBPyConnection, rewritten: list[str]) -> bool:
+    """Make the intermediate tables (00_*.sql: tables computed from the staging tables) again, when one of the
+    rewritten tables is one they read (their SQL names it); returns whether it did. The views and macros (the
+    other files) are left: they read the tables by name, and only a warehouse built by the same code (the same
+    SQL files) is ever changed in place of a rebuild."""
+    texts = [path.read_text(encoding="utf-8") for path in sorted(MARTS_DIR.glob("00_*.sql"))]
+    if not any(re.search(rf"\b{re.escape(t)}\b", text) for t in rewritten for text in texts):
+        return False
+    for text in texts:
+        con.execute(text)
+    return True
 
 
 @contextlib.contextmanager
