@@ -176,6 +176,7 @@ def find_header(sheet: Sheet, contract: Contract, only: str | None = None) -> He
             texts_cache[r] = (raw, _norm_cells(raw))
         return texts_cache[r]
 
+    exact = contract.all_exact
     period_seen = find_period(sheet.name) is not None
     for r in range(limit):
         top, ntop = row(r)
@@ -186,12 +187,10 @@ def find_header(sheet: Sheet, contract: Contract, only: str | None = None) -> He
             continue
         # a candidate needs a known header text in this row (one row) or the next (two rows): a row with
         # neither is passed over before the costlier test below (most rows scanned are the ledger's body)
-        exact = contract.all_exact
         top_known = any(n in exact for n in ntop)
-        sub_known = False
-        if r + 1 < len(sheet.rows):
-            sub, nsub = row(r + 1)
-            sub_known = any(t for t in sub) and any(n in exact for n in nsub)
+        sub, nsub = row(r + 1) if r + 1 < len(sheet.rows) else ([], [])
+        has_sub = any(sub)
+        sub_known = has_sub and any(n in exact for n in nsub)
         if not (top_known or sub_known):
             continue
         if _looks_like_values(contract, top, ntop):
@@ -199,20 +198,19 @@ def find_header(sheet: Sheet, contract: Contract, only: str | None = None) -> He
         candidates = []
         if top_known:
             candidates.append((r, 1, top, None))
-        if r + 1 < len(sheet.rows):
-            if any(t for t in sub) and (sub_known or candidates):
-                width = max(len(top), len(sub))
-                pair = []
-                for c in range(width):
-                    g = top[c] if c < len(top) else ""
-                    s_ = sub[c] if c < len(sub) else ""
-                    ng = ntop[c] if c < len(ntop) else ""
-                    ns = nsub[c] if c < len(nsub) else ""
-                    if g and s_ and g != s_:
-                        pair.append((f"{g}/{s_}", ng, ns, norm_header(g + s_)))
-                    else:
-                        pair.append((s_ or g, "", ns or ng, ""))
-                candidates.append((r + 1, 2, [p[0] for p in pair], pair))
+        if has_sub and (sub_known or candidates):
+            width = max(len(top), len(sub))
+            pair = []
+            for c in range(width):
+                g = top[c] if c < len(top) else ""
+                s_ = sub[c] if c < len(sub) else ""
+                ng = ntop[c] if c < len(ntop) else ""
+                ns = nsub[c] if c < len(nsub) else ""
+                if g and s_ and g != s_:
+                    pair.append((f"{g}/{s_}", ng, ns, norm_header(g + s_)))
+                else:
+                    pair.append((s_ or g, "", ns or ng, ""))
+            candidates.append((r + 1, 2, [p[0] for p in pair], pair))
         for hr, n, raw_texts, pair in candidates:
             if best is not None and only is None and _upper_bound(contract, ntop, pair) <= best.score + 1e-9:
                 continue  # cannot beat the header already found (most rows below a header are data)
