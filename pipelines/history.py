@@ -62,10 +62,17 @@ def now() -> dt.datetime:
     return dt.datetime.now().replace(microsecond=0)
 
 
-def _open(path: Path, read_only: bool, tries: int = 40) -> duckdb.DuckDBPyConnection:
-    """Open the history file; another process writing it right now is waited for (about 10 seconds)."""
+def _open(path: Path, read_only: bool, tries: int = 40, stack: contextlib.ExitStack | None = None
+          ) -> duckdb.DuckDBPyConnection:
+    """Open the history file; another process writing it right now is waited for (about 10 seconds). With a
+    stack, the file is attached to the process's DuckDB instance (warehouse.db.attached: cheaper than an
+    instance of its own) and detached when the stack closes."""
+    from pipelines.warehouse.db import attached
+
     for attempt in range(tries):
         try:
+            if stack is not None:
+                return stack.enter_context(attached(path, read_only=read_only))
             return duckdb.connect(str(path), read_only=read_only)
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower() or attempt == tries - 1:
@@ -81,8 +88,8 @@ def writing(db_path):
     db_path = Path(db_path)
     path = path_for(db_path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = _open(path, read_only=False)
-    try:
+    with contextlib.ExitStack() as stack:
+        con = _open(path, read_only=False, stack=stack)
         for ddl in DDL.values():
             con.execute(ddl)
         # one row per period and county ('' = the whole warehouse: one county's, or a region's totals)
@@ -93,8 +100,6 @@ def writing(db_path):
         if con.execute("SELECT count(*) FROM history_meta").fetchone()[0] == 0:
             _migrate(con, db_path)
         yield con
-    finally:
-        con.close()
 
 
 def _migrate(con: duckdb.DuckDBPyConnection, db_path: Path) -> None:

@@ -842,19 +842,16 @@ def _warehouse_ro(db_path: Path):
     """One read-only connection to the warehouse for everything `scope` reads, or None when there is no
     warehouse or it cannot be opened (an old or damaged one is simply rebuilt). A warehouse another program
     holds read-write raises WarehouseLocked: it could neither be compared with nor replaced."""
-    con = None
-    if db_path.exists():
-        try:
-            con = W.connect_ro(db_path, check_version=False)
-        except W.WarehouseLocked:
-            raise
-        except Exception:
-            con = None
-    try:
+    with contextlib.ExitStack() as stack:
+        con = None
+        if db_path.is_file():
+            try:  # attached to the process's DuckDB instance: cheaper than opening one (W.attached)
+                con = stack.enter_context(W.attached(db_path, read_only=True))
+            except Exception as exc:
+                if W.is_lock_error(exc):
+                    raise W.WarehouseLocked(W.locked_message(db_path, exc)) from None
+                con = None
         yield con
-    finally:
-        if con is not None:
-            con.close()
 
 
 def _last_build(con) -> LastBuild | None:

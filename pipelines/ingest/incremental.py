@@ -183,12 +183,11 @@ def apply(db_path: Path, tmp: Path, p: Plan, tables: dict, run: dict, crash) -> 
     """Write the county's new rows into a copy of the warehouse at tmp (the caller swaps it in). A table whose
     county rows are already exactly the new ones is left as it is (a changed meetings ledger touches
     raw_rows, files, sheets and stg_meetings, not stg_problems). Returns the tables rewritten."""
-    from pipelines.warehouse.db import create_table, refresh_intermediate
+    from pipelines.warehouse.db import attached, create_table, refresh_intermediate
 
     shutil.copyfile(db_path, tmp)
-    con = duckdb.connect(str(tmp))
     rewritten: list[str] = []
-    try:
+    with attached(tmp) as con:
         con.execute("BEGIN")
         gone = sorted(p.old_paths | {f.rel for f in p.files})
         where = {name: ("county = ? OR list_contains(?, path)", [p.county, gone]) if name == "files" else
@@ -215,8 +214,6 @@ def apply(db_path: Path, tmp: Path, p: Plan, tables: dict, run: dict, crash) -> 
                      run["config_fingerprint"]])
         con.execute("COMMIT")
         con.execute("CHECKPOINT")
-    finally:
-        con.close()
     return rewritten
 
 
