@@ -193,3 +193,44 @@ def test_only_the_intermediate_files_make_tables():
             assert table.search(text) and not view.search(text), p.name
         else:
             assert not table.search(text), f"{p.name} makes a table: a one-county rebuild would leave it stale"
+
+
+def test_an_attached_file_is_closed_and_unlocked_when_its_block_ends(tmp_path):
+    """A one-county rebuild attaches its DuckDB files to the process's one instance (warehouse.db.attached): while
+    a block holds one, another program cannot open it read-write; when the block ends (also by an error in an open
+    transaction, which is rolled back) the file is written out and free, and can be attached again."""
+    from pipelines.warehouse.db import attached, is_lock_error
+
+    path = tmp_path / "x.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE t (n INTEGER)")
+    con.close()
+    other = ("import duckdb, sys\ntry:\n    c = duckdb.connect(sys.argv[1])\nexcept duckdb.Error as e:\n"
+             "    print('LOCKED' if 'lock' in str(e).lower() else 'ERROR ' + str(e))\nelse:\n"
+             "    print(c.execute('SELECT count(*), coalesce(sum(n), 0) FROM t').fetchone())\n")
+
+    def from_another_process() -> str:
+        return subprocess.run([sys.executable, "-c", other, str(path)], capture_output=True, text=True,
+                              check=True).stdout.strip()
+
+    with attached(path) as con:
+        con.execute("INSERT INTO t VALUES (1)")
+        assert from_another_process() == "LOCKED"
+    assert from_another_process() == "(1, 1)"
+    with pytest.raises(RuntimeError), attached(path) as con:
+        con.execute("BEGIN")
+        con.execute("INSERT INTO t VALUES (5)")
+        raise RuntimeError("the rebuild failed half way")
+    assert from_another_process() == "(1, 1)"  # the failed block's row is not kept
+    with attached(path, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM t").fetchone() == (1,)
+    blocker = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time\nc = duckdb.connect(sys.argv[1])\n"
+                                "print('open', flush=True)\ntime.sleep(30)", str(path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert blocker.stdout.readline().strip() == "open"
+        with pytest.raises(duckdb.Error) as exc, attached(path, read_only=True):
+            pass
+        assert is_lock_error(exc.value)
+    finally:
+        blocker.kill()
+        blocker.wait()
