@@ -104,16 +104,19 @@ def writing(db_path):
 
 def _migrate(con: duckdb.DuckDBPyConnection, db_path: Path) -> None:
     """Copy ingest_runs / validation_runs / validation_findings / metric_history out of an old warehouse."""
+    from pipelines.warehouse.db import unique_alias
+
     copied: list[str] = []
+    old_wh = unique_alias("old_wh")  # the connection may be one of several on the process's shared instance
     if db_path.exists():
         try:
-            con.execute(f"ATTACH '{str(db_path).replace(chr(39), chr(39) * 2)}' AS old_wh (READ_ONLY)")
+            con.execute(f"ATTACH '{str(db_path).replace(chr(39), chr(39) * 2)}' AS {old_wh} (READ_ONLY)")
         except duckdb.Error:
             pass  # an unreadable (or locked) old warehouse: nothing to carry over
         else:
             try:
                 have = {r[0] for r in con.execute(
-                    "SELECT table_name FROM duckdb_tables() WHERE database_name = 'old_wh'").fetchall()}
+                    "SELECT table_name FROM duckdb_tables() WHERE database_name = ?", [old_wh]).fetchall()}
                 main = con.execute("SELECT current_database()").fetchone()[0]
                 for name in DDL:
                     if name not in have:
@@ -122,13 +125,13 @@ def _migrate(con: duckdb.DuckDBPyConnection, db_path: Path) -> None:
                         "SELECT column_name FROM duckdb_columns() WHERE database_name = ? AND table_name = ? "
                         "ORDER BY column_index", [main, name]).fetchall()]
                     old = {r[0] for r in con.execute(
-                        "SELECT column_name FROM duckdb_columns() WHERE database_name = 'old_wh' AND table_name = ?",
-                        [name]).fetchall()}
+                        "SELECT column_name FROM duckdb_columns() WHERE database_name = ? AND table_name = ?",
+                        [old_wh, name]).fetchall()}
                     sel = ", ".join(f'"{c}"' if c in old else "NULL" for c in cols)
-                    con.execute(f'INSERT INTO "{main}"."{name}" SELECT {sel} FROM old_wh."{name}"')
+                    con.execute(f'INSERT INTO "{main}"."{name}" SELECT {sel} FROM {old_wh}."{name}"')
                     copied.append(name)
             finally:
-                con.execute("DETACH old_wh")
+                con.execute(f"DETACH {old_wh}")
     con.execute("INSERT INTO history_meta VALUES (?, ?, ?)", [str(db_path) if copied else None, now(),
                                                              ",".join(copied)])
 

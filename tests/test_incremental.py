@@ -234,3 +234,44 @@ def test_an_attached_file_is_closed_and_unlocked_when_its_block_ends(tmp_path):
     finally:
         blocker.kill()
         blocker.wait()
+
+
+def _count_in_child(path: str, q) -> None:
+    from pipelines.warehouse.db import attached
+
+    with attached(Path(path), read_only=True) as con:
+        q.put(con.execute("SELECT count(*) FROM t").fetchone()[0])
+
+
+def test_a_forked_child_attaches_files_of_its_own(tmp_path):
+    """The shared instance's threads do not survive a fork: a child forked after the parent attached a file, or
+    while it holds one, makes an instance of its own and neither hangs nor crashes; an ingest gives its instance
+    back when asked (release_host: before a fork)."""
+    import multiprocessing
+
+    from pipelines.warehouse import db as W
+
+    path = tmp_path / "x.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE t AS SELECT * FROM range(3)")
+    con.close()
+    ctx = multiprocessing.get_context("fork")
+    for hold in (False, True):
+        with W.attached(path, read_only=True) as held:
+            assert held.execute("SELECT count(*) FROM t").fetchone() == (3,)
+            if hold:  # forked while the parent holds the file
+                q = ctx.Queue()
+                child = ctx.Process(target=_count_in_child, args=(str(path), q))
+                child.start()
+                child.join(60)
+        if not hold:  # forked after a block, the instance still kept
+            q = ctx.Queue()
+            child = ctx.Process(target=_count_in_child, args=(str(path), q))
+            child.start()
+            child.join(60)
+        if child.is_alive():
+            child.kill()
+            pytest.fail("a forked child hung on the DuckDB instance it inherited")
+        assert child.exitcode == 0 and q.get(timeout=5) == 3
+    W.release_host()
+    assert W._HOST is None
