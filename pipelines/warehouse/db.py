@@ -105,15 +105,16 @@ def unique_alias(prefix: str) -> str:
     return f"{prefix}_{next(_ALIASES)}"
 
 
-def release_host() -> None:
+def release_host(force: bool = False) -> None:
     """Close the shared instance when no block holds a file (its memory is given back: DuckDB keeps freed
     buffers for the instance's life). Called before the process forks. Not after every ingest: closing and
     making the instance again cost a one-file rebuild ~1.15 times the time (4 paired runs), and what the
-    blocks read and write is one county's rows."""
+    blocks read and write is one county's rows. force: close it even so (after a failed clean-up: closing the
+    instance releases every file attached to it)."""
     global _HOST
-    if _HOST is not None and _OPEN_BLOCKS == 0 and _HOST[0] == os.getpid():
+    if _HOST is not None and (force or _OPEN_BLOCKS == 0) and _HOST[0] == os.getpid():
         host, _HOST = _HOST, None
-        with contextlib.suppress(duckdb.Error):
+        with contextlib.suppress(Exception):
             host[1].close()
 
 
@@ -126,15 +127,6 @@ def _forked_child() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(before=release_host, after_in_child=_forked_child)
-
-
-def _drop_host() -> None:
-    """After a failed clean-up: closing the instance releases every file attached to it."""
-    global _HOST
-    if _HOST is not None and _HOST[0] == os.getpid():
-        host, _HOST = _HOST, None
-        with contextlib.suppress(Exception):
-            host[1].close()
 
 
 @contextlib.contextmanager
@@ -173,7 +165,7 @@ def attached(path: Path, *, read_only: bool = False):
             cur.execute("USE memory")
             cur.execute(f"DETACH {alias}")
         except BaseException:
-            _drop_host()
+            release_host(force=True)
             if not failed:  # the file could not be written out (disk full …): the caller must know
                 raise
         finally:
