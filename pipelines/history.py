@@ -104,13 +104,13 @@ def writing(db_path):
 
 def _migrate(con: duckdb.DuckDBPyConnection, db_path: Path) -> None:
     """Copy ingest_runs / validation_runs / validation_findings / metric_history out of an old warehouse."""
-    from pipelines.warehouse.db import unique_alias
+    from pipelines.warehouse.db import attach_sql, unique_alias
 
     copied: list[str] = []
     old_wh = unique_alias("old_wh")  # the connection may be one of several on the process's shared instance
     if db_path.exists():
         try:
-            con.execute(f"ATTACH '{str(db_path).replace(chr(39), chr(39) * 2)}' AS {old_wh} (READ_ONLY)")
+            con.execute(attach_sql(db_path, old_wh, read_only=True))
         except duckdb.Error:
             pass  # an unreadable (or locked) old warehouse: nothing to carry over
         else:

@@ -105,6 +105,11 @@ def unique_alias(prefix: str) -> str:
     return f"{prefix}_{next(_ALIASES)}"
 
 
+def attach_sql(path: Path, alias: str, read_only: bool = False) -> str:
+    """The ATTACH statement for a DuckDB file (a quote in the path doubled)."""
+    return f"ATTACH '{str(path).replace(chr(39), chr(39) * 2)}' AS {alias}" + (" (READ_ONLY)" if read_only else "")
+
+
 def release_host(force: bool = False) -> None:
     """Close the shared instance when no block holds a file (its memory is given back: DuckDB keeps freed
     buffers for the instance's life). Called before the process forks. Not after every ingest: closing and
@@ -144,8 +149,7 @@ def attached(path: Path, *, read_only: bool = False):
     alias = unique_alias("xuncha")
     cur = _HOST[1].cursor()
     try:
-        cur.execute(f"ATTACH '{str(path).replace(chr(39), chr(39) * 2)}' AS {alias}" +
-                    (" (READ_ONLY)" if read_only else ""))
+        cur.execute(attach_sql(path, alias, read_only))
     except BaseException:
         cur.close()
         raise
