@@ -409,14 +409,58 @@ def test_reingest_reuses_parse_cache_and_gives_identical_tables(demo_dir, tmp_pa
     assert same == snap
 
 
+def _cached_keys(cache: Path) -> list[str]:
+    """The keys the parse cache holds, read with SQLite itself (not through the code under test)."""
+    import sqlite3
+
+    con = sqlite3.connect(str(cache / "parses.sqlite"))
+    try:
+        return sorted(k for (k,) in con.execute("SELECT key FROM parses"))
+    finally:
+        con.close()
+
+
 def test_parse_cache_forgets_files_that_left_data_raw(registers, tmp_path):
     write_xlsx(registers / "第一轮" / "台账.xlsx", {"台账": [PROBLEM_HEAD, [1, "县财政局", "问题", "学习", None, "已完成", None]]})
     db, _ = run(registers, tmp_path)
     cache = db.parent / ".cache" / "parse" / _fp()
-    assert len(list(cache.glob("*.pkl"))) == 2
+    assert len(_cached_keys(cache)) == 2
+    assert not list(cache.glob("*.pkl"))  # one SQLite file, not a file per ledger
     (registers / "第一轮" / "台账.xlsx").unlink()
     run(registers, tmp_path)
-    assert len(list(cache.glob("*.pkl"))) == 1  # only the register is left: the cache does not grow forever
+    assert len(_cached_keys(cache)) == 1  # only the register is left: the cache does not grow forever
+
+
+def test_a_damaged_parse_cache_is_parsed_again_not_trusted(registers, tmp_path):
+    """A cache entry whose bytes no longer match the digest stored with them is a miss, and a cache file SQLite cannot read
+    is replaced: either way every file is parsed again and the warehouse is the one a clean build gives."""
+    import sqlite3
+
+    write_xlsx(registers / "第一轮" / "台账.xlsx", {"台账": [PROBLEM_HEAD, [1, "县财政局", "问题", "学习", None, "已完成", None]]})
+    db, _ = run(registers, tmp_path)
+    tables = ["stg_problems", "stg_units", "raw_rows", "files", "sheets", "quarantine"]
+    want = {t: q(db, f"SELECT * FROM {t} ORDER BY ALL") for t in tables}
+    cache = db.parent / ".cache" / "parse" / _fp()
+    con = sqlite3.connect(str(cache / "parses.sqlite"))
+    (k1, b1), (k2, b2) = con.execute("SELECT key, blob FROM parses ORDER BY key").fetchall()
+    # each entry now holds the other file's parse, which unpickles without complaint: only its digest tells
+    con.executemany("UPDATE parses SET blob = ? WHERE key = ?", [(b2, k1), (b1, k2)])
+    con.commit()
+    con.close()
+
+    def rebuild() -> tuple:
+        db.unlink()
+        history.path_for(db).unlink()
+        ingest(registers, db)
+        return q(history.path_for(db), "SELECT files_parsed, files_cached FROM ingest_runs")[-1]
+
+    assert rebuild() == (2, 0)  # nothing taken from the damaged entries
+    assert {t: q(db, f"SELECT * FROM {t} ORDER BY ALL") for t in tables} == want
+    assert rebuild() == (0, 2)  # the entries were written again, whole
+    (cache / "parses.sqlite").write_bytes(b"not a database at all " * 100)
+    assert rebuild() == (2, 0)
+    assert {t: q(db, f"SELECT * FROM {t} ORDER BY ALL") for t in tables} == want
+    assert len(_cached_keys(cache)) == 2
 
 
 def test_header_words_from_other_counties(registers, tmp_path):

@@ -51,6 +51,8 @@ from pipelines.ingest import counties as CT
 from pipelines.ingest import incremental as INC
 from pipelines.ingest import layouts as LY
 from pipelines.ingest import schema as S
+from pipelines.ingest.cache import FILE_NAME as CACHE_FILE
+from pipelines.ingest.cache import ParseCache
 from pipelines.ingest.parse import ParsedFile, ParsedRow, ParsedSheet, parse_file
 from pipelines.ingest.read import SUPPORTED, ReadError
 from pipelines.ingest.resolve import (
@@ -198,10 +200,11 @@ _WORKER: dict = {}
 _EMPTY_WORKBOOK = "工作簿中没有任何内容（所有工作表均为空）：请确认是否存错了文件"
 
 
-def _init_worker(contract: Contract, cache_dir: Path | None) -> None:
-    """Each parse worker receives the contract and the cache folder once, not with every file. Its garbage
-    collector runs (a worker is forked from a main process that pauses its own while it gathers the parses)."""
-    _WORKER["contract"], _WORKER["cache_dir"] = contract, cache_dir
+def _init_worker(contract: Contract, cache: list | None) -> None:
+    """Each parse worker receives the contract once, not with every file (cache: whether an in-process parse
+    must also be pickled for the parse cache; the main process writes it). Its garbage collector runs (a
+    worker is forked from a main process that pauses its own while it gathers the parses)."""
+    _WORKER["contract"], _WORKER["cache"] = contract, cache is not None
     gc.enable()
 
 
@@ -213,64 +216,58 @@ def cache_key(sha256: str, rel: str, contract: Contract) -> str:
     return sha256
 
 
-def _store(cache_dir: Path, key: str, blob: bytes) -> None:
-    """Best effort: a parse cache that cannot be written (disk full) only makes the next run slower."""
-    tmp = cache_dir / f".{key}.{os.getpid()}.tmp"
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(blob)
-        os.replace(tmp, cache_dir / f"{key}.pkl")
-    except OSError:
-        tmp.unlink(missing_ok=True)
-
-
-def _parse_job(job: tuple[str, str], in_process: bool = False) -> tuple[str, object, str | None]:
-    """Parse one file, store it in the parse cache, and hand it back: pickled once, in the worker (the
-    same bytes go to the cache and to the main process), or as objects when run in-process."""
+def _parse_job(job: tuple[str, str, str], in_process: bool = False) -> tuple[str, object, bytes | None, str | None]:
+    """Parse one file and hand it back: (path, the parse as objects when run in-process, it pickled for the
+    parse cache and, from a worker, for the main process (one pickling for both), the reason it could not be
+    read)."""
     path, sha256, rel = job
     try:
         parsed = parse_file(Path(path), _WORKER["contract"], rel)
     except ReadError as exc:
-        return path, None, str(exc)
+        return path, None, None, str(exc)
     except MemoryError:
-        return path, None, "文件过大，内存不足：请拆分后再放入"
+        return path, None, None, "文件过大，内存不足：请拆分后再放入"
     except Exception as exc:  # any reader bug must not stop the other files
-        return path, None, f"读取失败（{type(exc).__name__}: {str(exc)[:160]}）：请在 Excel 中打开确认后另存为 .xlsx"
+        return path, None, None, f"读取失败（{type(exc).__name__}: {str(exc)[:160]}）：请在 Excel 中打开确认后另存为 .xlsx"
     if not any(sh.rows for sh in parsed.sheets):  # blank rows are never kept, so no rows = no content
-        return path, None, _EMPTY_WORKBOOK
-    blob = pickle.dumps(parsed, protocol=pickle.HIGHEST_PROTOCOL)
-    if _WORKER.get("cache_dir") is not None:
-        _store(_WORKER["cache_dir"], cache_key(sha256, rel, _WORKER["contract"]), blob)
-    return path, parsed if in_process else blob, None
+        return path, None, None, _EMPTY_WORKBOOK
+    blob = pickle.dumps(parsed, protocol=pickle.HIGHEST_PROTOCOL) if (not in_process or _WORKER["cache"]) else None
+    return path, parsed if in_process else None, blob, None
 
 
 def _parse_all(todo: list[FileRec], contract: Contract, workers: int | None, progress,
-               cache_dir: Path | None) -> dict[str, tuple[ParsedFile | None, str | None]]:
+               to_cache: list[tuple[str, bytes]] | None) -> dict[str, tuple[ParsedFile | None, str | None]]:
     """rel → (its ParsedFile, or None and the reason it could not be read), parsed in worker processes when
-    there are enough files; each parse is stored in the parse cache as it is made."""
+    there are enough files; each parse's bytes (key, pickle) are added to to_cache, for the parse cache."""
     if workers is None:
         workers = min(2, os.cpu_count() or 1) if len(todo) >= 8 else 1
-    rel_of = {str(f.path): f.rel for f in todo}
+    by_path = {str(f.path): f for f in todo}
     if workers > 1:
         # largest files first, in small chunks: no worker is left with a long last chunk while the other waits
         # (the results are keyed by file, so the order they come in does not matter)
         todo = sorted(todo, key=lambda f: -f.size)
     jobs = [(str(f.path), f.sha256, f.rel) for f in todo]
     out: dict[str, tuple[ParsedFile | None, str | None]] = {}
+
+    def gathered(path: str, parsed, blob: bytes | None, err: str | None) -> None:
+        f = by_path[path]
+        if blob is not None:
+            if parsed is None:
+                parsed = pickle.loads(blob)
+            if to_cache is not None:
+                to_cache.append((cache_key(f.sha256, f.rel, contract), blob))
+        out[f.rel] = (parsed, err)
+        if progress:
+            progress(f.rel)
+
     if workers > 1:
-        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
-                                 initargs=(contract, cache_dir)) as ex:
-            for path, blob, err in ex.map(_parse_job, jobs, chunksize=max(1, min(8, len(jobs) // (workers * 8)))):
-                out[rel_of[path]] = (pickle.loads(blob) if blob is not None else None, err)
-                if progress:
-                    progress(rel_of[path])
+        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(contract, None)) as ex:
+            for res in ex.map(_parse_job, jobs, chunksize=max(1, min(8, len(jobs) // (workers * 8)))):
+                gathered(*res)
     else:
-        _init_worker(contract, cache_dir)
+        _init_worker(contract, to_cache)
         for job in jobs:
-            path, parsed, err = _parse_job(job, in_process=True)
-            out[rel_of[path]] = (parsed, err)
-            if progress:
-                progress(rel_of[path])
+            gathered(*_parse_job(job, in_process=True))
     return out
 
 
@@ -808,7 +805,7 @@ def _resolve_group(items: dict[str, list[Item]], regs: tuple, contract: Contract
 
 
 def _prepare_cache(cache_dir: Path) -> Path | None:
-    """The parse cache folder for this parser version (None when it cannot be made: the run is only slower).
+    """The parse cache's folder for this parser version (None when it cannot be made: the run is only slower).
     Caches of other parser versions (left by an upgrade or a contract edit) are removed."""
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
@@ -1016,22 +1013,33 @@ def _parse(run: Run, scope: Scope) -> Parsed:
     parallel)."""
     done: dict[str, FileRec] = {}
     todo: list[FileRec] = []
-    for f in scope.part:
-        if f.status != "pending":
-            continue
-        cached = run.cache_dir / f"{cache_key(f.sha256, f.rel, run.contract)}.pkl"
-        if cached.exists():
-            try:
-                with open(cached, "rb") as fh:
-                    done[f.rel] = dataclasses.replace(f, parsed=pickle.load(fh), status="ingested", cached=True)
-                if run.progress:
-                    run.progress(f.rel)
-                continue
-            except Exception:
-                pass  # a damaged cache entry: parsed again
-        todo.append(f)
+    pending = [f for f in scope.part if f.status == "pending"]
+    folder = _prepare_cache(run.cache_dir) if pending else None
+    cache = ParseCache.open(folder)
+    try:
+        for f in pending:
+            blob = cache.get(cache_key(f.sha256, f.rel, run.contract)) if cache is not None else None
+            if blob is not None:
+                try:
+                    done[f.rel] = dataclasses.replace(f, parsed=pickle.loads(blob), status="ingested", cached=True)
+                    if run.progress:
+                        run.progress(f.rel)
+                    continue
+                except Exception:
+                    pass  # an entry this code cannot read: parsed again
+            todo.append(f)
+    finally:
+        if cache is not None:
+            cache.close()
     if todo:
-        parses = _parse_all(todo, run.contract, run.workers, run.progress, _prepare_cache(run.cache_dir))
+        to_cache: list[tuple[str, bytes]] | None = [] if cache is not None else None
+        parses = _parse_all(todo, run.contract, run.workers, run.progress, to_cache)
+        if to_cache:  # in the main process, in one transaction, once the workers are done (see cache.py)
+            store = ParseCache.open(folder)
+            if store is not None:
+                store.put_many(to_cache)
+                store.close()
+            del to_cache
         for f in todo:
             parsed, err = parses[f.rel]
             done[f.rel] = dataclasses.replace(f, status="failed", error=err) if err else \
@@ -1175,9 +1183,9 @@ def _run_record(run: Run, scope: Scope, built: Built, seconds: Mapping[str, floa
 def _prune_cache(cache_dir: Path, keep: set[str]) -> None:
     """Drop cached parses of files no longer in data_raw, so a monthly job's cache does not grow forever
     (best effort, after the warehouse is safely written)."""
-    try:
-        for entry in cache_dir.glob("*.pkl"):
-            if entry.stem not in keep:
-                entry.unlink(missing_ok=True)
-    except OSError:
-        pass
+    if not (cache_dir / CACHE_FILE).exists():
+        return
+    cache = ParseCache.open(cache_dir)
+    if cache is not None:
+        cache.keep_only(keep)
+        cache.close()
