@@ -2,11 +2,12 @@
 
 `build` keeps a file's parse so that the next ingest does not read an unchanged ledger again (a one-county
 rebuild takes its other files from here). The cache was a file per ledger; it is one SQLite file
-(`parses.sqlite` in the parser version's folder). The workers hand their parses back pickled; the main process
-keeps the bytes and writes them in one transaction once the workers are done. Creating thousands of small files is what a file system does slowest: at
-100 counties the workers spent ~2–9 s of CPU in the kernel finding free inodes for 2,900 new files (ext4;
-on Windows each new file is also scanned by the antivirus), against ~0.3 s for the same bytes in one SQLite
-file (SQLite's own measurements: "35% Faster Than The Filesystem", https://sqlite.org/fasterthanfs.html).
+(`parses.sqlite` in the parser version's folder). The workers hand their parses back pickled; the main
+process keeps the bytes and writes them in one transaction once the workers are done. Creating thousands of
+small files is what a file system does slowest: at 100 counties the workers spent ~2–9 s of CPU in the
+kernel finding free inodes for 2,900 new files (ext4, after earlier deletions; on Windows each new file also
+meets the antivirus), against ~0.3–1 s for the same bytes in one SQLite file (SQLite's own measurements:
+"35% Faster Than The Filesystem", https://sqlite.org/fasterthanfs.html).
 
 Best effort, never wrong: a cache that cannot be opened or written (disk full, read-only folder, another
 ingest holding it) is no cache, and the run is only slower; an entry whose bytes do not match the digest
@@ -42,19 +43,22 @@ class ParseCache:
             return None
         path = Path(folder) / FILE_NAME
         for attempt in (1, 2):
+            con = None
             try:
                 con = sqlite3.connect(str(path), timeout=_BUSY_S, isolation_level=None)
                 # the cache is only a cache: no fsync (a torn write is caught by the digest or by SQLite, and
                 # then the file is parsed again); auto_vacuum so that dropping old parses gives the space back
-                con.execute("PRAGMA page_size = 65536")  # a parse is ~30 KB: fewer overflow pages (measured ~1.4× faster)
+                con.execute("PRAGMA page_size = 65536")  # a parse is ~30 KB: fewer overflow pages (~1.4× faster)
                 con.execute("PRAGMA auto_vacuum = INCREMENTAL")
                 con.execute("PRAGMA synchronous = OFF")
+                # a rowid table: SQLite advises against WITHOUT ROWID for rows this large (and it was slower)
                 con.execute("CREATE TABLE IF NOT EXISTS parses (key TEXT PRIMARY KEY, digest BLOB NOT NULL, "
-                            "blob BLOB NOT NULL) WITHOUT ROWID")
+                            "blob BLOB NOT NULL)")
                 return cls(con, path)
             except sqlite3.DatabaseError:
-                with contextlib.suppress(Exception):
-                    con.close()
+                if con is not None:
+                    with contextlib.suppress(sqlite3.Error):
+                        con.close()
                 if attempt == 2 or not _remove(path):
                     return None
             except (sqlite3.Error, OSError):
