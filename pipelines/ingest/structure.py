@@ -262,15 +262,28 @@ def _matchable(contract: Contract, h: str, memo: dict | None = None) -> frozense
 
 def _upper_bound(contract: Contract, ntop: list[str], pair) -> float:
     """The highest score (see _score) any kind could give this candidate: each column maps at most one
-    field, worth at most 1.5, and a dimension sheet adds 0.25 per other non-empty column."""
+    field, worth at most 1.5, and a dimension sheet adds 0.25 per other non-empty column.
+
+    A column of a two-row candidate counts for the kinds that could match the text _pick_pair can give it:
+    the sub header (exactly or by a synonym inside it), or group+sub only where a kind knows it exactly;
+    the group header only when the sub cell is empty. (Every one of its texts counted before, so a header
+    row paired with the first data row under it, whose group+sub texts contain the header's own synonyms,
+    was never passed over and was matched for every kind.)"""
     counts: dict[str, int] = {}
     nonempty = 0
     memo = _memo.table(contract, "matchable")
+    exact = contract.kinds_by_header
     for names in ([(h,) for h in ntop] if pair is None else [p_[1:] for p_ in pair]):
         ks: set[str] = set()
-        for h in names:
-            if h:
-                ks |= _matchable(contract, h, memo)
+        if len(names) == 1 or not names[2]:  # one row, or a column _pick_pair takes as it is (sub or group)
+            for h in names:
+                if h:
+                    ks |= _matchable(contract, h, memo)
+        else:
+            ng, ns, both = names
+            ks.update(exact.get(both, ()))
+            if ns or ng:
+                ks |= _matchable(contract, ns or ng, memo)
         if any(names):
             nonempty += 1
         for k in ks:
