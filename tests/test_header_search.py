@@ -33,6 +33,15 @@ WIDE = [["2021年度政治生态建设评价得分表"], ["序号", "单位", "�
         [2, "清泉镇", 25, "24分", 30, None, None]]
 
 
+def _workbooks(demo_dir, tmp_path) -> list:
+    """The demo's ledgers and one workbook of the two-row layouts above (a real xlsx, merged cells included)."""
+    two = write_xlsx(tmp_path / "两行表头.xlsx", {"整改": PROBLEMS, "分组": GROUP_ONLY_WITH_SUB, "生态": WIDE},
+                     merges={"整改": ["D2:F2", "A2:A3", "B2:B3", "C2:C3", "G2:G3", "A1:G1"],
+                             "分组": GROUP_ONLY_MERGES,
+                             "生态": ["C2:E2", "A2:A3", "B2:B3", "F2:F3", "G2:G3", "A1:G1"]})
+    return [*sorted(p for p in demo_dir.rglob("*") if p.suffix in (".xlsx", ".xls", ".csv")), two]
+
+
 def _guess(g):
     return None if g is None else (g.kind, g.row, g.n_rows, tuple(g.texts), tuple(sorted(g.mapping.items())),
                                    round(g.score, 6))
@@ -40,12 +49,8 @@ def _guess(g):
 
 def test_passing_over_candidates_that_cannot_win_changes_no_header(demo_dir, tmp_path, monkeypatch):
     c = load_contract()
-    write_xlsx(tmp_path / "两行表头.xlsx", {"整改": PROBLEMS, "分组": GROUP_ONLY_WITH_SUB, "生态": WIDE},
-               merges={"整改": ["D2:F2", "A2:A3", "B2:B3", "C2:C3", "G2:G3", "A1:G1"],
-                       "分组": GROUP_ONLY_MERGES,
-                       "生态": ["C2:E2", "A2:A3", "B2:B3", "F2:F3", "G2:G3", "A1:G1"]})
-    files = sorted(p for p in demo_dir.rglob("*") if p.suffix in (".xlsx", ".xls", ".csv"))
-    sheets = [sh for p in [*files, tmp_path / "两行表头.xlsx"] for sh in read_file(p)]
+    files = _workbooks(demo_dir, tmp_path)
+    sheets = [sh for p in files for sh in read_file(p)]
     evaluated = []
     real = ST._evaluate
     monkeypatch.setattr(ST, "_evaluate", lambda *a: evaluated.append(a) or real(*a))
@@ -64,11 +69,7 @@ def test_the_bound_is_never_below_a_score_any_kind_gives(demo_dir, tmp_path, mon
     """Wherever header search consults the bound, no kind scores the candidate above it (the period in a title
     can only make more kinds count, so the candidate is scored with it)."""
     c = load_contract()
-    write_xlsx(tmp_path / "两行表头.xlsx", {"整改": PROBLEMS, "分组": GROUP_ONLY_WITH_SUB, "生态": WIDE},
-               merges={"整改": ["D2:F2", "A2:A3", "B2:B3", "C2:C3", "G2:G3", "A1:G1"],
-                       "分组": GROUP_ONLY_MERGES,
-                       "生态": ["C2:E2", "A2:A3", "B2:B3", "F2:F3", "G2:G3", "A1:G1"]})
-    files = sorted(p for p in demo_dir.rglob("*") if p.suffix in (".xlsx", ".xls", ".csv"))
+    files = _workbooks(demo_dir, tmp_path)
     real_bound, real_eval = ST._upper_bound, ST._evaluate
     checked = {"one": 0, "two": 0}
 
@@ -81,7 +82,7 @@ def test_the_bound_is_never_below_a_score_any_kind_gives(demo_dir, tmp_path, mon
         return b
 
     monkeypatch.setattr(ST, "_upper_bound", bound)
-    for p in [*files, tmp_path / "两行表头.xlsx"]:
+    for p in files:
         for sh in read_file(p):
             ST.find_header(sh, c)
     assert checked["one"] > 50 and checked["two"] > 50, checked
