@@ -425,14 +425,14 @@ def test_parse_cache_forgets_files_that_left_data_raw(registers, tmp_path):
     db, _ = run(registers, tmp_path)
     cache = db.parent / ".cache" / "parse" / _fp()
     assert len(_cached_keys(cache)) == 2
-    assert not list(cache.glob("*.pkl"))  # one SQLite file, not a file per ledger
+    assert sorted(p.name for p in cache.iterdir()) == ["parses.sqlite"]  # one SQLite file, not a file per ledger
     (registers / "第一轮" / "台账.xlsx").unlink()
     run(registers, tmp_path)
     assert len(_cached_keys(cache)) == 1  # only the register is left: the cache does not grow forever
 
 
 def test_a_damaged_parse_cache_is_parsed_again_not_trusted(registers, tmp_path):
-    """A cache entry whose bytes no longer match the digest stored with them is a miss, and a cache file SQLite cannot read
+    """A cache entry whose key and bytes no longer match the digest stored with them is a miss, and a cache file SQLite cannot read
     is replaced: either way every file is parsed again and the warehouse is the one a clean build gives."""
     import sqlite3
 
@@ -442,9 +442,10 @@ def test_a_damaged_parse_cache_is_parsed_again_not_trusted(registers, tmp_path):
     want = {t: q(db, f"SELECT * FROM {t} ORDER BY ALL") for t in tables}
     cache = db.parent / ".cache" / "parse" / _fp()
     con = sqlite3.connect(str(cache / "parses.sqlite"))
-    (k1, b1), (k2, b2) = con.execute("SELECT key, blob FROM parses ORDER BY key").fetchall()
-    # each entry now holds the other file's parse, which unpickles without complaint: only its digest tells
-    con.executemany("UPDATE parses SET blob = ? WHERE key = ?", [(b2, k1), (b1, k2)])
+    (k1, d1, b1), (k2, d2, b2) = con.execute("SELECT key, digest, blob FROM parses ORDER BY key").fetchall()
+    # each entry now holds the other file's parse with its digest (as a torn write can leave a page of another
+    # entry), which unpickles without complaint: only the digest, made with the key, tells
+    con.executemany("UPDATE parses SET digest = ?, blob = ? WHERE key = ?", [(d2, b2, k1), (d1, b1, k2)])
     con.commit()
     con.close()
 
@@ -485,3 +486,30 @@ def test_summary_sheet_beside_per_unit_sheets_counts_each_problem_once(registers
     assert s["loaded_by_kind"]["problems"] == 2 and s["rows_skipped"] >= 2
     assert q(db, "SELECT count(*) FROM raw_rows WHERE skip_class = 'duplicate_record'") == [(2,)]
     assert_balanced(db, s)
+
+
+
+def test_a_locked_parse_cache_is_left_alone_and_a_pruned_one_shrinks(tmp_path):
+    """Another ingest writing the cache: this one goes on without it and removes nothing. Dropping parses gives
+    their space back."""
+    import sqlite3
+
+    from pipelines.ingest.cache import ParseCache
+
+    cache = ParseCache.open(tmp_path)
+    cache = cache.put_many([(f"k{i}", os.urandom(200_000)) for i in range(40)])
+    cache.close()
+    other = sqlite3.connect(str(tmp_path / "parses.sqlite"), isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    assert ParseCache.open(tmp_path) is None  # locked: not taken for damaged
+    other.execute("ROLLBACK")
+    other.close()
+    cache = ParseCache.open(tmp_path)
+    assert len(cache.keys()) == 40 and cache.get("k3") is not None
+    before = (tmp_path / "parses.sqlite").stat().st_size
+    cache.keep_only({"k3"})
+    cache.close()
+    assert (tmp_path / "parses.sqlite").stat().st_size < before / 10
+    cache = ParseCache.open(tmp_path)
+    assert cache.keys() == {"k3"} and cache.get("k3") is not None
+    cache.close()

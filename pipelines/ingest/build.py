@@ -1033,13 +1033,16 @@ def _parse(run: Run, scope: Scope) -> Parsed:
             cache.close()
     if todo:
         to_cache: list[tuple[str, bytes]] | None = [] if cache is not None else None
-        parses = _parse_all(todo, run.contract, run.workers, run.progress, to_cache)
-        if to_cache:  # in the main process, in one transaction, once the workers are done (see cache.py)
-            store = ParseCache.open(folder)
-            if store is not None:
-                store.put_many(to_cache)
-                store.close()
-            del to_cache
+        try:
+            parses = _parse_all(todo, run.contract, run.workers, run.progress, to_cache)
+        finally:  # in the main process, in one transaction, once the workers are done (see cache.py); what was
+            if to_cache:  # parsed is kept even when the parse stops (a worker killed, Ctrl-C)
+                store = ParseCache.open(folder)
+                if store is not None:
+                    store = store.put_many(to_cache)
+                if store is not None:
+                    store.close()
+                del to_cache
         for f in todo:
             parsed, err = parses[f.rel]
             done[f.rel] = dataclasses.replace(f, status="failed", error=err) if err else \

@@ -9,10 +9,12 @@ kernel finding free inodes for 2,900 new files (ext4, after earlier deletions; o
 meets the antivirus), against ~0.3–1 s for the same bytes in one SQLite file (SQLite's own measurements:
 "35% Faster Than The Filesystem", https://sqlite.org/fasterthanfs.html).
 
-Best effort, never wrong: a cache that cannot be opened or written (disk full, read-only folder, another
-ingest holding it) is no cache, and the run is only slower; an entry whose bytes do not match the digest
-stored with it (a torn write after a power cut) is a miss and the file is parsed again; a file SQLite
-cannot read is removed and made anew.
+Best effort, never wrong: a cache that cannot be opened or written (disk full, read-only file or folder,
+another ingest holding it) is no cache, and the run is only slower, and it is left as it is; an entry whose
+key and bytes do not match the digest stored with it (a torn write after a power cut can leave a page of
+another entry) is a miss and the file is parsed again; a file SQLite says is not a database or is corrupt,
+on opening or while writing, is removed and written anew. The parses of a run that stops part-way (a worker
+killed, Ctrl-C) are still written.
 """
 
 from __future__ import annotations
@@ -26,8 +28,19 @@ FILE_NAME = "parses.sqlite"
 _BUSY_S = 2.0  # another ingest writing the same cache: wait this long, then go on without it
 
 
-def _digest(blob: bytes) -> bytes:
-    return hashlib.blake2b(blob, digest_size=16).digest()
+def _digest(key: str, blob: bytes) -> bytes:
+    """The entry's key and bytes together: a page of another entry left in the file by a torn write does not
+    match, whether it holds another file's bytes or another file's key."""
+    h = hashlib.blake2b(key.encode(), digest_size=16)
+    h.update(b"\0")
+    h.update(blob)
+    return h.digest()
+
+
+def _damaged(exc: sqlite3.DatabaseError) -> bool:
+    """SQLite says the file is not a database or is corrupt (not: locked, read-only, disk full)."""
+    return getattr(exc, "sqlite_errorname", "") in ("SQLITE_NOTADB", "SQLITE_CORRUPT") or \
+        not isinstance(exc, sqlite3.OperationalError)
 
 
 class ParseCache:
@@ -47,19 +60,24 @@ class ParseCache:
             try:
                 con = sqlite3.connect(str(path), timeout=_BUSY_S, isolation_level=None)
                 # the cache is only a cache: no fsync (a torn write is caught by the digest or by SQLite, and
-                # then the file is parsed again); auto_vacuum so that dropping old parses gives the space back
-                con.execute("PRAGMA page_size = 65536")  # a parse is ~30 KB: fewer overflow pages (~1.4× faster)
-                con.execute("PRAGMA auto_vacuum = INCREMENTAL")
+                # then the file is parsed again)
                 con.execute("PRAGMA synchronous = OFF")
-                # a rowid table: SQLite advises against WITHOUT ROWID for rows this large (and it was slower)
+                if con.execute("PRAGMA page_count").fetchone()[0] == 0:  # a new file (the pragmas write)
+                    con.execute("PRAGMA page_size = 65536")  # a parse is ~30 KB: fewer overflow pages (~1.4× faster)
+                    con.execute("PRAGMA auto_vacuum = INCREMENTAL")  # dropped parses give their space back
+                # a rowid table: SQLite advises against WITHOUT ROWID for rows this large (and it was slower);
+                # when the table is there this only reads the schema (a read-only file is still read)
                 con.execute("CREATE TABLE IF NOT EXISTS parses (key TEXT PRIMARY KEY, digest BLOB NOT NULL, "
                             "blob BLOB NOT NULL)")
+                con.execute("SELECT count(*) FROM parses WHERE 0").fetchone()
                 return cls(con, path)
-            except sqlite3.DatabaseError:
+            except sqlite3.DatabaseError as exc:
                 if con is not None:
                     with contextlib.suppress(sqlite3.Error):
                         con.close()
-                if attempt == 2 or not _remove(path):
+                # a damaged file is made anew; a locked or read-only one (another ingest writing it, another
+                # account's file) is left as it is: this run goes on without the cache
+                if attempt == 2 or not _damaged(exc) or not _remove(path):
                     return None
             except (sqlite3.Error, OSError):
                 return None
@@ -70,19 +88,34 @@ class ParseCache:
             row = self._con.execute("SELECT digest, blob FROM parses WHERE key = ?", (key,)).fetchone()
         except sqlite3.Error:
             return None
-        if row is None or _digest(row[1]) != row[0]:
+        if row is None or _digest(key, row[1]) != row[0]:
             return None
         return row[1]
 
-    def put_many(self, entries: list[tuple[str, bytes]]) -> None:
+    def put_many(self, entries: list[tuple[str, bytes]]) -> ParseCache | None:
+        """Write the entries in one transaction; returns the cache to go on with (a file found damaged while
+        writing is removed and written anew, once), or None when it is gone."""
         try:
             self._con.execute("BEGIN IMMEDIATE")
             self._pending = True
             self._con.executemany("INSERT OR REPLACE INTO parses VALUES (?, ?, ?)",
-                                  ((key, _digest(blob), blob) for key, blob in entries))
-        except sqlite3.Error:
+                                  ((key, _digest(key, blob), blob) for key, blob in entries))
+            self.commit()
+            return self
+        except sqlite3.DatabaseError as exc:
             self._rollback()
-        self.commit()
+            if not _damaged(exc):
+                return self
+        self.close()
+        fresh = ParseCache.open(self.path.parent) if _remove(self.path) else None
+        if fresh is not None:
+            with contextlib.suppress(sqlite3.Error):
+                fresh._con.execute("BEGIN IMMEDIATE")
+                fresh._pending = True
+                fresh._con.executemany("INSERT OR REPLACE INTO parses VALUES (?, ?, ?)",
+                                       ((key, _digest(key, blob), blob) for key, blob in entries))
+            fresh.commit()
+        return fresh
 
     def commit(self) -> None:
         if not self._pending:
@@ -107,7 +140,7 @@ class ParseCache:
                 self._con.execute("BEGIN IMMEDIATE")
                 self._con.executemany("DELETE FROM parses WHERE key = ?", gone)
                 self._con.execute("COMMIT")
-                self._con.execute("PRAGMA incremental_vacuum")
+                self._con.executescript("PRAGMA incremental_vacuum;")  # execute() frees no page
         except sqlite3.Error:
             self._rollback()
 
