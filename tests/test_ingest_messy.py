@@ -513,3 +513,22 @@ def test_a_locked_parse_cache_is_left_alone_and_a_pruned_one_shrinks(tmp_path):
     cache = ParseCache.open(tmp_path)
     assert cache.keys() == {"k3"} and cache.get("k3") is not None
     cache.close()
+
+
+def test_a_parse_cache_found_damaged_while_writing_is_written_anew(tmp_path):
+    """Damage SQLite meets only past opening (here the table's pages overwritten): the entries are misses, and
+    the next write removes the file and starts a new one instead of failing on every later run."""
+    from pipelines.ingest.cache import ParseCache
+
+    cache = ParseCache.open(tmp_path).put_many([(f"k{i:02d}", os.urandom(100_000)) for i in range(30)])
+    cache.close()
+    path = tmp_path / "parses.sqlite"
+    data = bytearray(path.read_bytes())
+    data[2 * 65536:4 * 65536] = b"\xff" * (2 * 65536)  # pages 3 and 4 of 64 KiB
+    path.write_bytes(bytes(data))
+    cache = ParseCache.open(tmp_path)
+    assert cache is not None and cache.get("k05") is None
+    fresh = cache.put_many([("new", b"x" * 1000)])
+    assert fresh is not None and fresh is not cache
+    assert fresh.keys() == {"new"} and fresh.get("new") == b"x" * 1000
+    fresh.close()

@@ -96,11 +96,7 @@ class ParseCache:
         """Write the entries in one transaction; returns the cache to go on with (a file found damaged while
         writing is removed and written anew, once), or None when it is gone."""
         try:
-            self._con.execute("BEGIN IMMEDIATE")
-            self._pending = True
-            self._con.executemany("INSERT OR REPLACE INTO parses VALUES (?, ?, ?)",
-                                  ((key, _digest(key, blob), blob) for key, blob in entries))
-            self.commit()
+            self._insert(entries)
             return self
         except sqlite3.DatabaseError as exc:
             self._rollback()
@@ -109,13 +105,18 @@ class ParseCache:
         self.close()
         fresh = ParseCache.open(self.path.parent) if _remove(self.path) else None
         if fresh is not None:
-            with contextlib.suppress(sqlite3.Error):
-                fresh._con.execute("BEGIN IMMEDIATE")
-                fresh._pending = True
-                fresh._con.executemany("INSERT OR REPLACE INTO parses VALUES (?, ?, ?)",
-                                       ((key, _digest(key, blob), blob) for key, blob in entries))
-            fresh.commit()
+            try:
+                fresh._insert(entries)
+            except sqlite3.Error:
+                fresh._rollback()
         return fresh
+
+    def _insert(self, entries: list[tuple[str, bytes]]) -> None:
+        self._con.execute("BEGIN IMMEDIATE")
+        self._pending = True
+        self._con.executemany("INSERT OR REPLACE INTO parses VALUES (?, ?, ?)",
+                              ((key, _digest(key, blob), blob) for key, blob in entries))
+        self.commit()
 
     def commit(self) -> None:
         if not self._pending:
