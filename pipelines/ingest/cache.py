@@ -39,8 +39,7 @@ def _digest(key: str, blob: bytes) -> bytes:
 
 def _damaged(exc: sqlite3.DatabaseError) -> bool:
     """SQLite says the file is not a database or is corrupt (not: locked, read-only, disk full)."""
-    return getattr(exc, "sqlite_errorname", "") in ("SQLITE_NOTADB", "SQLITE_CORRUPT") or \
-        not isinstance(exc, sqlite3.OperationalError)
+    return getattr(exc, "sqlite_errorname", "") in ("SQLITE_NOTADB", "SQLITE_CORRUPT")
 
 
 class ParseCache:
