@@ -220,6 +220,10 @@ def run(scale: int, workdir: Path, problems_per_county: int = 1000, with_reports
     summary = ingest(raw, db)
     res["ingest_s"] = round(time.perf_counter() - t, 3)
     res["rows_loaded"] = summary["rows_loaded"]
+    # where the cold ingest's time went, stage by stage (what the history store records of every build)
+    from pipelines import history
+    (stages,) = history.read(db, "SELECT stages FROM ingest_runs ORDER BY started_at DESC LIMIT 1")[0]
+    res["ingest_stages"] = json.loads(stages) if isinstance(stages, str) else stages
     assert summary["loaded_by_kind"] == exp["rows_by_kind"], "ingest disagrees with the generator's truth"
 
     t = time.perf_counter()

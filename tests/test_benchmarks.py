@@ -25,6 +25,10 @@ def test_harness_small_scale(tmp_path):
     assert KEYS <= set(res)
     assert res["files"] == 58 and res["rows_loaded"] > 0  # 29 ledger files a county (the interview ledger is one)
     assert all(isinstance(res[k], (int, float)) and res[k] >= 0 for k in KEYS)
+    # the cold ingest's stages, as the history store recorded them: every stage, and together about the whole
+    stages = res["ingest_stages"]
+    assert list(stages) == ["discover", "scope", "parse", "place", "resolve", "tables", "write"]
+    assert 0.5 * res["ingest_s"] <= sum(stages.values()) <= res["ingest_s"] + 0.05
     assert res["n_notebooks"] == 2 * 6 + 1  # two counties: each its own set of six pages, and the overview
     # every notebook's queries were timed inside its kernel (through kit.connect), so the budget is real
     assert res["n_queries"] >= 6 and res["report_query_s"] > 0
