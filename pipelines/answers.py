@@ -402,13 +402,13 @@ def usage(contract: Contract, tables: dict) -> dict:
     sig_at = sheet_cols.index("signature") if "signature" in sheet_cols else None
     headers_by_kind: dict[str, list[set]] = {}
     for r in sheets:
-        headers_by_kind.setdefault(r[2], []).append({norm_header(h) for h in (r[5] or "").split(" | ")})
+        headers_by_kind.setdefault(r[2], []).append({contract.header_norm(h) for h in (r[5] or "").split(" | ")})
     raw_cells = [r[8] or "" for r in tables.get("raw_rows", ([], []))[1]]
     uses = []
     for it in items:
         n = 0
         if it["sheet"] == COLUMN:
-            h = norm_header(it["seen"])
+            h = contract.header_norm(it["seen"])
             n = sum(1 for hs in headers_by_kind.get(it["kind"], []) if h in hs)
         elif it["sheet"] == WORD:
             w = norm_value(it["seen"])

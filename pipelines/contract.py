@@ -64,6 +64,35 @@ def norm_header_cached(text: str) -> str:
     return norm_header(text)
 
 
+_BRACKET_CHARS = re.compile(r"[(\[【{<《)\]】}>》]")
+
+
+def keep_qualifiers(text: str, qualifiers: tuple[str, ...]) -> str:
+    """The header text with the brackets of an annotation that holds a qualifier (contract's header_qualifiers:
+    计划, 要求 …) dropped and its words kept, so that normalising does not remove them: "完成时间（计划）" is a
+    planned date, not 完成时间. Annotations without one (units such as （件）, 签字) are left for norm_header."""
+    if not qualifiers or not text:
+        return text
+    s = nfkc(text)
+    if _BRACKET_CHARS.search(s) is None:
+        return text
+
+    def unbracket(m: re.Match) -> str:
+        inner = m.group(0)[1:-1]
+        return inner if any(q in inner for q in qualifiers) else m.group(0)
+    return _BRACKETED.sub(unbracket, s)
+
+
+def qualified(header: str, synonym: str, qualifiers: tuple[str, ...]) -> bool:
+    """Whether a normalised header that contains a synonym says more than it with a qualifier word: the rest of
+    "计划完成时间" once 完成时间 is taken out is 计划, so it is not the 完成时间 column (nor 要求办结时间 the
+    办结时间 one). The synonym's own words do not count (a synonym may itself contain one)."""
+    if not qualifiers:
+        return False
+    rest = header.replace(synonym, "\x00", 1)
+    return any(q in rest for q in qualifiers)
+
+
 # whitespace, punctuation and brackets in one class: deleting them in one pass is the same as class by class
 _VALUE_DELETE = re.compile(r"\s|" + _PUNCT.pattern + "|" + _VALUE_NOISE.pattern)
 
@@ -123,6 +152,8 @@ class Kind:
     fuzzy: list[tuple[str, str]] = field(default_factory=list)
     # normalised headers the analyst said to ignore (「忽略此列」): never unmatched, never a dimension
     ignore: frozenset = frozenset()
+    # the contract's header_qualifiers: a header containing a synonym and one of these is not that column
+    qualifiers: tuple[str, ...] = ()
 
 
 _DIGITS = re.compile(r"\d+")
@@ -433,6 +464,7 @@ class Contract:
     known_headers: frozenset = frozenset()  # every synonym, plus 序号/备注…: never an assessment dimension
     fuzzy_index: dict = field(default_factory=dict)  # first two characters → [(synonym, kinds)] of fuzzy_all
     status_words: frozenset = frozenset()  # words of the value vocabularies (settings): a row of them is data
+    header_qualifiers: tuple[str, ...] = ()  # words that make a header a plan or a requirement (keep_qualifiers)
     # the analyst's answers (本县口径.xlsx) that are not contract data: sheet kinds and names
     # sheet_answers: (file, sheet) → kind | "not_ledger"; header_answers: header signature → kind | "not_ledger"
     sheet_answers: dict = field(default_factory=dict)
@@ -464,6 +496,15 @@ class Contract:
 
     def kind(self, name: str) -> Kind:
         return self.kinds[name]
+
+    def header_norm(self, text: str) -> str:
+        """A sheet's header cell as the contract's synonyms are normalised: norm_header, except that an
+        annotation holding a qualifier keeps its words (keep_qualifiers). Memoised per distinct text."""
+        if not self.header_qualifiers:
+            return norm_header_cached(text)
+        t = memo.table(self, "header_norm")
+        hit = t.get(text)
+        return hit if hit is not None else memo.put(t, text, norm_header(keep_qualifiers(text, self.header_qualifiers)))
 
     def code_label(self, vocab: str, code: object) -> str:
         """The Chinese name of a code: a vocabulary's (problem_status/rectified → 已整改), else one of the
@@ -633,10 +674,14 @@ def build_contract(raw: dict, settings: dict, fingerprint_bytes: bytes) -> Contr
     """A Contract from the contract dict (read_contract_dict, possibly with the analyst's answers applied).
     fingerprint_bytes: everything the contract was made from (the parse cache and warehouse depend on it)."""
     kinds: dict[str, Kind] = {}
+    quals = tuple(dict.fromkeys(nfkc(str(q)).strip() for q in raw.get("header_qualifiers") or [] if str(q).strip()))
+
+    def hnorm(text: object) -> str:
+        return norm_header(keep_qualifiers(str(text), quals)) if text is not None else ""
     for kname, kd in raw["kinds"].items():
         cols = {}
         for cname, cd in kd["columns"].items():
-            syns = tuple(dict.fromkeys(norm_header(s) for s in cd.get("synonyms", []) if norm_header(s)))
+            syns = tuple(dict.fromkeys(hnorm(s) for s in cd.get("synonyms", []) if hnorm(s)))
             cols[cname] = Column(
                 name=cname,
                 synonyms=syns,
@@ -672,7 +717,8 @@ def build_contract(raw: dict, settings: dict, fingerprint_bytes: bytes) -> Contr
             key=tuple(kd.get("key", [])),
             personal=tuple(kd.get("personal", [])),
             dimensions=bool(kd.get("dimensions", False)),
-            ignore=frozenset(h for h in (norm_header(x) for x in kd.get("ignore", []) or []) if h),
+            ignore=frozenset(h for h in (hnorm(x) for x in kd.get("ignore", []) or []) if h),
+            qualifiers=quals,
             contradicts=tuple(tuple(str(x).split(".", 1)) for x in kd.get("contradicts", []) if "." in str(x)),
             identify_also=tuple((tuple(a.get("all", [])), tuple(a.get("any", [])))
                                 for a in kd.get("identify_also", []) or []),
@@ -730,6 +776,7 @@ def build_contract(raw: dict, settings: dict, fingerprint_bytes: bytes) -> Contr
         known_headers=frozenset(h for k in kinds.values() for c in k.columns.values() for h in c.synonyms)
         | {norm_header(h) for h in ("序号", "备注", "说明", "编号")},
         fuzzy_index=_fuzzy_index(kinds),
+        header_qualifiers=quals,
         status_words=frozenset(w for name in settings.get("value_vocabularies", ("problem_status", "lead_status"))
                                if name in vocabs for _c, syns in vocabs[name].entries for w in syns if len(w) >= 2),
         sheet_answers=dict(answers.get("sheets", {})),

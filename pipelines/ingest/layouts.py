@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 
 import pipelines.ingest.structure as S  # structure calls back into this module (headings, footers)
-from pipelines.contract import Contract, Kind, nfkc, norm_header_cached
+from pipelines.contract import Contract, Kind, nfkc
 from pipelines.ingest.read import Sheet
 from pipelines.ingest.values import cell_text
 
@@ -280,7 +280,7 @@ def find_transposed(sheet: Sheet, contract: Contract, header) -> Transposed | No
         row = sheet.rows[r]
         t = cell_text(row[c0]) if c0 < len(row) else ""
         has_value = any(v is not None and cell_text(v) for v in row[c0 + 1:])
-        labels.append(norm_header_cached(t) if t and has_value and len(t) <= 40 else "")
+        labels.append(contract.header_norm(t) if t and has_value and len(t) <= 40 else "")
     best = None
     for kind in contract.kinds.values():
         mapping, _ = S.match_columns(kind, labels)
@@ -303,7 +303,7 @@ def find_transposed(sheet: Sheet, contract: Contract, header) -> Transposed | No
     if not record_cols:
         return None
     raw_labels = [cell_text(sheet.rows[r][c0]) if c0 < len(sheet.rows[r]) else "" for r in block]
-    norm = [norm_header_cached(t) for t in raw_labels]
+    norm = [contract.header_norm(t) for t in raw_labels]
     mapping, unmatched = S.match_columns(kind, norm)
     rows = [list(sheet.rows[r]) for r in range(first)]  # titles stay where they are
     rows.append(list(raw_labels))

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from pipelines import memo as _memo
-from pipelines.contract import Contract, Kind, nfkc, norm_header, norm_header_cached, norm_value
+from pipelines.contract import Contract, Kind, nfkc, norm_header, norm_header_cached, norm_value, qualified
 from pipelines.ingest import layouts as L
 from pipelines.ingest.read import Sheet
 from pipelines.ingest.values import cell_text, find_period, parse_date
@@ -81,7 +81,14 @@ def _fuzzy_columns(kind: Kind, h: str) -> list[str]:
     """The kind's columns whose ≥3-character synonym occurs in header text h, in synonym order (memoised)."""
     t = _memo.table(kind, "fuzzy_columns")
     hit = t.get(h)
-    return hit if hit is not None else _memo.put(t, h, [col for syn, col in kind.fuzzy if syn in h])
+    return hit if hit is not None else _memo.put(t, h, [
+        col for syn, col in kind.fuzzy
+        if syn in h and not (kind.columns[col].type in _FACT_TYPES and qualified(h, syn, kind.qualifiers))])
+
+
+# columns that state a fact (a date, a status, a number): a header that also says 计划 or 要求 is a plan or a
+# requirement, not that fact (计划完成时间 is no 完成时间); a text column (整改措施) means the same either way
+_FACT_TYPES = frozenset({"date", "vocab", "count", "int", "number"})
 
 
 def satisfies(kind: Kind, fields: set[str]) -> bool:
@@ -156,9 +163,10 @@ MAX_HEADER_CELL = 40
 _PERIOD_CTX = frozenset({"period"})
 
 
-def _norm_cells(texts: list[str]) -> list[str]:
+def _norm_cells(texts: list[str], contract: Contract) -> list[str]:
     """Normalised header candidates; long cells (data, not headers) become a non-matching marker."""
-    return [norm_header_cached(t) if len(t) <= MAX_HEADER_CELL else ("\x00" if t else "") for t in texts]
+    norm = contract.header_norm
+    return [norm(t) if len(t) <= MAX_HEADER_CELL else ("\x00" if t else "") for t in texts]
 
 
 def find_header(sheet: Sheet, contract: Contract, only: str | None = None) -> HeaderGuess | None:
@@ -173,7 +181,7 @@ def find_header(sheet: Sheet, contract: Contract, only: str | None = None) -> He
     def row(r: int) -> tuple[list[str], list[str]]:
         if r not in texts_cache:
             raw = _row_texts(sheet, r, hfill)
-            texts_cache[r] = (raw, _norm_cells(raw))
+            texts_cache[r] = (raw, _norm_cells(raw, contract))
         return texts_cache[r]
 
     exact = contract.all_exact
@@ -207,7 +215,7 @@ def find_header(sheet: Sheet, contract: Contract, only: str | None = None) -> He
                 ng = ntop[c] if c < len(ntop) else ""
                 ns = nsub[c] if c < len(nsub) else ""
                 if g and s_ and g != s_:
-                    pair.append((f"{g}/{s_}", ng, ns, norm_header(g + s_)))
+                    pair.append((f"{g}/{s_}", ng, ns, contract.header_norm(g + s_)))
                 else:
                     pair.append((s_ or g, "", ns or ng, ""))
             candidates.append((r + 1, 2, [p[0] for p in pair], pair))
@@ -431,7 +439,7 @@ def classify_rows(sheet: Sheet, header: HeaderGuess | None, contract: Contract) 
             out.append(RowInfo(r, "footer", texts))
             continue
         if not header_raw.isdisjoint(nonempty[:3]) and \
-                len({norm_header_cached(t) for t in nonempty} & header_norm) >= repeat_min:
+                len({contract.header_norm(t) for t in nonempty} & header_norm) >= repeat_min:
             out.append(RowInfo(r, "header", texts))
             continue
         total = False
