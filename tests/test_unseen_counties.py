@@ -179,3 +179,18 @@ def test_a_required_closing_date_never_makes_a_lead_closed(registers, tmp_path):
         ("closed", None), (None, None), ("open", None)]
     assert metrics(db, D(2024, 12, 31))["leads_closed"] == 1
 
+
+def test_a_completion_date_after_the_ledgers_own_as_of_date_is_a_finding_not_a_rectification(registers, tmp_path):
+    title = ["县财政局党组巡察反馈问题整改落实台账　　统计截至：2024年1月31日"]
+    head = ["序号", "巡察轮次", "被巡察单位", "问题描述", "整改措施", "完成时间", "整改情况"]
+    rows = [[1, "十四届县委第一轮巡察", "县财政局", "专项资金拨付不及时", "建立制度", D(2023, 12, 20), None],
+            [2, "十四届县委第一轮巡察", "县财政局", "公务接待不规范", "建立制度", D(2027, 12, 31), None]]
+    write_xlsx(registers / "第一轮" / "县财政局整改台账.xlsx", {"台账": [title, head] + rows})
+    db = tmp_path / "wh.duckdb"
+    ingest(registers, db)
+    assert q(db, "SELECT src_row, status, rectified_date FROM stg_problems ORDER BY src_row") == [
+        (3, "rectified", D(2023, 12, 20)), (4, None, None)]
+    ((col, field, raw, msg),) = q(db, "SELECT column_letter, field, raw_value, message FROM findings "
+                                      "WHERE code = 'cell_unparsed'")
+    assert (col, field, raw) == ("F", "rectified_date", "2027-12-31") and "统计截至日期（2024年1月31日）" in msg
+

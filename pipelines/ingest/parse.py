@@ -289,6 +289,13 @@ def parse_sheet(sheet: Sheet, contract: Contract, rel: str | None = None, header
                      _required_here(spec) and not spec.derive))  # derived columns: checked after derivation
     derived = [(canon, spec.derive[0], spec.derive[1], _required_here(spec))
                for canon, spec in kind.columns.items() if spec.derive]
+    # a completion date after the ledger's own 统计截至 cannot say the item was done by then (it is a planned
+    # date written in the wrong column, or a wrong year): the cell is a finding, the date is not kept, and it
+    # does not make the status 已整改/已办结
+    as_of = ps.stated_as_of
+    by_canon = {canon: c for c, canon in header.mapping.items()}
+    late_cols = [(date_col, by_canon[date_col]) for _s, date_col, _code, _r in derived
+                 if date_col in by_canon] if as_of is not None else []
     stated = {}  # a period stated only in the title or the sheet name ("2021年度政治生态评价")
     for canon, spec in kind.columns.items():
         if spec.type == "period" and spec.context and canon not in mapped:
@@ -345,6 +352,15 @@ def parse_sheet(sheet: Sheet, contract: Contract, rel: str | None = None, header
                     findings.append(Finding(L[c], canon, text, problem))
             elif required and outs[0] is None:
                 missing = [*missing, canon]
+        for dcol, c in late_cols:
+            d = vals.get(dcol)
+            if d is not None and d > as_of:
+                vals[dcol] = None
+                if not findings:
+                    findings = []
+                findings.append(Finding(L[c], dcol, (texts[c] if c < width else "") or d.isoformat(),
+                                        f"不晚于统计截至日期（{as_of.year}年{as_of.month}月{as_of.day}日）的日期"
+                                        f"（晚于统计截至的日期不能说明当时已完成）"))
         if hook is not None:
             missing = hook(vals, missing)
         if derived:
