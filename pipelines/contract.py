@@ -154,6 +154,9 @@ class Kind:
     ignore: frozenset = frozenset()
     # the contract's header_qualifiers: a header containing a synonym and one of these is not that column
     qualifiers: tuple[str, ...] = ()
+    # a title with one of these words (审计) and none of title_unless (巡察) says the sheet is another ledger
+    title_words: tuple[str, ...] = ()
+    title_unless: tuple[str, ...] = ()
 
 
 _DIGITS = re.compile(r"\d+")
@@ -719,6 +722,8 @@ def build_contract(raw: dict, settings: dict, fingerprint_bytes: bytes) -> Contr
             dimensions=bool(kd.get("dimensions", False)),
             ignore=frozenset(h for h in (hnorm(x) for x in kd.get("ignore", []) or []) if h),
             qualifiers=quals,
+            title_words=tuple(nfkc(str(w)) for w in (kd.get("title_contradicts") or {}).get("words") or []),
+            title_unless=tuple(nfkc(str(w)) for w in (kd.get("title_contradicts") or {}).get("unless") or []),
             contradicts=tuple(tuple(str(x).split(".", 1)) for x in kd.get("contradicts", []) if "." in str(x)),
             identify_also=tuple((tuple(a.get("all", [])), tuple(a.get("any", [])))
                                 for a in kd.get("identify_also", []) or []),

@@ -194,3 +194,21 @@ def test_a_completion_date_after_the_ledgers_own_as_of_date_is_a_finding_not_a_r
                                       "WHERE code = 'cell_unparsed'")
     assert (col, field, raw) == ("F", "rectified_date", "2027-12-31") and "统计截至日期（2024年1月31日）" in msg
 
+
+def test_an_audit_rectification_ledger_is_asked_about_not_added_to_the_inspection_problems(registers, tmp_path):
+    # 2022年度审计发现问题整改台账 (https://yohu9.com/newsshow-214114.html): the columns of a problems ledger, but
+    # the problems an audit found, not an inspection's
+    head = ["序号", "巡察轮次", "被巡察单位", "问题描述", "整改措施", "整改时限", "整改情况"]
+    rows = [[1, "十四届县委第一轮巡察", "县财政局", "专项资金拨付不及时", "建立制度", D(2023, 6, 30), "已完成"],
+            [2, "十四届县委第一轮巡察", "县财政局", "公务接待不规范", "建立制度", D(2023, 6, 30), "已完成"]]
+    write_xlsx(registers / "第一轮" / "县财政局审计整改台账.xlsx", {"整改台账": [["2022年度审计发现问题整改台账"], head] + rows})
+    write_xlsx(registers / "第一轮" / "县教育局整改台账.xlsx",
+               {"整改台账": [["县教育局巡察及审计反馈问题整改台账"], head] + [[1, *rows[0][1:]]]})
+    db = tmp_path / "wh.duckdb"
+    ingest(registers, db)
+    got = dict((f, (d, r)) for f, d, r in q(db, "SELECT file, decision, reasons FROM sheets WHERE sheet = '整改台账'"))
+    decision, reasons = got["第一轮/县财政局审计整改台账.xlsx"]
+    assert decision == "uncertain" and "「审计」" in reasons
+    assert got["第一轮/县教育局整改台账.xlsx"][0] == "loaded"  # a title naming the inspection as well
+    assert q(db, "SELECT count(*) FROM stg_problems")[0][0] == 1
+    assert q(db, "SELECT count(*) FROM quarantine WHERE file = '第一轮/县财政局审计整改台账.xlsx'")[0][0] == 2
