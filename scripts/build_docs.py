@@ -52,6 +52,11 @@ def gen_kinds() -> str:
         if ident.get("any"):
             rule += "，且至少有 " + "、".join(f"`{x}`" for x in ident["any"]) + " 之一"
         out.append(f"- 识别：表头中有 {rule}")
+        tc = kd.get("title_contradicts") or {}
+        if tc.get("words"):
+            unless = "、".join(f"“{w}”" for w in tc.get("unless") or [])
+            out.append(f"- 标题中有 {'、'.join(f'“{w}”' for w in tc['words'])}" + (f"而没有 {unless}" if unless else "")
+                       + " 时判为“类型待确认”（这张表可能是别的台账），行暂存待分析员确认")
         out.append(f"- 记录主键：{'、'.join(f'`{k}`' for k in kind.key) or '（无）'}")
         if kind.personal:
             out.append(f"- 个人信息列（默认报告不显示）：{'、'.join(f'`{k}`' for k in kind.personal)}")
