@@ -212,3 +212,19 @@ def test_an_audit_rectification_ledger_is_asked_about_not_added_to_the_inspectio
     assert got["第一轮/县教育局整改台账.xlsx"][0] == "loaded"  # a title naming the inspection as well
     assert q(db, "SELECT count(*) FROM stg_problems")[0][0] == 1
     assert q(db, "SELECT count(*) FROM quarantine WHERE file = '第一轮/县财政局审计整改台账.xlsx'")[0][0] == 2
+
+
+def test_the_question_about_a_planned_date_never_suggests_the_fact_it_is_not(registers, tmp_path):
+    from pipelines.answers import COLUMN, read_workbook
+    from pipelines.validate.run import validate
+
+    write_xlsx(registers / "第一轮" / "整改落实台账.xlsx", {"台账": _planned("完成时间（计划）", "整改情况")})
+    head = ["序号", "巡察轮次", "被巡察单位", "线索摘要", "移交单位", "办结时限", "办理情况"]
+    write_xlsx(registers / "第一轮" / "问题线索台账.xlsx", {"线索": [head, [1, "十四届县委第一轮巡察", "县财政局",
+                                                                 "违规发放津补贴", "县纪委监委", D(2024, 3, 31), "已办结"]]})
+    db = tmp_path / "wh.duckdb"
+    ingest(registers, db)
+    validate(db, tmp_path / "reports")
+    book = read_workbook(tmp_path / "reports" / "quality" / "待确认事项.xlsx")
+    asked = {r.get("看到的"): r.get("建议") for r in book[COLUMN]}
+    assert asked["完成时间（计划）"] == "整改时限" and asked["办结时限"] != "办结时间"

@@ -83,12 +83,12 @@ def _fuzzy_columns(kind: Kind, h: str) -> list[str]:
     hit = t.get(h)
     return hit if hit is not None else _memo.put(t, h, [
         col for syn, col in kind.fuzzy
-        if syn in h and not (kind.columns[col].type in _FACT_TYPES and qualified(h, syn, kind.qualifiers))])
+        if syn in h and not (kind.columns[col].type in FACT_TYPES and qualified(h, syn, kind.qualifiers))])
 
 
 # columns that state a fact (a date, a status, a number): a header that also says 计划 or 要求 is a plan or a
 # requirement, not that fact (计划完成时间 is no 完成时间); a text column (整改措施) means the same either way
-_FACT_TYPES = frozenset({"date", "vocab", "count", "int", "number"})
+FACT_TYPES = frozenset({"date", "vocab", "count", "int", "number"})
 
 
 def satisfies(kind: Kind, fields: set[str]) -> bool:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pipelines import answers as A
 from pipelines.contract import Contract, header_signature, norm_header, norm_value
-from pipelines.ingest.structure import match_columns
+from pipelines.ingest.structure import FACT_TYPES, match_columns
 
 QUESTIONS_FILE = "待确认事项.xlsx"
 NOT_ASKED = {norm_header(h) for h in ("序号", "备注", "说明")}  # present in most ledgers, never a figure
@@ -37,13 +37,14 @@ def _columns(con, table: str) -> set[str]:
 def _norm_for_kind(contract: Contract, kind: str, raw: str) -> str:
     """A header as parse matched it: a two-row header "组/子" is the sub header, or group+sub, when known."""
     k = contract.kinds[kind]
+    norm = contract.header_norm
     if "/" in raw:
         g, _, s = raw.partition("/")
-        for cand in (norm_header(s), norm_header(g + s), norm_header(raw)):
+        for cand in (norm(s), norm(g + s), norm(raw)):
             if cand in k.exact:
                 return cand
-        return norm_header(s) or norm_header(g)
-    return norm_header(raw)
+        return norm(s) or norm(g)
+    return norm(raw)
 
 
 def _samples(con, file: str, sheet: str, header: str, n: int = 3) -> list[str]:
@@ -61,10 +62,15 @@ def _samples(con, file: str, sheet: str, header: str, n: int = 3) -> list[str]:
 def _suggest_column(contract: Contract, kind: str, header: str, mapped: set[str]) -> str | None:
     k = contract.kinds[kind]
     labels = {c: lab for lab, c in A.column_labels(contract, kind).items()}
-    h = norm_header(header)
+    h = contract.header_norm(header)
+    # a header saying 计划/要求/时限 names a plan or a requirement: never suggest the fact it would then be taken
+    # for (完成时间 for 完成时间（计划）, 办结时间 for 办结时限)
+    planned = any(q in h for q in contract.header_qualifiers)
     best, best_s = None, 0.0
     for cname, spec in k.columns.items():
         if cname in mapped or spec.type == "daterange" and set(spec.into) & mapped:
+            continue
+        if planned and spec.type in FACT_TYPES:
             continue
         r = max((difflib.SequenceMatcher(None, h, s).ratio() for s in spec.synonyms), default=0.0)
         score = r + (0.15 if spec.required else 0.0)
