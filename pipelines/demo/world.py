@@ -310,8 +310,9 @@ def build_world(seed: int = 20200630, *, county: str = "山丹县", as_of: D = D
                           transfer_date=tdate, disposal=rng.choice(DISPOSALS), status="open", closed_date=None,
                           outcome="", n_disciplined=0, n_org_handled=0))
     counted = [ld for ld in leads if ld.transfer_date <= as_of]
-    n_closed = int(round(n_leads * 80 / 96))
     order = sorted(counted, key=lambda ld: ld.transfer_date)
+    # one counted lead is always closed after the as-of date (so a small --problems still has one left over)
+    n_closed = min(int(round(n_leads * 80 / 96)), len(order) - 1)
     for ld in order[:n_closed + 1]:
         ld.status = "closed"
         ld.closed_date = min(as_of, ld.transfer_date + dt.timedelta(days=rng.randint(20, 200)))
