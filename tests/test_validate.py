@@ -116,6 +116,8 @@ def mutated(demo_dir, tmp_path_factory):
         where["date_closed_before_transfer"] = (leads, "线索台账", closed[0])
         ws.cell(closed[1], 10).value = "搁置待议"  # unknown vocabulary word
         where["vocab_leads_status"] = (leads, "线索台账", closed[1])
+        ws.cell(closed[2], 11).value = D(2099, 1, 1)  # an event in the future (this ledger states no 统计截至)
+        where["date_in_future"] = (leads, "线索台账", closed[2])
     _edit(raw / leads, mut_leads)
 
     r1 = "第一轮巡察（2017年）/第一轮巡察反馈问题整改台账.xlsx"
@@ -125,8 +127,8 @@ def mutated(demo_dir, tmp_path_factory):
         done = [r for r in range(4, ws.max_row + 1) if isinstance(ws.cell(r, 9).value, (dt.date, dt.datetime))]
         ws.cell(done[0], 9).value = D(2017, 1, 1)  # rectified before feedback (2017-06-28)
         where["date_rectified_before_feedback"] = (r1, "整改台账", done[0])
-        ws.cell(done[1], 9).value = D(2099, 1, 1)  # an event in the future
-        where["date_in_future"] = (r1, "整改台账", done[1])
+        ws.cell(done[1], 9).value = D(2099, 1, 1)  # done after the ledger's own 统计截至 (2020-06-30): not kept
+        where["cell_unparsed"] = (r1, "整改台账", done[1])
     _edit(raw / r1, mut_r1)
 
     eco = "政治生态/政治生态建设评价表.xlsx"
@@ -159,7 +161,7 @@ def mutated(demo_dir, tmp_path_factory):
 @pytest.mark.parametrize("rule", [
     "stats_closed_gt_transferred", "stats_rectified_gt_found", "stats_reconcile", "unique_key_problems",
     "date_order_round", "date_order_inspection", "date_closed_before_transfer", "date_rectified_before_feedback",
-    "date_in_future", "vocab_leads_status", "grade_mismatch", "team_3n",
+    "date_in_future", "vocab_leads_status", "grade_mismatch", "team_3n", "cell_unparsed",
 ])
 def test_each_planted_inconsistency_is_reported_at_its_file_and_row(mutated, clean_result, rule):
     result, where = mutated
