@@ -47,6 +47,25 @@ def test_transposed_round_statistics_are_read_with_every_cell_traceable(register
     assert q(db, "SELECT header_row, stated_as_of FROM sheets WHERE sheet = '统计'")[0][0] == 2
 
 
+def test_a_transposed_sheet_with_a_field_no_column_knows_is_asked_about_and_validation_runs(registers, tmp_path):
+    # a field the contract does not know (被巡察单位数) used to stop validation for the whole warehouse: the
+    # question's samples read a transposed cell as three items, and it has four (its Excel row as well)
+    from pipelines.answers import COLUMN, read_workbook
+    from pipelines.validate.run import validate
+
+    rows = [["巡察轮次", "十四届县委第一轮巡察", "十四届县委第二轮巡察"],
+            ["被巡察单位数", 12, 9],
+            ["发现问题（个）", 12, 8],
+            ["移交问题线索（件）", 3, 2],
+            ["已办结（件）", 2, 1]]
+    write_xlsx(registers / "统计" / "巡察情况统计.xlsx", {"统计": rows})
+    db, s = run(registers, tmp_path)
+    assert s["loaded_by_kind"]["round_stats"] == 2
+    validate(db, tmp_path / "out")
+    asked = read_workbook(tmp_path / "out" / "quality" / "待确认事项.xlsx")[COLUMN]
+    assert [(r.get("看到的"), r.get("示例")) for r in asked] == [("被巡察单位数", "12；9")]
+
+
 # A unit's details as a form, one field per line (单位基本信息表 "反映行政事业单位类别…等基本概况":
 # https://m.wenke99.com/p-4975888.html), here one column per unit; the units it registers resolve like any other.
 def test_transposed_unit_details_register_units_that_ledgers_then_resolve(registers, tmp_path):

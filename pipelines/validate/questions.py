@@ -51,7 +51,8 @@ def _samples(con, file: str, sheet: str, header: str, n: int = 3) -> list[str]:
     out: list[str] = []
     for (cells,) in con.execute("SELECT cells FROM raw_rows WHERE file = ? AND sheet = ? AND row_class = 'data' "
                                 "ORDER BY row LIMIT 200", [file, sheet]).fetchall():
-        for _letter, head, text in json.loads(cells or "[]"):
+        for cell in json.loads(cells or "[]"):  # [letter, header, text], and the Excel row in a transposed sheet
+            head, text = cell[1], cell[2]
             if head == header and text and text not in out:
                 out.append(text if len(text) <= 40 else text[:40] + "…")
         if len(out) >= n:
