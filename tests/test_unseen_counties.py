@@ -228,3 +228,17 @@ def test_the_question_about_a_planned_date_never_suggests_the_fact_it_is_not(reg
     book = read_workbook(tmp_path / "reports" / "quality" / "待确认事项.xlsx")
     asked = {r.get("看到的"): r.get("建议") for r in book[COLUMN]}
     assert asked["完成时间（计划）"] == "整改时限" and asked["办结时限"] != "办结时间"
+
+
+def test_a_talks_follow_up_saying_not_or_partly_done_is_never_read_as_done(registers, tmp_path):
+    # 约谈台账 after a county's published interview reports (https://shangnan.qinfeng.gov.cn/info/1004/1990.htm):
+    # the follow-up is a phrase, and "到位" inside 整改不到位 / 部分整改到位 / 基本到位 is not 已整改到位
+    head = ["序号", "约谈时间", "约谈领导", "被约谈单位", "被约谈人", "约谈事由", "跟踪情况"]
+    follow = ["整改不到位", "部分整改到位", "基本到位", "已整改到位", "效果不明显"]
+    rows = [[i, D(2019, 6, 10 + i), "李副县长", "县财政局", f"干部{i}", "整改不力", f] for i, f in enumerate(follow, 1)]
+    write_xlsx(registers / "约谈" / "约谈台账.xlsx", {"约谈": [head] + rows})
+    db = tmp_path / "wh.duckdb"
+    ingest(registers, db)
+    assert q(db, "SELECT follow_up_raw, follow_up FROM stg_talks ORDER BY src_row") == [
+        ("整改不到位", "not_done"), ("部分整改到位", "ongoing"), ("基本到位", "ongoing"), ("已整改到位", "done"),
+        ("效果不明显", None)]  # a phrase it cannot read is asked about (vocab rule), not guessed
