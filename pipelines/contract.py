@@ -292,16 +292,20 @@ class Vocabulary:
 
     def _contains(self, raw: object) -> str | None:
         """The code whose ≥2-character word the text contains. With a fallback, the first entry in file order
-        wins (those lists are ordered, e.g. 领导小组办公室 before 领导小组). Without one, a text naming words
+        wins (those lists are ordered, e.g. 领导小组办公室 before 领导小组), among the words not inside a longer
+        matched one (常务副组长 is 副组长, not 组长). Without one, a text naming words
         of two codes ("常规巡察，同步开展延伸巡察", "经初核予以了结") is unknown and asked, never settled by
         list order; a word inside a longer matched word ("延伸" in "延伸巡察") does not count twice."""
         v = norm_value(raw)
         if not v:
             return None
         hits = [(code, s) for code, syns in self.entries for s in syns if len(s) >= 2 and s in v]
-        if not hits or self.fallback is not None:
-            return hits[0][0] if hits else None
+        if not hits:
+            return None
         words = {s for _c, s in hits}
+        if self.fallback is not None:  # the first entry in file order, but a word inside a longer matched word
+            # ("组长" in "常务副组长", where 副组长 is matched too) never decides
+            return next(c for c, s in hits if not any(s != w and s in w for w in words))
         codes = {c for c, s in hits if not any(s != w and s in w for w in words)}
         dominant = [c for c in self.dominant if c in codes]  # "专项巡察回头看" is a look-back round
         if dominant:

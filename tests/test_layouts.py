@@ -192,6 +192,29 @@ def test_team_list_with_names_under_role_columns(tmp_path):
                                                  "WHERE table_name = 'stg_team'")}
 
 
+# The same list as offices publish it with 巡察组副组长 as the header, names padded to width with a full-width
+# space and separated by ordinary ones, a leader's post after his name ("组长1名、副组长1~2名":
+# http://www.www6ccc.com/html/2018/xunshixuncha_1206/58696.html), and one person a row with 常务副组长 and 财会.
+def test_team_lists_deputies_padded_names_and_posts_are_read_as_the_people_they_are(tmp_path):
+    raw = tmp_path / "raw"
+    write_xlsx(raw / "名册.xlsx", {"名册": REGISTER_UNITS, "轮次": [["轮次名称", "巡察类型"], ["2021年第一轮巡察", "常规巡察"]]})
+    by_group = [["轮次", "巡察组", "组长", "巡察组副组长", "组员"],
+                ["2021年第一轮巡察", "第一巡察组", "郭富城 县人大常委会副主任", "李　娜", "王　伟 赵　敏 孙志强"]]
+    by_person = [["轮次", "巡察组", "姓名", "职务", "专业"],
+                 ["2021年第一轮巡察", "第二巡察组", "刘志明", "组长", "党务"],
+                 ["2021年第一轮巡察", "第二巡察组", "陈军", "常务副组长", "纪检"],
+                 ["2021年第一轮巡察", "第二巡察组", "周晓燕", "组员", "财会"]]
+    write_xlsx(raw / "巡察组" / "名单.xlsx", {"按组": by_group, "按人": by_person})
+    db, s = run(raw, tmp_path)
+    assert_balanced(db, s)
+    assert sorted(q(db, "SELECT \"group\", member_name, role, specialty FROM stg_team")) == sorted([
+        ("第二巡察组", "陈军", "deputy", "discipline"), ("第二巡察组", "刘志明", "leader", "party"),
+        ("第二巡察组", "周晓燕", "member", "finance"),
+        ("第一巡察组", "李娜", "deputy", None), ("第一巡察组", "郭富城（县人大常委会副主任）", "leader", None),
+        ("第一巡察组", "孙志强", "member", None), ("第一巡察组", "王伟", "member", None),
+        ("第一巡察组", "赵敏", "member", None)])
+
+
 # Headings numbered "（一）…", "1.…", "一是…" inside the body, as rectification reports number their items
 # ("（一）市政府高度重视审计整改工作": http://sjj.ningbo.gov.cn/art/2023/1/6/art_1229055570_58921710.html;
 # "一是原汁原味反馈。…二是开列问题清单。": https://www.pdsjjw.gov.cn/sitesources/kflzw/page_pc/lzyw/xqyw/article9f9b5a6ab1a6475cb258bfb0e8963f5b.html).

@@ -125,19 +125,45 @@ _MORE = re.compile(r"\s*等\s*[\d一二三四五六七八九十]*\s*(?:个|家)?
 
 def split_names(text: str) -> list[str]:
     """Several person names in one cell ("张三、李四" / "张三，李四" / "张三 李四"). A space inside one
-    name is layout padding ("张　三" is one name): pieces are split on spaces only when each is ≥2 characters."""
+    name is layout padding ("张　三" is one name): two single characters side by side are one name ("王　伟 赵　敏
+    孙志强" is 王伟, 赵敏, 孙志强), and when a single character is left over the piece is one name. A word longer
+    than a name (MAX_NAME characters: "县人大常委会副主任") is the post of the name before it, not a person."""
     text = _LABEL.sub("", text or "", count=1)
     out = []
     for piece in _SEPARATORS.split(text):
         piece = piece.strip()
         if not piece:
             continue
-        words = _SPACES.split(piece)
-        if len(words) > 1 and all(len(w) >= 2 for w in words):
-            out.extend(words)
-        else:
+        words = [w for w in _SPACES.split(piece) if w]
+        names = _pair_padded(words) if len(words) > 1 else None
+        if names is None:
             out.append(_SPACES.sub("", piece))
+            continue
+        for w in names:
+            if out and len(w) > MAX_NAME and "·" not in w:
+                out[-1] = f"{out[-1]}（{w}）"  # 郭富城 县人大常委会副主任: a post, kept with its person
+            else:
+                out.append(w)
     return out
+
+
+MAX_NAME = 4  # Han names are two to four characters; longer ones (少数民族 transliterations) are written with ·
+
+
+def _pair_padded(words: list[str]) -> list[str] | None:
+    """Space-separated words as names: each single character joined with the single character after it; None
+    when a single character has no partner (the whole piece is then one name)."""
+    names, i = [], 0
+    while i < len(words):
+        if len(words[i]) >= 2:
+            names.append(words[i])
+            i += 1
+        elif i + 1 < len(words) and len(words[i + 1]) == 1:
+            names.append(words[i] + words[i + 1])
+            i += 2
+        else:
+            return None
+    return names
 
 
 def split_units(text: str) -> list[str]:
