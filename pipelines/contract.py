@@ -157,6 +157,9 @@ class Kind:
     # a title with one of these words (审计) and none of title_unless (巡察) says the sheet is another ledger
     title_words: tuple[str, ...] = ()
     title_unless: tuple[str, ...] = ()
+    # wide assessments: header words of numeric columns that are no dimension (排名), and of deductions (扣分)
+    not_dimensions: tuple[str, ...] = ()
+    deductions: tuple[str, ...] = ()
 
 
 _DIGITS = re.compile(r"\d+")
@@ -726,6 +729,8 @@ def build_contract(raw: dict, settings: dict, fingerprint_bytes: bytes) -> Contr
             dimensions=bool(kd.get("dimensions", False)),
             ignore=frozenset(h for h in (hnorm(x) for x in kd.get("ignore", []) or []) if h),
             qualifiers=quals,
+            not_dimensions=tuple(hnorm(w) for w in kd.get("not_dimensions") or [] if hnorm(w)),
+            deductions=tuple(hnorm(w) for w in kd.get("deductions") or [] if hnorm(w)),
             title_words=tuple(nfkc(str(w)) for w in (kd.get("title_contradicts") or {}).get("words") or []),
             title_unless=tuple(nfkc(str(w)) for w in (kd.get("title_contradicts") or {}).get("unless") or []),
             contradicts=tuple(tuple(str(x).split(".", 1)) for x in kd.get("contradicts", []) if "." in str(x)),

@@ -242,3 +242,35 @@ def test_a_talks_follow_up_saying_not_or_partly_done_is_never_read_as_done(regis
     assert q(db, "SELECT follow_up_raw, follow_up FROM stg_talks ORDER BY src_row") == [
         ("整改不到位", "not_done"), ("部分整改到位", "ongoing"), ("基本到位", "ongoing"), ("已整改到位", "done"),
         ("效果不明显", None)]  # a phrase it cannot read is asked about (vocab rule), not guessed
+
+
+# ---- political-ecology scores the way other counties publish them (盐城“6+X”: four dimensions, a deduction of
+# 0–20 points for the unit's own indicators: http://www.ahfyzs.com/content/18/0704/13/26005_767634533.shtml)
+
+def test_a_deduction_is_taken_off_and_a_rank_is_not_added_to_the_ecology_total(registers, tmp_path):
+    head = ["单位名称", "政治建设", "思想建设", "组织建设", "作风建设", "扣分", "排名"]
+    rows = [["县财政局", 18, 17, 19, 18, 5, 2], ["县教育局", 16, 15, 16, 17, 12, 3], ["清泉镇", 19, 18, 19, 20, 2, 1]]
+    write_xlsx(registers / "政治生态" / "政治生态评价表.xlsx", {"评价表": [["2021年度政治生态评价表"], head] + rows})
+    db = tmp_path / "wh.duckdb"
+    ingest(registers, db)
+    got = dict((u, (t, n)) for u, t, n in q(db, "SELECT unit_name, total, n_dimensions FROM stg_assessments"))
+    assert got == {"山丹县财政局": (67.0, 5), "山丹县教育局": (52.0, 5), "清泉镇": (74.0, 5)}  # not 79, 79, 79
+    assert q(db, "SELECT DISTINCT score FROM stg_assessment_scores WHERE dimension = '扣分' ORDER BY 1") == [
+        (-12.0,), (-5.0,), (-2.0,)]
+    (unmatched,) = q(db, "SELECT unmatched_headers FROM sheets WHERE sheet = '评价表'")[0]
+    assert "排名" in unmatched  # asked about, as any header no column knows
+
+
+def test_a_units_only_score_is_its_total_and_points_available_are_not_a_score(registers, tmp_path):
+    # 单位 | 评价年度 | 得分 | 等次: one score a unit, no dimensions; and a long table whose 分值 is the points a
+    # dimension is worth beside 实得分, the points given
+    only = [["单位", "评价年度", "得分", "等次"], ["县财政局", "2022年", 85, "良好"], ["县教育局", "2022年", 69, None]]
+    long = [["单位名称", "评价年度", "评价指标", "分值", "实得分"],
+            ["县财政局", "2021年", "责任落实", 20, 18], ["县财政局", "2021年", "惩治违纪", 20, 12],
+            ["县教育局", "2021年", "责任落实", 20, 10], ["县教育局", "2021年", "惩治违纪", 20, 9]]
+    write_xlsx(registers / "政治生态" / "研判.xlsx", {"研判": only, "明细": long})
+    db = tmp_path / "wh.duckdb"
+    ingest(registers, db)
+    assert q(db, "SELECT unit_name, period, total, grade_final FROM stg_assessments ORDER BY period, unit_name") == [
+        ("山丹县教育局", "2021", 19.0, "poor"), ("山丹县财政局", "2021", 30.0, "poor"),
+        ("山丹县教育局", "2022", 69.0, "poor"), ("山丹县财政局", "2022", 85.0, "fairly_good")]

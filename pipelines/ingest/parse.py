@@ -273,7 +273,9 @@ def parse_sheet(sheet: Sheet, contract: Contract, rel: str | None = None, header
     dim_cols = []
     if kind.dimensions and "dimension" not in header.mapping.values():
         # the dimension's name as normalised ("政治建设（30分）" is 政治建设: the bracket gives its full marks)
-        dim_cols = [(i, header.texts[i]) for i in header.unmatched if header.texts[i] not in contract.known_headers]
+        dim_cols = [(i, header.texts[i]) for i in header.unmatched if header.texts[i] not in contract.known_headers
+                    and not any(w in header.texts[i] for w in kind.not_dimensions)]  # 排名 is no score
+    deducted = {i for i, label in dim_cols if any(w in label for w in kind.deductions)}  # 扣分: taken off the total
     seq_col = next((i for i, c in header.mapping.items()
                     if header.texts[i] in SEQ_HEADERS and c in ("problem_no", "lead_no")), None)
     ps.cols = {canon: L[c] for c, canon in header.mapping.items()}
@@ -373,7 +375,7 @@ def parse_sheet(sheet: Sheet, contract: Contract, rel: str | None = None, header
             if num is not None:
                 if not dims:
                     dims = []
-                dims.append((label, num, L[c]))
+                dims.append((label, -abs(num) if c in deducted else num, L[c]))
             else:
                 if not findings:
                     findings = []

@@ -246,6 +246,8 @@ def _assessment_rows(items: list, contract: Contract) -> tuple[list[dict], list[
                                  "_prov": it}
         if v.get("total") is not None:
             head["total_given"] = v["total"]
+        elif v.get("score") is not None and "dimension" not in it.sheet.cols and not it.pr.dims:
+            head["total_given"] = v["score"]  # 单位 | 年度 | 得分 | 等次: with no dimensions, the score is the total
         if v.get("grade_raw"):
             head["grade"], head["grade_raw"] = v.get("grade"), v.get("grade_raw")
         dims = list(it.pr.dims)
