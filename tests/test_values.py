@@ -35,6 +35,20 @@ def test_dates_in_every_form(raw, expected):
     assert V.parse_date(raw) == (expected, None)
 
 
+@pytest.mark.parametrize("raw, expected", [(2021.09, D(2021, 9, 1)), (2021.11, D(2021, 11, 1)), (2021.3, D(2021, 3, 1)),
+                                           (44519, D(2021, 11, 19))])
+def test_a_year_month_typed_as_a_number_is_that_month_not_a_day_of_1905(raw, expected):
+    # 进驻时间 2021.09 in a cell Excel stores as the number 2021.09 (a published 巡察安排表's way of writing it)
+    assert V.parse_date(raw) == (expected, None)
+
+
+@pytest.mark.parametrize("raw", [2021, 2021.1, 2021.13, 3, 30.0])
+def test_a_number_that_is_no_date_is_a_finding(raw):
+    # 2021.1: Excel keeps 2021.10 as 2021.1, so January and October cannot be told apart
+    d, problem = V.parse_date(raw)
+    assert d is None and "日期" in problem
+
+
 @pytest.mark.parametrize("raw", ["2023年13月5日", "2023-02-30", "明年", "abc", True])
 def test_bad_dates_say_what_was_expected(raw):
     d, problem = V.parse_date(raw)

@@ -136,9 +136,11 @@ def parse_date(v: object, *, month_end: bool = False) -> tuple[dt.date | None, s
     if isinstance(v, (int, float)):
         if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
             return None, None
-        if 1 <= v < 80000:
+        if 1900 <= v < 2100:  # a year (2021) or year.month typed as a number (2021.09), never a day of 1905
+            return _year_month_number(v, month_end, expected)
+        if FIRST_SERIAL <= v < 80000:
             return EXCEL_EPOCH + dt.timedelta(days=int(v)), None
-        return None, expected
+        return None, expected  # a small number (3, 30) is a count or a typing slip, not a day of 1900
     s = nfkc(str(v)).strip()
     if s.lower() in _EMPTY:
         return None, None
@@ -159,6 +161,23 @@ def parse_date(v: object, *, month_end: bool = False) -> tuple[dt.date | None, s
     if re.fullmatch(r"\d+(\.\d+)?", s):
         return parse_date(float(s))
     return None, expected
+
+
+FIRST_SERIAL = 18264  # 1950-01-01: an Excel serial below it is no date an inspection ledger records
+
+
+def _year_month_number(v: float, month_end: bool, expected: str) -> tuple[dt.date | None, str | None]:
+    """2021.09 or 2021.3 typed as a number: that month (its first day, or last with month_end). A bare year, and
+    2021.1 (Excel drops the 0 of 2021.10, so January and October read the same), are not dates."""
+    y = int(v)
+    m = round((v - y) * 100)
+    if m % 10 == 0:
+        m //= 10  # one decimal: 2021.3 is March
+        if m == 1:
+            return None, expected
+    if not 1 <= m <= 12:
+        return None, expected
+    return (_month_end(y, m) if month_end else dt.date(y, m, 1)), None
 
 
 DEADLINE_WORDS = ("长期坚持", "立行立改", "持续整改", "长期", "常态化")
