@@ -88,6 +88,17 @@ def test_counts(raw, unit, expected):
     assert V.parse_count(raw, unit=unit) == (expected, None)
 
 
+@pytest.mark.parametrize("raw,unit", [("3人", "件"), ("3名", "件"), ("3件", "人"), ("2个", "人")])
+def test_a_count_of_people_is_no_count_of_cases(raw, unit):
+    # "3人" under 移交问题线索（件）: the persons involved, not the leads; a finding, not 3 leads
+    n, problem = V.parse_count(raw, unit=unit)
+    assert n is None and f"“{unit}”" in problem
+
+
+def test_any_counter_of_things_fits_a_column_of_things():
+    assert V.parse_count("3个", unit="件") == (3, None) and V.parse_count("3条", unit="件") == (3, None)
+
+
 @pytest.mark.parametrize("raw", ["约3人", "2.5", "很多", "-3x", "第一批3人"])
 def test_bad_counts(raw):
     n, problem = V.parse_count(raw)

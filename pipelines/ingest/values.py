@@ -213,6 +213,7 @@ def parse_deadline(v: object) -> tuple[dt.date | None, str | None, str | None]:
     return None, s, "整改时限：日期，或“长期坚持”“立行立改”“2023年底前”等"
 
 
+_PEOPLE = frozenset({"人", "名", "人次"})  # counters of people; the others (件, 个, 条 …) count things
 _COUNT_UNIT = re.compile(r"(\d+(?:\.\d+)?)\s*(人次|[件人个条项次起名份例户家]?)")
 _NOTE = re.compile(r"\([^()]*\)")  # "3人(其中处级1人)", "3(人)": the bracket is a note
 _CN_NUMBER = re.compile(r"[零〇一二两三四五六七八九十]+")
@@ -247,6 +248,11 @@ def parse_count(v: object, *, unit: str | None = None) -> tuple[int | None, str 
         for num, u in parts:
             if u == unit:
                 return (int(float(num)), None) if float(num).is_integer() else (None, expected)
+        people = unit in _PEOPLE
+        fits = [num for num, u in parts if not u or (u in _PEOPLE) == people]
+        if not fits:  # "3人" in a column counted in 件: people are not cases
+            return None, f"以“{unit}”计的非负整数（如 3 或“3{unit}”）"
+        parts = [(fits[0], "")]
     num = parts[0][0]
     if not float(num).is_integer():
         return None, expected
