@@ -291,7 +291,7 @@ def test_answers_change_the_fingerprint_only_when_an_answer_changes(county_a, de
 
 def _assessment_folder(tmp_path: Path, registers: Path) -> Path:
     write_xlsx(registers / "评价.xlsx", {"2019年度": [
-        ["单位名称", "评价年度", "政治建设", "思想建设", "排名"],
+        ["单位名称", "评价年度", "政治建设", "思想建设", "测评票数"],
         ["山丹县财政局", "2019年度", 40, 45, 3],
         ["山丹县教育局", "2019年度", 30, 42, 5],
     ]})
@@ -308,15 +308,15 @@ def test_an_ignored_header_is_never_an_assessment_dimension(registers, tmp_path)
     import duckdb
 
     with duckdb.connect(str(db), read_only=True) as con:
-        assert con.execute("SELECT total FROM stg_assessments ORDER BY unit_name").fetchall() == [(77.0,), (88.0,)]  # 排名 counted as a dimension
+        assert con.execute("SELECT total FROM stg_assessments ORDER BY unit_name").fetchall() == [(77.0,), (88.0,)]  # 测评票数 counted as a dimension
     A.write_workbook(workspace.answers_file(cfg), {A.COLUMN: [A.Row(A.COLUMN, {
-        A.SEEN: "排名", A.ANSWER: A.IGNORE, "台账类型": "政治生态评价表"})]})
+        A.SEEN: "测评票数", A.ANSWER: A.IGNORE, "台账类型": "政治生态评价表"})]})
     contract = workspace.load(cfg)
-    assert "排名" in contract.kinds["assessments"].ignore
+    assert "测评票数" in contract.kinds["assessments"].ignore
     ingest(raw, db, contract=contract)
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT total FROM stg_assessments ORDER BY unit_name").fetchall() == [(72.0,), (85.0,)]
-        assert "排名" not in {r[0] for r in con.execute("SELECT DISTINCT dimension FROM stg_assessment_scores").fetchall()}
+        assert "测评票数" not in {r[0] for r in con.execute("SELECT DISTINCT dimension FROM stg_assessment_scores").fetchall()}
 
 
 def test_sheet_kind_answers_are_looked_up_by_file_and_sheet_or_identical_header(tmp_path):
