@@ -274,3 +274,19 @@ def test_a_units_only_score_is_its_total_and_points_available_are_not_a_score(re
     assert q(db, "SELECT unit_name, period, total, grade_final FROM stg_assessments ORDER BY period, unit_name") == [
         ("山丹县教育局", "2021", 19.0, "poor"), ("山丹县财政局", "2021", 30.0, "poor"),
         ("山丹县教育局", "2022", 69.0, "poor"), ("山丹县财政局", "2022", 85.0, "fairly_good")]
+
+
+def test_a_required_value_that_cannot_be_read_holds_the_row_instead_of_loading_it_empty(registers, tmp_path):
+    # a talk dated 8月29日 (no year): the date is required, so the row waits for the analyst, it is not a talk
+    # on no date
+    head = ["序号", "约谈时间", "约谈领导", "被约谈单位", "被约谈人", "约谈事由", "跟踪情况"]
+    rows = [[1, "8月29日", "李副县长", "县财政局", "干部甲", "整改不力", "已整改到位"],
+            [2, D(2019, 8, 30), "李副县长", "县教育局", "干部乙", "整改不力", "已整改到位"]]
+    write_xlsx(registers / "约谈" / "约谈台账.xlsx", {"约谈": [head] + rows})
+    db = tmp_path / "wh.duckdb"
+    ingest(registers, db)
+    assert q(db, "SELECT src_row FROM stg_talks") == [(3,)]
+    ((code, reason),) = q(db, "SELECT reason_code, reason FROM quarantine")
+    assert code == "missing_required" and "「8月29日」（B2）无法识别" in reason and reason.endswith("改正")
+    ((msg,),) = q(db, "SELECT message FROM findings WHERE code = 'cell_unparsed'")
+    assert msg.endswith("此行暂未入库（见隔离原因）")

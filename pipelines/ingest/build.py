@@ -702,8 +702,16 @@ def data_items(files: tuple[FileRec, ...], contract: Contract) -> tuple[dict[str
                 if held:
                     _quarantine(it, *held)
                 elif pr.missing:
-                    labels = "、".join(f"「{contract.label(sh.kind, c)}」" for c in pr.missing)
-                    _quarantine(it, "missing_required", f"缺少必填项{labels}：请在原表第{pr.row}行补全")
+                    unread = {fd.field: fd for fd in pr.findings if fd.field in pr.missing}
+                    empty = [c for c in pr.missing if c not in unread]
+                    said = []
+                    if empty:
+                        said.append(f"缺少必填项{'、'.join(f'「{contract.label(sh.kind, c)}」' for c in empty)}")
+                    for c, fd in unread.items():
+                        said.append(f"必填项「{contract.label(sh.kind, c)}」的值「{fd.raw}」（{fd.column}{fd.row or pr.row}）"
+                                    f"无法识别，应为{fd.expected}")
+                    _quarantine(it, "missing_required", f"{'；'.join(said)}：请在原表第{pr.row}行"
+                                f"{'补全' if not unread else '改正'}")
                 items[sh.kind].append(it)
     return dict(items), skipped_rows
 

@@ -352,6 +352,8 @@ def parse_sheet(sheet: Sheet, contract: Contract, rel: str | None = None, header
                     if not findings:
                         findings = []
                     findings.append(Finding(L[c], canon, text, problem))
+                    if required and outs[0] is None:
+                        missing = [*missing, canon]  # a required value that cannot be read is as good as none
             elif required and outs[0] is None:
                 missing = [*missing, canon]
         for dcol, c in late_cols:

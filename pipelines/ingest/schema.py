@@ -147,7 +147,8 @@ def tables(files, res, contract: Contract) -> tuple[dict[str, tuple[list, list]]
                     row = fd.row or pr.row
                     finds.append(("cell_unparsed", kind, f.rel, it.sheet.name, row, fd.column, fd.field, fd.raw,
                                   fd.expected, f"{f.rel}「{it.sheet.name}」{fd.column}{row} 的值「{fd.raw}」"
-                                  f"无法识别，应为{fd.expected}；该字段已置空，整行照常入库", it.county))
+                                  f"无法识别，应为{fd.expected}；该字段已置空，"
+                                  f"{'整行照常入库' if outcome == 'loaded' else '此行暂未入库（见隔离原因）'}", it.county))
         if n_loaded:
             loaded_by_kind[kind] = n_loaded
     raw.sort(key=itemgetter(0, 2, 3))
