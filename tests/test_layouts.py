@@ -114,6 +114,22 @@ def test_several_units_in_one_cell_give_one_inspection_each_and_all_must_resolve
     assert "2 个单位" in reason and "「县审计厅」" in reason and "县财政局" in reason
 
 
+def test_a_separator_inside_brackets_is_part_of_one_units_name(registers, tmp_path):
+    # 丹阳 进驻一览表: "统战部(台工办、民宗局…)" is one unit (http://www.jsdyjw.gov.cn/show.asp?id=3631)
+    from pipelines.ingest.layouts import split_units
+
+    assert split_units("县委统战部（民宗局、侨办）、县财政局") == ["县委统战部（民宗局、侨办）", "县财政局"]
+    units = REGISTER_UNITS + [["中共山丹县委统战部（民宗局、侨办）", "县直部门", "县委统战部（民宗局、侨办）"]]
+    write_xlsx(registers / "名册.xlsx", {"名册": units, "轮次": [["轮次名称", "巡察类型"], ["十四届县委第一轮巡察", "常规巡察"]]})
+    rows = [["十四届县委第一轮巡察巡察对象安排表"], ["巡察组", "巡察对象", "进驻时间"],
+            ["第一巡察组", "县委统战部（民宗局、侨办）、县财政局", "2019-03-01"]]
+    write_xlsx(registers / "第一轮" / "巡察对象.xlsx", {"安排": rows})
+    db, s = run(registers, tmp_path)
+    assert_balanced(db, s)
+    assert q(db, "SELECT unit_name FROM stg_inspections ORDER BY 1") == [
+        ("中共山丹县委统战部（民宗局、侨办）",), ("山丹县财政局",)]
+
+
 def test_a_row_whose_first_unit_is_already_listed_elsewhere_still_counts_as_loaded(registers, tmp_path):
     head = ["巡察组", "被巡察单位", "进驻时间"]
     write_xlsx(registers / "第一轮" / "a.xlsx", {"S": [head, ["第一巡察组", "县财政局", "2019-03-01"]]})

@@ -167,13 +167,35 @@ def _pair_padded(words: list[str]) -> list[str] | None:
 
 
 def split_units(text: str) -> list[str]:
-    """Several units in one cell ("巡察对象：县财政局、县审计局", "县财政局，县审计局等2个单位")."""
+    """Several units in one cell ("巡察对象：县财政局、县审计局", "县财政局，县审计局等2个单位"). A separator inside
+    brackets is part of one unit's name: "县委统战部（民宗局、侨办）" is one unit."""
     text = _MORE.sub("", _LABEL.sub("", text or "", count=1))
-    parts = [p.strip() for p in _SEPARATORS.split(text) if p.strip()]
+    parts = [p.strip() for p in _split_outside_brackets(text) if p.strip()]
     if len(parts) == 1 and _SPACES.search(parts[0]):
         words = [w for w in _SPACES.split(parts[0]) if w]
         if all(len(w) >= 3 for w in words):
             parts = words  # "县财政局 县审计局": a name is never split below three characters
+    return parts
+
+
+_OPEN, _CLOSE = "(（[【〔", ")）]】〕"
+
+
+def _split_outside_brackets(text: str) -> list[str]:
+    """_SEPARATORS.split, except within brackets."""
+    if not any(ch in text for ch in _OPEN):
+        return _SEPARATORS.split(text)
+    parts, start, depth = [], 0, 0
+    for m in re.finditer(r"[(（\[【〔)）\]】〕]|" + _SEPARATORS.pattern, text):
+        tok = m.group()
+        if tok in _OPEN:
+            depth += 1
+        elif tok in _CLOSE:
+            depth = max(0, depth - 1)
+        elif depth == 0:
+            parts.append(text[start:m.start()])
+            start = m.end()
+    parts.append(text[start:])
     return parts
 
 
