@@ -290,3 +290,17 @@ def test_a_required_value_that_cannot_be_read_holds_the_row_instead_of_loading_i
     assert code == "missing_required" and "「8月29日」（B2）无法识别" in reason and reason.endswith("改正")
     ((msg,),) = q(db, "SELECT message FROM findings WHERE code = 'cell_unparsed'")
     assert msg.endswith("此行暂未入库（见隔离原因）")
+
+
+def test_a_published_supervision_checklist_is_a_checklist(registers, tmp_path):
+    # 北海“三个聚焦”监督重点细化清单 (https://www.gxjjw.gov.cn/staticpages/20200309/gxjjw5e65fe6d-147169.shtml): it
+    # was unclassified and the question suggested 巡察反馈问题整改台账, which would have made its items problems
+    rows = [["县委巡察“三个聚焦”监督重点细化清单"], ["序号", "聚焦方面", "监督要点", "问题表现形式"],
+            ["一、聚焦群众身边腐败问题和不正之风"], [1, None, "惠民资金发放", "优亲厚友、吃拿卡要"],
+            [2, None, "“三资”管理", "集体资产出租不公开"]]
+    write_xlsx(registers / "清单" / "监督重点细化清单.xlsx", {"清单": rows})
+    db = tmp_path / "wh.duckdb"
+    s = ingest(registers, db)
+    assert s["loaded_by_kind"].get("checklist") == 2 and "problems" not in s["loaded_by_kind"]
+    assert q(db, "SELECT item_no, focus, content FROM stg_checklist ORDER BY 1") == [
+        ("1", "聚焦群众身边腐败问题和不正之风", "惠民资金发放"), ("2", "聚焦群众身边腐败问题和不正之风", "“三资”管理")]
