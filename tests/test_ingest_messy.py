@@ -101,13 +101,14 @@ def test_village_names_without_their_township_resolve_by_folder_or_title(registe
 def test_footer_written_as_label_colon_name_is_a_footer(registers, tmp_path):
     rows = [["十四届县委第一轮巡察被巡察单位名单"], ["序号", "被巡察党组织", "巡察组"],
             [1, "县财政局", "第一巡察组"], [2, "清泉镇党委", "第二巡察组"],
-            ["填表：王某", None, "审核：李某"], ["填报：县委巡察办", None, None]]
+            ["填表：王某", None, "审核：李某"], ["填报：县委巡察办", None, None],
+            ["填表说明：巡察组按进驻顺序填写"]]  # a note under the table, not a row missing its unit
     write_xlsx(registers / "第一轮" / "名单.xlsx", {"名单": rows})
     db, s = run(registers, tmp_path)
     assert_balanced(db, s)
     assert s["loaded_by_kind"]["inspections"] == 2 and s["rows_quarantined"] == 0
     assert q(db, "SELECT row, row_class FROM raw_rows WHERE file = '第一轮/名单.xlsx' AND row > 4 ORDER BY row") == [
-        (5, "footer"), (6, "footer")]
+        (5, "footer"), (6, "footer"), (7, "footer")]
 
 
 def test_total_rows_with_a_long_bracketed_remark_are_still_totals(registers, tmp_path):
