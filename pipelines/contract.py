@@ -83,6 +83,12 @@ def keep_qualifiers(text: str, qualifiers: tuple[str, ...]) -> str:
     return _BRACKETED.sub(unbracket, s)
 
 
+def norm_header_keeping(text: object, qualifiers: tuple[str, ...]) -> str:
+    """norm_header, except that an annotation holding a qualifier keeps its words (keep_qualifiers): how the
+    contract's synonyms and a sheet's header cells are both normalised (Contract.header_norm memoises it)."""
+    return norm_header(keep_qualifiers(str(text), qualifiers)) if text is not None else ""
+
+
 def qualified(header: str, synonym: str, qualifiers: tuple[str, ...]) -> bool:
     """Whether a normalised header that contains a synonym says more than it with a qualifier word: the rest of
     "计划完成时间" once 完成时间 is taken out is 计划, so it is not the 完成时间 column (nor 要求办结时间 the
@@ -306,10 +312,11 @@ class Vocabulary:
         if not hits:
             return None
         words = {s for _c, s in hits}
-        if self.fallback is not None:  # the first entry in file order, but a word inside a longer matched word
-            # ("组长" in "常务副组长", where 副组长 is matched too) never decides
-            return next(c for c, s in hits if not any(s != w and s in w for w in words))
-        codes = {c for c, s in hits if not any(s != w and s in w for w in words)}
+        # a word inside a longer matched word ("组长" in "常务副组长", "延伸" in "延伸巡察") never decides
+        kept = [c for c, s in hits if not any(s != w and s in w for w in words)]
+        if self.fallback is not None:
+            return kept[0]  # the first entry in file order
+        codes = set(kept)
         dominant = [c for c in self.dominant if c in codes]  # "专项巡察回头看" is a look-back round
         if dominant:
             return dominant[0]
@@ -514,7 +521,7 @@ class Contract:
             return norm_header_cached(text)
         t = memo.table(self, "header_norm")
         hit = t.get(text)
-        return hit if hit is not None else memo.put(t, text, norm_header(keep_qualifiers(text, self.header_qualifiers)))
+        return hit if hit is not None else memo.put(t, text, norm_header_keeping(text, self.header_qualifiers))
 
     def code_label(self, vocab: str, code: object) -> str:
         """The Chinese name of a code: a vocabulary's (problem_status/rectified → 已整改), else one of the
@@ -687,7 +694,7 @@ def build_contract(raw: dict, settings: dict, fingerprint_bytes: bytes) -> Contr
     quals = tuple(dict.fromkeys(nfkc(str(q)).strip() for q in raw.get("header_qualifiers") or [] if str(q).strip()))
 
     def hnorm(text: object) -> str:
-        return norm_header(keep_qualifiers(str(text), quals)) if text is not None else ""
+        return norm_header_keeping(text, quals)
     for kname, kd in raw["kinds"].items():
         cols = {}
         for cname, cd in kd["columns"].items():

@@ -179,6 +179,7 @@ def split_units(text: str) -> list[str]:
 
 
 _OPEN, _CLOSE = "(（[【〔", ")）]】〕"
+_BRACKET_OR_SEPARATOR = re.compile(r"[(（\[【〔)）\]】〕]|" + _SEPARATORS.pattern)
 
 
 def _split_outside_brackets(text: str) -> list[str]:
@@ -186,7 +187,7 @@ def _split_outside_brackets(text: str) -> list[str]:
     if not any(ch in text for ch in _OPEN):
         return _SEPARATORS.split(text)
     parts, start, depth = [], 0, 0
-    for m in re.finditer(r"[(（\[【〔)）\]】〕]|" + _SEPARATORS.pattern, text):
+    for m in _BRACKET_OR_SEPARATOR.finditer(text):
         tok = m.group()
         if tok in _OPEN:
             depth += 1

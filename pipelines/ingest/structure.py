@@ -568,10 +568,11 @@ def judge(contract: Contract, header: HeaderGuess | None, infos: list[RowInfo], 
                                f"「{kind.label}」中不应有这一列")
                 break
     if kind.title_words:
-        title = nfkc(title_text(infos))
+        written = title_text(infos)
+        title = nfkc(written)
         said = [w for w in kind.title_words if w in title]
         if said and not any(w in title for w in kind.title_unless):
-            reasons.append(f"标题「{title_text(infos)[:40]}」写的是「{said[0]}」，没有提到"
+            reasons.append(f"标题「{written[:40]}」写的是「{said[0]}」，没有提到"
                            f"{'、'.join(kind.title_unless[:2])}：这张表可能不是「{kind.label}」")
     generic = {norm_header(g) for g in GENERIC_HEADERS}
     dims = kind.dimensions and "dimension" not in header.mapping.values()
