@@ -65,7 +65,7 @@ def gen_kinds() -> str:
             if kd.get("not_dimensions"):
                 out.append(f"- 表头含 {'、'.join(kd['not_dimensions'])} 的数值列不是评价维度，不计入总分（列入待确认事项）")
             if kd.get("deductions"):
-                out.append(f"- 表头含 {'、'.join(kd['deductions'])} 的维度是扣分，从总分中减去（写成正数也按负数计）")
+                out.append(f"- 表头含 {'、'.join(kd['deductions'])} 的维度是扣分，从总分中减去（写成正数也按负数计；“加减分”这类列按所写的正负号计）")
         out.append("")
         out.append("| 列 | 表头写法（靠前的优先） | 类型 | 必填 | 说明 |")
         out.append("|---|---|---|---|---|")

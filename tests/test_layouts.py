@@ -231,6 +231,13 @@ def test_team_lists_deputies_padded_names_and_posts_are_read_as_the_people_they_
         ("第一巡察组", "赵敏", "member", None)])
 
 
+def test_a_long_name_that_names_no_post_is_still_a_person():
+    from pipelines.ingest.layouts import split_names
+
+    assert split_names("张三 阿不都热合曼") == ["张三", "阿不都热合曼"]  # a name of six characters, not a post
+    assert split_names("李四 县委组织部正科级") == ["李四（县委组织部正科级）"]
+
+
 # Headings numbered "（一）…", "1.…", "一是…" inside the body, as rectification reports number their items
 # ("（一）市政府高度重视审计整改工作": http://sjj.ningbo.gov.cn/art/2023/1/6/art_1229055570_58921710.html;
 # "一是原汁原味反馈。…二是开列问题清单。": https://www.pdsjjw.gov.cn/sitesources/kflzw/page_pc/lzyw/xqyw/article9f9b5a6ab1a6475cb258bfb0e8963f5b.html).

@@ -261,6 +261,15 @@ def test_a_deduction_is_taken_off_and_a_rank_is_not_added_to_the_ecology_total(r
     assert "排名" in unmatched  # asked about, as any header no column knows
 
 
+def test_a_column_of_additions_and_deductions_keeps_its_signs(registers, tmp_path):
+    head = ["单位名称", "政治建设", "思想建设", "加减分"]
+    rows = [["县财政局", 40, 40, 3], ["县教育局", 40, 40, -4]]
+    write_xlsx(registers / "政治生态" / "评价表.xlsx", {"评价表": [["2021年度政治生态评价表"], head] + rows})
+    db = tmp_path / "wh.duckdb"
+    ingest(registers, db)
+    assert q(db, "SELECT unit_name, total FROM stg_assessments ORDER BY 1") == [("山丹县教育局", 76.0), ("山丹县财政局", 83.0)]
+
+
 def test_a_units_only_score_is_its_total_and_points_available_are_not_a_score(registers, tmp_path):
     # 单位 | 评价年度 | 得分 | 等次: one score a unit, no dimensions; and a long table whose 分值 is the points a
     # dimension is worth beside 实得分, the points given

@@ -127,7 +127,8 @@ def split_names(text: str) -> list[str]:
     """Several person names in one cell ("张三、李四" / "张三，李四" / "张三 李四"). A space inside one
     name is layout padding ("张　三" is one name): two single characters side by side are one name ("王　伟 赵　敏
     孙志强" is 王伟, 赵敏, 孙志强), and when a single character is left over the piece is one name. A word longer
-    than a name (MAX_NAME characters: "县人大常委会副主任") is the post of the name before it, not a person."""
+    than a name (MAX_NAME characters) that names a post ("县人大常委会副主任") is the post of the name before it,
+    not a person; a long word that names none (阿不都热合曼) is a person."""
     text = _LABEL.sub("", text or "", count=1)
     out = []
     for piece in _SEPARATORS.split(text):
@@ -140,14 +141,15 @@ def split_names(text: str) -> list[str]:
             out.append(_SPACES.sub("", piece))
             continue
         for w in names:
-            if out and len(w) > MAX_NAME and "·" not in w:
+            if out and len(w) > MAX_NAME and _POST.search(w):
                 out[-1] = f"{out[-1]}（{w}）"  # 郭富城 县人大常委会副主任: a post, kept with its person
             else:
-                out.append(w)
+                out.append(w)  # a long name (阿不都热合曼) is still a person
     return out
 
 
-MAX_NAME = 4  # Han names are two to four characters; longer ones (少数民族 transliterations) are written with ·
+MAX_NAME = 4  # Han names are two to four characters: a longer word is a post only when it names one
+_POST = re.compile(r"主任|局长|书记|部长|科长|处长|所长|站长|队长|县长|镇长|乡长|主席|委员|专员|干部|组长|副|正科|级")
 
 
 def _pair_padded(words: list[str]) -> list[str] | None:

@@ -275,7 +275,8 @@ def parse_sheet(sheet: Sheet, contract: Contract, rel: str | None = None, header
         # the dimension's name as normalised ("政治建设（30分）" is 政治建设: the bracket gives its full marks)
         dim_cols = [(i, header.texts[i]) for i in header.unmatched if header.texts[i] not in contract.known_headers
                     and not any(w in header.texts[i] for w in kind.not_dimensions)]  # 排名 is no score
-    deducted = {i for i, label in dim_cols if any(w in label for w in kind.deductions)}  # 扣分: taken off the total
+    # 扣分: taken off the total; a column of additions and deductions (加减分, 加扣分) keeps the signs as written
+    deducted = {i for i, label in dim_cols if any(w in label for w in kind.deductions) and "加" not in label}
     seq_col = next((i for i, c in header.mapping.items()
                     if header.texts[i] in SEQ_HEADERS and c in ("problem_no", "lead_no")), None)
     ps.cols = {canon: L[c] for c, canon in header.mapping.items()}
