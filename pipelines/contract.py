@@ -423,6 +423,9 @@ def _reader_rules(sr: dict) -> ReaderRules:
     blanks = []
     if t_start and t_end:  # from a start word to the nearest end word after it, within one clause
         blanks.append(f"(?:{_alternation(t_start).pattern})[^{re.escape(seps)}]*?(?:{_alternation(t_end).pattern})")
+    for pair in sr.get("titles") or ():  # a document's name between title marks (《…》) is not a statement
+        a, b = nfkc(str(pair[0])), nfkc(str(pair[1]))
+        blanks.append(f"{re.escape(a)}[^{re.escape(a + b)}]*{re.escape(b)}")
     if not_markers:
         blanks.append(_alternation(not_markers).pattern)
     return ReaderRules(

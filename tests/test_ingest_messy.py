@@ -359,6 +359,43 @@ def test_when_two_headers_name_one_column_the_more_specific_wins(registers, tmp_
     write_xlsx(registers / "第一轮" / "台账.xlsx", {"台账": rows})
     db, s = run(registers, tmp_path)
     assert q(db, "SELECT problem_no, status FROM stg_problems ORDER BY 1") == [("A-07", "rectified"), ("A-09", "not_started")]
+    # the narrative beside it is read as a second status column; neither sentence says whether the item is
+    # done (no reading), so the sign-off stands without a finding
+    assert q(db, "SELECT code FROM findings") == []
+    assert "整改情况" not in q(db, "SELECT unmatched_headers FROM sheets WHERE sheet = '台账'")[0][0]
+
+
+# A published rectification ledger with a narrative 整改情况 beside a 是否销号 sign-off column (惠济区
+# 巡察反馈问题整改台账: https://public.huiji.gov.cn/D49Y/8738334.jhtml). The sign-off decides; a narrative
+# that says otherwise about being done is a finding at its cell, so neither the rectified count nor its
+# doubt is silent; an empty sign-off takes the narrative's reading.
+def test_a_narrative_status_that_contradicts_the_sign_off_column_is_a_finding(registers, tmp_path):
+    from pipelines.validate.run import validate
+
+    rows = [["县财政局党组落实县委第一巡察组反馈意见整改台账"],
+            ["序号", "反馈问题", "整改措施", "责任领导", "责任部门", "完成时限", "整改情况", "是否销号"],
+            [1, "第一议题制度落实不到位", "制定年度学习计划", "张某", "办公室", "立行立改",
+             "已完成整改，制定《党组理论学习中心组学习计划》", "是"],
+            [2, "一网通办推进缓慢", "推进系统对接", "李某", "政务服务科", "2024年12月底前", "已完成整改", "否"],
+            [3, "主体责任落实有差距", "健全主体责任清单", "张某", "办公室", "长期坚持", "基本完成，持续推进", "是"],
+            [4, "选人用人程序不规范", "完善干部选任制度", "王某", "人事科", "2024年6月底前", "部分完成，剩余事项正在推进", "否"],
+            [5, "公务接待管理不规范", "清理接待台账", "赵某", "财务室", "2024年6月底前", None, "是"],
+            [6, "固定资产账实不符", "全面清查", "赵某", "财务室", "2024年6月底前", "已完成整改", None]]
+    write_xlsx(registers / "第一轮" / "县财政局巡察反馈问题整改台账.xlsx", {"整改台账": rows})
+    db, s = run(registers, tmp_path)
+    assert_balanced(db, s)
+    assert q(db, "SELECT description, status, status_raw FROM stg_problems ORDER BY src_row") == [
+        ("第一议题制度落实不到位", "rectified", "是"), ("一网通办推进缓慢", "not_started", "否"),
+        ("主体责任落实有差距", "rectified", "是"), ("选人用人程序不规范", "not_started", "否"),
+        ("公务接待管理不规范", "rectified", "是"), ("固定资产账实不符", "rectified", "已完成整改")]
+    found = q(db, "SELECT code, row, column_letter, raw_value, message FROM findings ORDER BY row")
+    assert [f[:4] for f in found] == [("status_disagree", 4, "G", "已完成整改"),
+                                      ("status_disagree", 5, "G", "基本完成，持续推进")]
+    assert "H列「是否销号」" in found[0][4] and "「否」计为未整改" in found[0][4] and "本格读作已整改" in found[0][4]
+    # the second status column is understood: no question asks what 整改情况 is
+    assert q(db, "SELECT unmatched_headers FROM sheets WHERE sheet = '整改台账'") == [(None,)]
+    res = validate(db, tmp_path / "reports")
+    assert res["counts"]["status_disagree"] == 2
 
 
 def test_single_unit_ledgers_name_their_unit_in_the_sheet_tab_or_file_name(registers, tmp_path):

@@ -191,8 +191,11 @@ def test_a_completion_date_after_the_ledgers_own_as_of_date_is_a_finding_not_a_r
     assert q(db, "SELECT src_row, status, rectified_date FROM stg_problems ORDER BY src_row") == [
         (3, "rectified", D(2023, 12, 20)), (4, None, None)]
     ((col, field, raw, msg),) = q(db, "SELECT column_letter, field, raw_value, message FROM findings "
-                                      "WHERE code = 'cell_unparsed'")
+                                      "WHERE code = 'date_after_as_of'")
     assert (col, field, raw) == ("F", "rectified_date", "2027-12-31") and "统计截至日期（2024年1月31日）" in msg
+    # its own wording: the date is read, it is only too late to count ("无法识别" would send the analyst
+    # looking for a typo)
+    assert "晚于本表的统计截至日期" in msg and "无法识别" not in msg
 
 
 def test_an_audit_rectification_ledger_is_asked_about_not_added_to_the_inspection_problems(registers, tmp_path):

@@ -128,7 +128,9 @@ def mutated(demo_dir, tmp_path_factory):
         ws.cell(done[0], 9).value = D(2017, 1, 1)  # rectified before feedback (2017-06-28)
         where["date_rectified_before_feedback"] = (r1, "整改台账", done[0])
         ws.cell(done[1], 9).value = D(2099, 1, 1)  # done after the ledger's own 统计截至 (2020-06-30): not kept
-        where["cell_unparsed"] = (r1, "整改台账", done[1])
+        where["date_after_as_of"] = (r1, "整改台账", done[1])
+        ws.cell(done[2], 9).value = "年底"  # no date at all
+        where["cell_unparsed"] = (r1, "整改台账", done[2])
     _edit(raw / r1, mut_r1)
 
     eco = "政治生态/政治生态建设评价表.xlsx"
@@ -161,7 +163,7 @@ def mutated(demo_dir, tmp_path_factory):
 @pytest.mark.parametrize("rule", [
     "stats_closed_gt_transferred", "stats_rectified_gt_found", "stats_reconcile", "unique_key_problems",
     "date_order_round", "date_order_inspection", "date_closed_before_transfer", "date_rectified_before_feedback",
-    "date_in_future", "vocab_leads_status", "grade_mismatch", "team_3n", "cell_unparsed",
+    "date_in_future", "vocab_leads_status", "grade_mismatch", "team_3n", "cell_unparsed", "date_after_as_of",
 ])
 def test_each_planted_inconsistency_is_reported_at_its_file_and_row(mutated, clean_result, rule):
     result, where = mutated

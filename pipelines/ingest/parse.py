@@ -26,6 +26,7 @@ from pipelines.ingest.structure import (
     describe_header,
     find_header,
     judge,
+    second_readings,
     title_text,
 )
 
@@ -40,9 +41,11 @@ class Finding:
     raw: str
     expected: str
     row: int | None = None  # Excel row of the cell when it is not the record's row (a transposed sheet)
+    # what kind of finding (rules.yaml, ingest:): a value that cannot be read, or one read and not believed
+    code: str = "cell_unparsed"
 
     def __reduce__(self):
-        return Finding, (self.column, self.field, self.raw, self.expected, self.row)
+        return Finding, (self.column, self.field, self.raw, self.expected, self.row, self.code)
 
 
 @dataclass(slots=True)
@@ -299,6 +302,15 @@ def parse_sheet(sheet: Sheet, contract: Contract, rel: str | None = None, header
     by_canon = {canon: c for c, canon in header.mapping.items()}
     late_cols = [(date_col, by_canon[date_col]) for _s, date_col, _code, _r in derived
                  if date_col in by_canon] if as_of is not None else []
+    # a second status column (整改情况 beside 是否销号): read the same way; the first one decides, the second
+    # fills it when empty, and a second one that says otherwise about being done is a finding on its cell
+    seconds = []
+    for c, canon in second_readings(kind, header.texts, header.mapping).items():
+        spec = kind.columns[canon]
+        _keys, conv = _plan_column(kind, canon, contract)
+        first = by_canon[canon]
+        seconds.append((c, canon, conv, _memo.table(contract, ("conv", kind.name, canon)), spec.derive[1], first,
+                        contract.vocabularies[spec.vocab]))
     stated = {}  # a period stated only in the title or the sheet name ("2021年度政治生态评价")
     for canon, spec in kind.columns.items():
         if spec.type == "period" and spec.context and canon not in mapped:
@@ -364,8 +376,23 @@ def parse_sheet(sheet: Sheet, contract: Contract, rel: str | None = None, header
                 if not findings:
                     findings = []
                 findings.append(Finding(L[c], dcol, (texts[c] if c < width else "") or d.isoformat(),
-                                        f"不晚于统计截至日期（{as_of.year}年{as_of.month}月{as_of.day}日）的日期"
-                                        f"（晚于统计截至的日期不能说明当时已完成）"))
+                                        f"不晚于统计截至日期（{as_of.year}年{as_of.month}月{as_of.day}日）的日期",
+                                        code="date_after_as_of"))
+        for c, canon, conv, memo, done, first, vocab in seconds:
+            text = texts[c] if c < width else ""
+            if not text:
+                continue
+            (code, _raw, source), _p = _converted(conv, memo, row[c], text)
+            if code is None:
+                continue
+            if vals.get(canon) is None and not vals.get(canon + "_raw"):
+                vals[canon], vals[canon + "_raw"], vals[canon + "_source"] = code, text, source
+            elif vals.get(canon) is not None and (code == done) != (vals[canon] == done):
+                if not findings:
+                    findings = []
+                findings.append(Finding(
+                    L[c], canon, text, f"与{L[first]}列「{heads[first]}」一致（该列「{vals[canon + '_raw']}」计为"
+                    f"{vocab.label(vals[canon])}，本格读作{vocab.label(code)}）", code="status_disagree"))
         if hook is not None:
             missing = hook(vals, missing)
         if derived:

@@ -72,6 +72,19 @@ RAW_COLS = [("file", "VARCHAR"), ("sha256", "VARCHAR"), ("sheet", "VARCHAR"), ("
             ("row_class", "VARCHAR"), ("outcome", "VARCHAR"), ("skip_class", "VARCHAR"), ("cells", "VARCHAR")]
 QUAR_COLS = [("kind", "VARCHAR"), ("file", "VARCHAR"), ("sha256", "VARCHAR"), ("sheet", "VARCHAR"), ("row", "INTEGER"),
              ("reason_code", "VARCHAR"), ("reason", "VARCHAR"), ("suggestions", "VARCHAR"), ("cells", "VARCHAR")]
+def finding_message(fd, where: str, loaded: bool) -> str:
+    """The sentence the quality page and the question workbook show for a cell finding (where: file, sheet
+    and cell)."""
+    row = "整行照常入库" if loaded else "此行暂未入库（见隔离原因）"
+    if fd.code == "status_disagree":
+        return (f"{where} 的「{fd.raw}」应{fd.expected}：两列说法不一致，此行按{fd.expected[1:].split('列')[0]}列计，"
+                f"{row}。请核实后把两列改成一致")
+    if fd.code == "date_after_as_of":
+        return (f"{where} 的日期「{fd.raw}」晚于本表的统计截至日期，不能说明当时已完成：应为{fd.expected}；"
+                f"该日期未采用，也不据此认定已完成，{row}")
+    return f"{where} 的值「{fd.raw}」无法识别，应为{fd.expected}；该字段已置空，{row}"
+
+
 FIND_COLS = [("code", "VARCHAR"), ("kind", "VARCHAR"), ("file", "VARCHAR"), ("sheet", "VARCHAR"), ("row", "INTEGER"),
              ("column_letter", "VARCHAR"), ("field", "VARCHAR"), ("raw_value", "VARCHAR"), ("expected", "VARCHAR"),
              ("message", "VARCHAR")]
@@ -145,10 +158,9 @@ def tables(files, res, contract: Contract) -> tuple[dict[str, tuple[list, list]]
             if outcome != "skipped" and it.reason_code not in SHEET_HOLDS:  # a held sheet is said once
                 for fd in pr.findings:
                     row = fd.row or pr.row
-                    finds.append(("cell_unparsed", kind, f.rel, it.sheet.name, row, fd.column, fd.field, fd.raw,
-                                  fd.expected, f"{f.rel}「{it.sheet.name}」{fd.column}{row} 的值「{fd.raw}」"
-                                  f"无法识别，应为{fd.expected}；该字段已置空，"
-                                  f"{'整行照常入库' if outcome == 'loaded' else '此行暂未入库（见隔离原因）'}", it.county))
+                    finds.append((fd.code, kind, f.rel, it.sheet.name, row, fd.column, fd.field, fd.raw,
+                                  fd.expected, finding_message(fd, f"{f.rel}「{it.sheet.name}」{fd.column}{row}",
+                                                               outcome == "loaded"), it.county))
         if n_loaded:
             loaded_by_kind[kind] = n_loaded
     raw.sort(key=itemgetter(0, 2, 3))

@@ -68,9 +68,22 @@ def match_columns(kind: Kind, headers: list[str]) -> tuple[dict[int, str], list[
                 mapping[i] = col
                 used.add(col)
                 break
-    # a header the analyst said to ignore (「忽略此列」) is neither unmatched nor an assessment dimension
-    unmatched = [i for i, h in enumerate(headers) if h and i not in mapping and h not in kind.ignore]
+    # a header the analyst said to ignore (「忽略此列」) is neither unmatched nor an assessment dimension; a
+    # second status column (是否销号 beside 整改情况) is understood: it is read and compared (second_readings)
+    seconds = second_readings(kind, headers, mapping)
+    unmatched = [i for i, h in enumerate(headers)
+                 if h and i not in mapping and h not in kind.ignore and i not in seconds]
     return mapping, unmatched
+
+
+def second_readings(kind: Kind, headers: list[str], mapping: dict[int, str]) -> dict[int, str]:
+    """Headers naming a status column (a vocabulary column that derives a status) the mapping already has
+    from another header: {col_index: canonical}. Both say whether the item is done; the row keeps the first
+    header's reading (the synonym listed first), and a second one that says otherwise is a finding."""
+    used = set(mapping.values())
+    return {i: kind.exact[h] for i, h in enumerate(headers)
+            if h and i not in mapping and h not in kind.ignore and kind.exact.get(h) in used
+            and kind.columns[kind.exact[h]].type == "vocab" and kind.columns[kind.exact[h]].derive}
 
 
 _COUNT_ENDINGS = ("数", "数量", "个数", "人数", "件数", "次数")
