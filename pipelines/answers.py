@@ -34,7 +34,7 @@ GUIDE_SHEET = "说明"
 
 # the columns of each sheet, in order (the same in the question workbook and in 本县口径.xlsx)
 COLUMNS = {
-    KIND: [SEEN, SUGGEST, ANSWER, "文件", "工作表", "候选类型"],
+    KIND: [SEEN, SUGGEST, ANSWER, "文件", "工作表", "表题", "为什么要问", "候选类型"],
     COLUMN: [SEEN, SUGGEST, ANSWER, "台账类型", "示例", "出现次数", "文件", "工作表"],
     WORD: [SEEN, SUGGEST, ANSWER, "台账类型", "列", "出现次数", "首次出现"],
     NAME: [SEEN, SUGGEST, ANSWER, TYPE, "类别", "出现次数", "首次出现"],

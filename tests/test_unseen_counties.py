@@ -215,6 +215,13 @@ def test_an_audit_rectification_ledger_is_asked_about_not_added_to_the_inspectio
     assert got["第一轮/县教育局整改台账.xlsx"][0] == "loaded"  # a title naming the inspection as well
     assert q(db, "SELECT count(*) FROM stg_problems")[0][0] == 1
     assert q(db, "SELECT count(*) FROM quarantine WHERE file = '第一轮/县财政局审计整改台账.xlsx'")[0][0] == 2
+    # the question shows what decides it, the title and the reason, so the analyst answers without opening the file
+    from pipelines.answers import KIND, read_workbook
+    from pipelines.validate.run import validate
+
+    validate(db, tmp_path / "reports")
+    (row,) = read_workbook(tmp_path / "reports" / "quality" / "待确认事项.xlsx")[KIND]
+    assert row.get("表题") == "2022年度审计发现问题整改台账" and "「审计」" in row.get("为什么要问")
 
 
 def test_the_question_about_a_planned_date_never_suggests_the_fact_it_is_not(registers, tmp_path):

@@ -83,18 +83,31 @@ def _suggest_column(contract: Contract, kind: str, header: str, mapped: set[str]
 def _kind_questions(con, contract: Contract) -> list[A.Row]:
     rows = []
     labels = list(A.kind_labels(contract))
-    for file, sheet, header, cands in con.execute(
-            "SELECT file, sheet, header, candidates FROM sheets WHERE decision IN ('uncertain', 'unclassified') "
-            "AND rows_read > 0 ORDER BY file, sheet").fetchall():
+    for file, sheet, header, cands, title, reasons, decision in con.execute(
+            "SELECT file, sheet, header, candidates, title, reasons, decision FROM sheets "
+            "WHERE decision IN ('uncertain', 'unclassified') AND rows_read > 0 ORDER BY file, sheet").fetchall():
         texts = (header or "").split(" | ")
         if contract.sheet_kind_answer(file, sheet, header_signature(texts)) is not None:
             continue  # answered; it takes effect where sheet kinds are decided
         ranked = _rank_kinds(contract, texts, cands)
+        # the title and why the sheet was not loaded tell an audit ledger from an inspection's, a summary from
+        # a ledger: what the analyst needs to answer without opening the file
+        why = "；".join(_listed(reasons)) or ("表头里没有哪一类台账的必备列是齐全的" if decision == "unclassified"
+                                              else "")
         rows.append(A.Row(A.KIND, {A.SEEN: header or "", A.SUGGEST: ranked[0][0] if ranked else "",
-                                   "文件": file, "工作表": sheet,
+                                   "文件": file, "工作表": sheet, "表题": title or "", "为什么要问": why,
                                    "候选类型": "；".join(f"{lab}（{sc:g}）" for lab, sc in ranked[:3])},
                           allowed=[*labels, A.NOT_LEDGER]))
     return rows
+
+
+def _listed(stored) -> list[str]:
+    """A JSON list the sheets table holds (reasons), as strings; anything else as nothing."""
+    try:
+        got = json.loads(stored) if isinstance(stored, str) else stored
+    except ValueError:
+        return []
+    return [str(x) for x in got] if isinstance(got, list) else []
 
 
 def _rank_kinds(contract: Contract, texts: list[str], cands) -> list[tuple[str, float]]:
