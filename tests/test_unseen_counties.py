@@ -198,6 +198,22 @@ def test_a_completion_date_after_the_ledgers_own_as_of_date_is_a_finding_not_a_r
     assert "晚于本表的统计截至日期" in msg and "无法识别" not in msg
 
 
+def test_a_completion_month_without_a_day_is_done_by_the_months_end_or_the_ledgers_as_of_date(registers, tmp_path):
+    # "完成时间 2024年1月": done some day that month. Read as the 1st, it counted the item rectified in a
+    # report as of 1月10日 and found it "rectified before feedback" when the feedback came on 1月20日
+    head = ["序号", "巡察轮次", "被巡察单位", "问题描述", "整改措施", "完成时间", "整改情况"]
+    rows = [[1, "十四届县委第一轮巡察", "县财政局", "专项资金拨付不及时", "建立制度", "2024年1月", None]]
+    write_xlsx(registers / "第一轮" / "县财政局整改台账.xlsx", {"台账": [head] + rows})
+    title = ["县教育局党组巡察反馈问题整改落实台账　　统计截至：2024年1月15日"]
+    write_xlsx(registers / "第一轮" / "县教育局整改台账.xlsx", {"台账": [title, head] + [
+        [1, "十四届县委第一轮巡察", "县教育局", "公务接待不规范", "建立制度", "2024年1月", None]]})
+    db = tmp_path / "wh.duckdb"
+    ingest(registers, db)
+    assert q(db, "SELECT unit_name, status, rectified_date FROM stg_problems ORDER BY 1") == [
+        ("山丹县教育局", "rectified", D(2024, 1, 15)), ("山丹县财政局", "rectified", D(2024, 1, 31))]
+    assert q(db, "SELECT code FROM findings") == []
+
+
 def test_an_audit_rectification_ledger_is_asked_about_not_added_to_the_inspection_problems(registers, tmp_path):
     # 2022年度审计发现问题整改台账 (https://yohu9.com/newsshow-214114.html): the columns of a problems ledger, but
     # the problems an audit found, not an inspection's

@@ -67,6 +67,15 @@ def test_empty_dates_are_not_findings(raw):
     ("2023年6月底前", D(2023, 6, 30), "2023年6月底前"),
     ("2023年6月", D(2023, 6, 30), None),
     (D(2023, 1, 5), D(2023, 1, 5), None),
+    # part of a month or of a year, as rectification plans write them ("2023年5月上旬前完成", "上半年"): the
+    # last day of that part; 上旬 read as the month's end would hide three weeks of being overdue
+    ("2023年5月上旬", D(2023, 5, 10), "2023年5月上旬"),
+    ("2023年5月中旬前", D(2023, 5, 20), "2023年5月中旬前"),
+    ("2023年5月下旬", D(2023, 5, 31), "2023年5月下旬"),
+    ("2023年上半年", D(2023, 6, 30), "2023年上半年"),
+    ("2023年下半年", D(2023, 12, 31), "2023年下半年"),
+    ("2023年第三季度", D(2023, 9, 30), "2023年第三季度"),
+    ("2023年一季度末前", D(2023, 3, 31), "2023年一季度末前"),
 ])
 def test_deadlines(raw, date, term):
     d, t, problem = V.parse_deadline(raw)
@@ -76,6 +85,7 @@ def test_deadlines(raw, date, term):
 def test_deadline_garbage_is_a_finding():
     d, t, problem = V.parse_deadline("看情况")
     assert d is None and problem
+    assert V.parse_deadline("2023年第五季度")[2]  # no such quarter
 
 
 @pytest.mark.parametrize("raw,unit,expected", [

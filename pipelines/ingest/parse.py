@@ -116,6 +116,13 @@ def _conv_date(v, text):
     return (d,), problem
 
 
+def _conv_done_date(v, text):
+    """A date something was done by (完成时间, 办结时间): a month alone ("2021年5月") is its last day, so the
+    item is not counted done before the month is over nor found done before a feedback given that month."""
+    d, problem = V.parse_date(v, month_end=True)
+    return (d,), problem
+
+
 def _conv_deadline(v, text):
     d, term, problem = V.parse_deadline(v)
     return (d, term), problem
@@ -154,7 +161,8 @@ def _plan_column(kind: Kind, col: str, contract: Contract) -> tuple[tuple[str, .
     spec = kind.columns[col]
     t = spec.type
     if t == "date":
-        return (col,), _conv_date
+        done_by = any(c.derive and c.derive[0] == col for c in kind.columns.values())
+        return (col,), _conv_done_date if done_by else _conv_date
     if t == "deadline":
         return (col, col + "_text"), _conv_deadline
     if t == "count":
@@ -372,6 +380,9 @@ def parse_sheet(sheet: Sheet, contract: Contract, rel: str | None = None, header
         for dcol, c in late_cols:
             d = vals.get(dcol)
             if d is not None and d > as_of:
+                if c < width and (V.parse_date(row[c])[0] or d) <= as_of:
+                    vals[dcol] = as_of  # "2024年1月" in a ledger as of 1月15日: done by then
+                    continue
                 vals[dcol] = None
                 if not findings:
                     findings = []

@@ -98,7 +98,10 @@ _DATE_YMD = re.compile(r"^(\d{4})\s*[年./\-]\s*(\d{1,2})\s*[月./\-]\s*(\d{1,2}
 _DATE_YM = re.compile(r"^(\d{4})\s*[年./\-]\s*(\d{1,2})\s*月?(?:份)?$")
 _DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _YEAR_END = re.compile(r"^(\d{4})\s*年?\s*(?:年底|底|年末|末|12月底)\s*(?:前|之前)?$")
-_MONTH_END = re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(?:底|末|中旬|上旬|下旬)?\s*(?:前|之前)?$")
+_MONTH_END = re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(底|末|中旬|上旬|下旬)?\s*(?:前|之前)?$")
+_PART_DAY = {"上旬": 10, "中旬": 20}  # the last day of that part of the month (下旬, 底, 末: the month's end)
+# 2023年上半年, 2023年第三季度（三季度）: the last day of that part of the year
+_YEAR_PART = re.compile(r"^(\d{4})\s*年\s*(上半年|下半年|第?[一二三四1-4]季度)\s*(?:末|底)?\s*(?:前|之前)?$")
 _YMD_BEFORE = re.compile(r"^(.+?)\s*(?:前|之前|以前)$")
 
 
@@ -159,7 +162,7 @@ def parse_date(v: object, *, month_end: bool = False) -> tuple[dt.date | None, s
         d = _safe_date(int(m[1]), int(m[2]), int(m[3]))
         return (d, None) if d else (None, expected)
     if re.fullmatch(r"\d+(\.\d+)?", s):
-        return parse_date(float(s))
+        return parse_date(float(s), month_end=month_end)
     return None, expected
 
 
@@ -203,6 +206,15 @@ def parse_deadline(v: object) -> tuple[dt.date | None, str | None, str | None]:
     m = _MONTH_END.match(s)
     if m:
         d = _month_end(int(m[1]), int(m[2]))
+        if d and m[3] in _PART_DAY:
+            d = d.replace(day=_PART_DAY[m[3]])
+        if d:
+            return d, s, None
+    m = _YEAR_PART.match(s)
+    if m:
+        part = m[2]
+        month = 6 if part == "上半年" else 12 if part == "下半年" else 3 * (cn_to_int(part.strip("第季度")) or 0)
+        d = _month_end(int(m[1]), month) if 1 <= month <= 12 else None
         if d:
             return d, s, None
     m = _YMD_BEFORE.match(s)
