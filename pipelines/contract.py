@@ -160,6 +160,9 @@ class Kind:
     ignore: frozenset = frozenset()
     # the contract's header_qualifiers: a header containing a synonym and one of these is not that column
     qualifiers: tuple[str, ...] = ()
+    # the contract's header_totals: under a group header naming a count (发现问题), a sub header that is only
+    # its total (总数, 件数) is that count; any other sub header (其中：立行立改, 人数) is a column of its own
+    totals: frozenset = frozenset()
     # a title with one of these words (审计) and none of title_unless (巡察) says the sheet is another ledger
     title_words: tuple[str, ...] = ()
     title_unless: tuple[str, ...] = ()
@@ -485,6 +488,7 @@ class Contract:
     fuzzy_index: dict = field(default_factory=dict)  # first two characters → [(synonym, kinds)] of fuzzy_all
     status_words: frozenset = frozenset()  # words of the value vocabularies (settings): a row of them is data
     header_qualifiers: tuple[str, ...] = ()  # words that make a header a plan or a requirement (keep_qualifiers)
+    header_totals: frozenset = frozenset()  # sub headers that are their group's own count (Kind.totals)
     # the analyst's answers (本县口径.xlsx) that are not contract data: sheet kinds and names
     # sheet_answers: (file, sheet) → kind | "not_ledger"; header_answers: header signature → kind | "not_ledger"
     sheet_answers: dict = field(default_factory=dict)
@@ -695,6 +699,7 @@ def build_contract(raw: dict, settings: dict, fingerprint_bytes: bytes) -> Contr
     fingerprint_bytes: everything the contract was made from (the parse cache and warehouse depend on it)."""
     kinds: dict[str, Kind] = {}
     quals = tuple(dict.fromkeys(nfkc(str(q)).strip() for q in raw.get("header_qualifiers") or [] if str(q).strip()))
+    totals = frozenset(h for h in (norm_header(w) for w in raw.get("header_totals") or []) if h)
 
     def hnorm(text: object) -> str:
         return norm_header_keeping(text, quals)
@@ -739,6 +744,7 @@ def build_contract(raw: dict, settings: dict, fingerprint_bytes: bytes) -> Contr
             dimensions=bool(kd.get("dimensions", False)),
             ignore=frozenset(h for h in (hnorm(x) for x in kd.get("ignore", []) or []) if h),
             qualifiers=quals,
+            totals=totals,
             not_dimensions=tuple(hnorm(w) for w in kd.get("not_dimensions") or [] if hnorm(w)),
             deductions=tuple(hnorm(w) for w in kd.get("deductions") or [] if hnorm(w)),
             title_words=tuple(nfkc(str(w)) for w in (kd.get("title_contradicts") or {}).get("words") or []),
@@ -801,6 +807,7 @@ def build_contract(raw: dict, settings: dict, fingerprint_bytes: bytes) -> Contr
         | {norm_header(h) for h in ("序号", "备注", "说明", "编号")},
         fuzzy_index=_fuzzy_index(kinds),
         header_qualifiers=quals,
+        header_totals=totals,
         status_words=frozenset(w for name in settings.get("value_vocabularies", ("problem_status", "lead_status"))
                                if name in vocabs for _c, syns in vocabs[name].entries for w in syns if len(w) >= 2),
         sheet_answers=dict(answers.get("sheets", {})),

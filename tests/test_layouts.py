@@ -327,3 +327,40 @@ def test_each_sign_off_form_alone_ends_the_table(registers, tmp_path):
     assert q(db, "SELECT sheet, row_class FROM raw_rows WHERE file = '第一轮/签字.xlsx' AND row = 3 ORDER BY 1") == [
         (f"S{i}", "footer") for i in range(len(forms))]
     assert q(db, "SELECT description FROM stg_problems WHERE src_sheet = '记录'") == [("合同签字：未经集体研究",)]
+
+
+# Round statistics with two-row headers, as county summaries count them ("发现问题189个，其中移交立行立改问题
+# 32个；移交问题线索2件3人": http://www.dqzjw.gov.cn/info-70-5005.html): 发现问题 merged over 总数 | 其中：立行立改,
+# 移交问题线索 over 件数 | 人数. Read as one header row, the sheet repeated 发现问题, took the sub headers for a
+# data row and was held as a lead ledger; the total under a group is the group's own count.
+def test_two_row_statistics_headers_read_the_total_under_its_group(registers, tmp_path):
+    from pipelines.answers import COLUMN, IGNORE, read_workbook
+    from pipelines.validate.run import validate
+
+    rows = [["十四届县委巡察情况汇总表"],
+            ["巡察轮次", "被巡察党组织", "发现问题", None, "移交问题线索", None, "整改完成", "线索办结"],
+            [None, None, "总数", "其中：立行立改", "件数", "人数", None, None],
+            ["十四届县委第一轮巡察", "县财政局", 42, 5, 2, 3, 40, 2],
+            [None, "县教育局", 35, 4, 1, 1, 30, 1]]
+    merges = ["A1:H1", "C2:D2", "E2:F2", "A2:A3", "B2:B3", "G2:G3", "H2:H3", "A4:A5"]
+    write_xlsx(registers / "统计" / "巡察情况汇总表.xlsx", {"汇总": rows}, {"汇总": merges})
+    db, s = run(registers, tmp_path)
+    assert_balanced(db, s)
+    assert q(db, "SELECT decision, header_row FROM sheets WHERE sheet = '汇总'") == [("loaded", 3)]
+    assert q(db, "SELECT round_name, unit_name, problems_found, problems_rectified, leads_transferred, leads_closed "
+                 "FROM stg_round_stats ORDER BY src_row") == [
+        ("十四届县委第一轮巡察", "山丹县财政局", 42, 40, 2, 2), ("十四届县委第一轮巡察", "山丹县教育局", 35, 30, 1, 1)]
+    # the other sub headers are asked about as written, with a suggestion that cannot double-count
+    validate(db, tmp_path / "reports")
+    asked = {r.get("看到的"): r.get("建议") for r in read_workbook(tmp_path / "reports" / "quality" / "待确认事项.xlsx")[COLUMN]}
+    assert asked == {"发现问题/其中：立行立改": IGNORE, "移交问题线索/人数": ""}
+
+
+def test_a_title_merged_over_the_table_is_no_group_header(registers, tmp_path):
+    rows = [["十四届县委巡察情况汇总表"] * 4,
+            ["巡察轮次", "发现问题", "移交问题线索", "已办结"],
+            ["十四届县委第一轮巡察", 12, 3, 2]]
+    write_xlsx(registers / "统计" / "汇总.xlsx", {"汇总": rows}, {"汇总": ["A1:D1"]})
+    db, s = run(registers, tmp_path)
+    assert q(db, "SELECT decision, header_row, header FROM sheets WHERE sheet = '汇总'") == [
+        ("loaded", 2, "巡察轮次 | 发现问题 | 移交问题线索 | 已办结")]

@@ -87,6 +87,7 @@ def second_readings(kind: Kind, headers: list[str], mapping: dict[int, str]) -> 
 
 
 _COUNT_ENDINGS = ("数", "数量", "个数", "人数", "件数", "次数")
+_COUNTED = frozenset({"count", "int", "number"})
 _NAME_TYPES = ("text", "id", "vocab")
 
 
@@ -233,12 +234,30 @@ def find_header(sheet: Sheet, contract: Contract, only: str | None = None) -> He
                     pair.append((s_ or g, "", ns or ng, ""))
             candidates.append((r + 1, 2, [p[0] for p in pair], pair))
         for hr, n, raw_texts, pair in candidates:
-            if best is not None and only is None and _upper_bound(contract, ntop, pair) <= best.score + 1e-9:
+            # a candidate ending on a group row (发现问题 merged over 总数 | 其中：立行立改 in the row below) is not
+            # the header: it would repeat 发现问题 and read the sub headers as a data row; on a tie it loses to
+            # the group and sub rows together (or to the sub header row alone, as before)
+            lift = -GROUPED_PENALTY if hr + 1 < len(sheet.rows) and _grouped(row(hr)[0], row(hr + 1)[0]) else 0.0
+            if best is not None and only is None and \
+                    _upper_bound(contract, ntop, pair) + lift <= best.score + 1e-9:
                 continue  # cannot beat the header already found (most rows below a header are data)
             for kind, norm, mapping, unmatched, sc in _evaluate(contract, ntop, pair, n, ctx, only):
+                sc += lift
                 if best is None or sc > best.score + 1e-9:
                     best = HeaderGuess(kind, hr, n, norm, raw_texts, mapping, unmatched, sc, only is not None)
     return best
+
+
+GROUPED_PENALTY = 0.02  # more than the two-row penalty (_evaluate), less than any matched column
+
+
+def _grouped(top: list[str], sub: list[str]) -> bool:
+    """A header cell repeated over neighbouring columns (a merged group cell, filled) above different sub
+    header cells, in a row of several header texts (a title merged over the whole table is no group)."""
+    if len({t for t in top if t}) < 2:
+        return False
+    return any(top[c] and top[c] == top[c - 1] and c < len(sub) and sub[c] and sub[c - 1] and sub[c] != sub[c - 1]
+               for c in range(1, len(top)))
 
 
 def _looks_like_values(contract: Contract, texts: list[str], norm: list[str]) -> bool:
@@ -305,6 +324,8 @@ def _upper_bound(contract: Contract, ntop: list[str], pair) -> float:
             ks.update(exact.get(both, ()))
             if ns or ng:
                 ks |= _matchable(contract, ns or ng, memo)
+            if ns in contract.header_totals:  # 发现问题 over 总数: the group's own count (_pick_pair)
+                ks.update(exact.get(ng, ()))
         if any(names):
             nonempty += 1
         for k in ks:
@@ -390,8 +411,8 @@ def _pick_pair(kind: Kind, pair: list[tuple[str, str, str, str]]) -> list[str]:
             out.append(ns)
         elif both in kind.exact:
             out.append(both)
-        elif ng in kind.exact and not ns:
-            out.append(ng)
+        elif ng in kind.exact and (not ns or (ns in kind.totals and kind.columns[kind.exact[ng]].type in _COUNTED)):
+            out.append(ng)  # 发现问题 over 总数 | 其中：立行立改: the total is the group's own count
         else:
             out.append(ns or ng)
     return out

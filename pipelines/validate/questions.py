@@ -43,6 +43,9 @@ def _norm_for_kind(contract: Contract, kind: str, raw: str) -> str:
         for cand in (norm(s), norm(g + s), norm(raw)):
             if cand in k.exact:
                 return cand
+        if norm(g) in k.exact and norm(s) in contract.header_totals and \
+                k.columns[k.exact[norm(g)]].type in ("count", "int", "number"):
+            return norm(g)  # 发现问题 over 总数 is 发现问题 (structure._pick_pair)
         return norm(s) or norm(g)
     return norm(raw)
 
@@ -60,6 +63,11 @@ def _samples(con, file: str, sheet: str, header: str, n: int = 3) -> list[str]:
     return out[:n]
 
 
+# how alike (difflib ratio) a header and a synonym must be for the synonym's column to be suggested: below it
+# a shared 人数 or 单位 ("移交问题线索人数" ~ "处分人数", "被巡察单位" ~ "单位名称") suggested the wrong column
+SUGGEST_MIN_RATIO = 0.5
+
+
 def _suggest_column(contract: Contract, kind: str, header: str, mapped: set[str]) -> str | None:
     k = contract.kinds[kind]
     labels = {c: lab for lab, c in A.column_labels(contract, kind).items()}
@@ -67,15 +75,22 @@ def _suggest_column(contract: Contract, kind: str, header: str, mapped: set[str]
     # a header saying 计划/要求/时限 names a plan or a requirement: never suggest the fact it would then be taken
     # for (完成时间 for 完成时间（计划）, 办结时间 for 办结时限)
     planned = any(q in h for q in contract.header_qualifiers)
+    # "发现问题/其中：立行立改" is a part of its group's count, which has its own column: nothing to add up
+    sub = header.rpartition("/")[2]
+    if sub.lstrip().startswith("其中"):
+        return A.IGNORE
+    people = h.endswith(("人数", "人次"))  # a count of people is never a count of cases, nor the other way round
     best, best_s = None, 0.0
     for cname, spec in k.columns.items():
         if cname in mapped or spec.type == "daterange" and set(spec.into) & mapped:
             continue
         if planned and spec.type in FACT_TYPES:
             continue
+        if spec.type == "count" and spec.unit and (spec.unit == "人") != people:
+            continue
         r = max((difflib.SequenceMatcher(None, h, s).ratio() for s in spec.synonyms), default=0.0)
         score = r + (0.15 if spec.required else 0.0)
-        if r >= 0.3 and score > best_s:
+        if r >= SUGGEST_MIN_RATIO and score > best_s:
             best, best_s = cname, score
     return labels.get(best) if best else None
 
