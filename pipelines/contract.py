@@ -489,6 +489,8 @@ class Contract:
     status_words: frozenset = frozenset()  # words of the value vocabularies (settings): a row of them is data
     header_qualifiers: tuple[str, ...] = ()  # words that make a header a plan or a requirement (keep_qualifiers)
     header_totals: frozenset = frozenset()  # sub headers that are their group's own count (Kind.totals)
+    # tick boxes (choice_marks: in the contract): (normalised texts that tick an option, texts that leave it blank)
+    choice_marks: tuple = (frozenset(), frozenset())
     # the analyst's answers (本县口径.xlsx) that are not contract data: sheet kinds and names
     # sheet_answers: (file, sheet) → kind | "not_ledger"; header_answers: header signature → kind | "not_ledger"
     sheet_answers: dict = field(default_factory=dict)
@@ -808,6 +810,8 @@ def build_contract(raw: dict, settings: dict, fingerprint_bytes: bytes) -> Contr
         fuzzy_index=_fuzzy_index(kinds),
         header_qualifiers=quals,
         header_totals=totals,
+        choice_marks=tuple(frozenset(norm_value(w) for w in (raw.get("choice_marks") or {}).get(part) or []
+                                     if norm_value(w)) for part in ("ticked", "blank")),
         status_words=frozenset(w for name in settings.get("value_vocabularies", ("problem_status", "lead_status"))
                                if name in vocabs for _c, syns in vocabs[name].entries for w in syns if len(w) >= 2),
         sheet_answers=dict(answers.get("sheets", {})),

@@ -21,11 +21,14 @@ from pipelines.ingest import values as V
 from pipelines.ingest.read import Sheet, read_file
 from pipelines.ingest.structure import (
     LETTERS,
+    RowInfo,
+    choice_grids,
     classify_rows,
     col_letter,
     describe_header,
     find_header,
     judge,
+    read_choice,
     second_readings,
     title_text,
 )
@@ -251,10 +254,17 @@ def parse_sheet(sheet: Sheet, contract: Contract, rel: str | None = None, header
     else:
         signature = header_signature(header.raw_texts)
     infos = classify_rows(sheet, header, contract)
+    # tick boxes (已完成 | 正在整改 | 未整改 with a √ in one): the options are understood, and a row of option
+    # headers under the status header is part of the header, not a record
+    grids = choice_grids(sheet, header, contract, infos) if header is not None else []
+    grid_cols = frozenset(o.col for g in grids for o in g.options)
+    label_rows = {g.label_row for g in grids if g.label_row != header.row} if grids else set()
+    if label_rows:
+        infos = [RowInfo(ri.row, "header", ri.texts) if ri.row in label_rows else ri for ri in infos]
     n_blank = len(sheet.rows) - len(infos)
     title = title_text(infos)
     verdict = judge(contract, header, infos, _PERIOD_CTX if (V.find_period(sheet.name) or V.find_period(title))
-                    else frozenset())
+                    else frozenset(), understood=grid_cols)
     ps = ParsedSheet(
         name=sheet.name,
         kind=header.kind if header else None,
@@ -291,9 +301,13 @@ def parse_sheet(sheet: Sheet, contract: Contract, rel: str | None = None, header
     seq_col = next((i for i, c in header.mapping.items()
                     if header.texts[i] in SEQ_HEADERS and c in ("problem_no", "lead_no")), None)
     ps.cols = {canon: L[c] for c, canon in header.mapping.items()}
+    for g in grids:
+        ps.cols.setdefault(g.canon, L[g.options[0].col])
     plan = []
     mapped = set(header.mapping.values())
     for c, canon in header.mapping.items():
+        if c in grid_cols:
+            continue  # an option of tick boxes: read with the others below
         keys, conv = _plan_column(kind, canon, contract)
         spec = kind.columns[canon]
         if spec.type == "daterange" and mapped.intersection(spec.into):
@@ -314,6 +328,8 @@ def parse_sheet(sheet: Sheet, contract: Contract, rel: str | None = None, header
     # fills it when empty, and a second one that says otherwise about being done is a finding on its cell
     seconds = []
     for c, canon in second_readings(kind, header.texts, header.mapping).items():
+        if c in grid_cols:
+            continue
         spec = kind.columns[canon]
         _keys, conv = _plan_column(kind, canon, contract)
         first = by_canon[canon]
@@ -334,6 +350,13 @@ def parse_sheet(sheet: Sheet, contract: Contract, rel: str | None = None, header
     unmapped_required: list = [c for c in sorted(_filled_by_layout(kind, mapped))
                                 if _required_here(kind.columns[c]) and c not in mapped]
     heads = list(header.raw_texts)
+    ticks = []
+    for g in grids:
+        spec = kind.columns[g.canon]
+        ticks.append((g, spec.derive[1], by_canon.get(g.canon), contract.vocabularies[spec.vocab]))
+        if g.label_row != header.row:  # provenance names the option: 整改进度/已完成
+            for o in g.options:
+                heads[o.col] = f"{heads[o.col]}/{o.label}" if heads[o.col] and heads[o.col] != o.label else o.label
     hook = LY.row_hook(kind, header, contract)  # 届次+轮次 → round name; 组长/组员 names → member records
     number_memo = _memo.table(contract, "dimension_scores")
     for ri in infos:
@@ -404,6 +427,24 @@ def parse_sheet(sheet: Sheet, contract: Contract, rel: str | None = None, header
                 findings.append(Finding(
                     L[c], canon, text, f"与{L[first]}列「{heads[first]}」一致（该列「{vals[canon + '_raw']}」计为"
                     f"{vocab.label(vals[canon])}，本格读作{vocab.label(code)}）", code="status_disagree"))
+        for g, done, first, vocab in ticks:
+            got = read_choice(g, texts, contract, vocab)
+            if got is None:
+                continue  # nothing ticked: the row says nothing (a completion date may still decide)
+            code, raw = got
+            canon = g.canon
+            if g.primary:
+                vals[canon], vals[canon + "_raw"], vals[canon + "_source"] = code, raw, "column" if code else None
+            elif code is None:
+                continue  # beside a status column of words, an unclear tick leaves that column's reading alone
+            elif vals.get(canon) is None and not vals.get(canon + "_raw"):
+                vals[canon], vals[canon + "_raw"], vals[canon + "_source"] = code, raw, "column"
+            elif vals.get(canon) is not None and (code == done) != (vals[canon] == done):
+                if not findings:
+                    findings = []
+                findings.append(Finding(
+                    L[g.options[0].col], canon, raw, f"与{L[first]}列「{heads[first]}」一致（该列「{vals[canon + '_raw']}」"
+                    f"计为{vocab.label(vals[canon])}，勾选的「{raw}」读作{vocab.label(code)}）", code="status_disagree"))
         if hook is not None:
             missing = hook(vals, missing)
         if derived:

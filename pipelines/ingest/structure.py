@@ -86,6 +86,112 @@ def second_readings(kind: Kind, headers: list[str], mapping: dict[int, str]) -> 
             and kind.columns[kind.exact[h]].type == "vocab" and kind.columns[kind.exact[h]].derive}
 
 
+class Choice(NamedTuple):
+    col: int
+    code: str
+    label: str  # the option's header as written ("已完成")
+
+
+class ChoiceGrid(NamedTuple):
+    """Tick boxes: a status written as several columns, one ticked (√) per row: 整改进度 over 已完成 |
+    正在整改 | 未整改, the option headers alone (已整改 | 未整改), or 是否完成 over 是 | 否. The row's status is
+    the ticked option's header; the contract's choice_marks say what a tick and a blank are."""
+    canon: str
+    options: tuple[Choice, ...]
+    label_row: int  # 0-based row of the option headers
+    primary: bool  # the status column itself (False: a second reading beside a status column of words)
+
+
+GRID_MIN_MARKS = 0.8  # of the filled cells under the options, at least this share are tick marks or blanks
+
+
+def choice_grids(sheet: Sheet, header: HeaderGuess, contract: Contract, infos: list[RowInfo]) -> list[ChoiceGrid]:
+    """The sheet's tick-box status columns. Options are header cells the status vocabulary reads (exactly or
+    as a phrase, never by "contains"), at least two of them naming different statuses, either unmatched
+    headers of the header row (已整改 | 未整改), or in the row just below a status header spanning
+    them (整改进度 merged over 已完成 | 正在整改 | 未整改: that row holds nothing else), or in the sub row of a
+    two-row header; and the cells under them are tick marks or blanks (GRID_MIN_MARKS), at least one a tick.
+    Anything else is not a grid and is read as before (a column of words, or an unmatched header)."""
+    ticked, blank = contract.choice_marks
+    kind = contract.kinds[header.kind]
+    derived = [c for c, spec in kind.columns.items() if spec.type == "vocab" and spec.derive]
+    if not ticked or not derived:
+        return []
+    seconds = second_readings(kind, header.texts, header.mapping)
+    data = [ri for ri in infos if ri.cls == "data"]
+    below = header.row + 1
+    below_info = next((ri for ri in data if ri.row == below), None)
+    width = max(len(header.raw_texts), max((len(ri.texts) for ri in data), default=0))
+    unknown = {c for c in range(width) if c not in header.mapping and c not in seconds}
+    grids: list[ChoiceGrid] = []
+    taken: set[int] = set()
+    for canon in derived:
+        vocab = contract.vocabularies[kind.columns[canon].vocab]
+        mapped = [c for c, k in header.mapping.items() if k == canon]
+        named = set(mapped) | {c for c, k in seconds.items() if k == canon}
+        tries: list[tuple[int, list[str], set[int]]] = []  # (label row, its texts, the columns options may be in)
+        if header.n_rows == 1:
+            tries.append((header.row, header.raw_texts, unknown))
+            if named and below_info is not None:
+                tries.append((below, below_info.texts, named))
+        else:
+            tries.append((header.row, row_texts(sheet.rows[header.row]), named | unknown))
+        for lr, texts, allowed in tries:
+            opts = []
+            for c, t in enumerate(texts):
+                if not t or c in taken or c not in allowed:
+                    continue
+                code, how = vocab.classify(t)
+                if code is not None and how in ("exact", "phrase", "answered"):
+                    opts.append(Choice(c, code, t))
+            if lr == below and len(opts) != sum(1 for t in texts if t):
+                continue  # the row below the header holds something besides option headers: it is data
+            if len(opts) < 2 or len({o.code for o in opts}) < 2:
+                continue
+            marks = other = 0
+            for ri in data:
+                if ri.row == lr:
+                    continue
+                for o in opts:
+                    v = norm_value(ri.texts[o.col]) if o.col < len(ri.texts) else ""
+                    if not v or v in blank:
+                        continue
+                    if v in ticked or v == norm_value(o.label):
+                        marks += 1
+                    else:
+                        other += 1
+            if marks == 0 or marks < GRID_MIN_MARKS * (marks + other):
+                continue
+            cols = {o.col for o in opts}
+            grids.append(ChoiceGrid(canon, tuple(opts), lr, primary=not mapped or mapped[0] in cols))
+            taken |= cols
+            break
+    return grids
+
+
+def read_choice(grid: ChoiceGrid, texts: list[str], contract: Contract, vocab) -> tuple[str | None, str] | None:
+    """A row's (code, raw text) from its tick boxes: one option ticked → its code and header; none → None
+    (the row says nothing); several, or an option holding something other than a tick or a blank → no code,
+    and the raw text says what each option holds ("已完成：√；正在整改：√"), so the analyst is asked (an
+    answer to that text is the code)."""
+    ticked, blank = contract.choice_marks
+    hits, said = [], []
+    for o in grid.options:
+        t = texts[o.col] if o.col < len(texts) else ""
+        v = norm_value(t)
+        if not v or v in blank:
+            continue
+        if v not in ticked and v != norm_value(o.label):
+            said.append(o)
+        hits.append(o)
+    if not hits:
+        return None
+    if len(hits) == 1 and not said:
+        return hits[0].code, hits[0].label
+    raw = "；".join(f"{o.label}：{texts[o.col]}" for o in hits)
+    return vocab.answered.get(norm_value(raw)), raw  # the analyst's answer to this very text, else unknown
+
+
 _COUNT_ENDINGS = ("数", "数量", "个数", "人数", "件数", "次数")
 _COUNTED = frozenset({"count", "int", "number"})
 _NAME_TYPES = ("text", "id", "vocab")
@@ -567,17 +673,18 @@ def _column_label(kind: Kind, col: str) -> str:
     return c.label or (c.synonyms[0] if c.synonyms else col)
 
 
-def judge(contract: Contract, header: HeaderGuess | None, infos: list[RowInfo], ctx: frozenset = frozenset()
-          ) -> Judgement:
+def judge(contract: Contract, header: HeaderGuess | None, infos: list[RowInfo], ctx: frozenset = frozenset(),
+          understood: frozenset = frozenset()) -> Judgement:
     """Load a sheet as a kind only when that kind wins clearly. A close second, a column that belongs to
     another kind (declared as contradicting in the contract), too few of the headers explained, or rows
-    that look like data above the header make the sheet uncertain: its rows are held and the analyst asked."""
+    that look like data above the header make the sheet uncertain: its rows are held and the analyst asked.
+    understood: columns explained otherwise (the options of tick boxes, choice_grids): not unmatched."""
     if header is None:
         return Judgement("unclassified", [], [], [])
     kind = contract.kinds[header.kind]
     letters = [col_letter(i) for i in range(len(header.texts))]
     unmatched = [{"column": letters[i], "header": header.raw_texts[i]} for i in header.unmatched
-                 if header.raw_texts[i]]
+                 if header.raw_texts[i] and i not in understood]
     cands = candidates_of(contract, header, ctx)
     if header.forced:
         return Judgement("loaded", cands, [], unmatched)
@@ -591,7 +698,7 @@ def judge(contract: Contract, header: HeaderGuess | None, infos: list[RowInfo], 
         reasons.append(f"也像「{r['label']}」（得分 {r['score']:.1f}，「{kind.label}」{best:.1f}），两者差距不足 {margin:g}")
     for i in header.unmatched:
         h = header.texts[i]
-        if not h:
+        if not h or i in understood:
             continue
         for other, col in kind.contradicts:
             k2 = contract.kinds.get(other)
@@ -611,7 +718,8 @@ def judge(contract: Contract, header: HeaderGuess | None, infos: list[RowInfo], 
     generic = {norm_header(g) for g in GENERIC_HEADERS}
     dims = kind.dimensions and "dimension" not in header.mapping.values()
     countable = [i for i, h in enumerate(header.texts) if h and h not in generic]
-    explained = [i for i in countable if i in header.mapping or (dims and h_not_known(contract, header.texts[i]))]
+    explained = [i for i in countable if i in header.mapping or i in understood
+                 or (dims and h_not_known(contract, header.texts[i]))]
     min_cov = float(st.get("min_header_coverage", 0.4))
     if len(countable) >= 4 and len(explained) < min_cov * len(countable):
         others = [header.raw_texts[i] for i in countable if i not in explained]
