@@ -10,7 +10,9 @@ from typing import Annotated, Optional
 
 import typer
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None, pretty_exceptions_show_locals=False,
+from pipelines.cli_text import ZhCommand, ZhGroup
+
+app = typer.Typer(cls=ZhGroup, add_completion=False, no_args_is_help=True, rich_markup_mode=None, pretty_exceptions_show_locals=False,
                   help="xuncha：县委巡察办台账入库、校验与离线报告。\n\n示例：xuncha demo")
 
 RAW = Path("data_raw")
@@ -140,7 +142,7 @@ def _startup(version: Annotated[bool, typer.Option("--version", is_eager=True, c
         _fail(problem)
 
 
-@app.command()
+@app.command(cls=ZhCommand)
 def init(dir: Annotated[Path, typer.Argument(help="要建立的工作文件夹（一个县、市或区一个）")],
          county: Annotated[Optional[str], typer.Option("--county", help="县（市、区）全称，如 山丹县；不给则从名册推断")] = None,
          copy_contract: Annotated[bool, typer.Option("--copy-contract", help="把自带的数据契约 contract.yaml 复制到 config/ 以便修改")] = False
@@ -165,7 +167,7 @@ def _unusable(exc: Exception) -> None:
     _fail(str(exc), EXIT_UNUSABLE)
 
 
-@app.command()
+@app.command(cls=ZhCommand)
 def ingest(raw: RawOpt = RAW, db: DbOpt = DB, json_: JsonOpt = False,
            workers: Annotated[Optional[int], typer.Option(help="并行解析进程数（默认按文件数自动）")] = None,
            allow_shrink: ShrinkOpt = False, config: CfgOpt = None) -> None:
@@ -210,7 +212,7 @@ def ingest(raw: RawOpt = RAW, db: DbOpt = DB, json_: JsonOpt = False,
     raise typer.Exit(1 if summary["files_failed"] else 0)
 
 
-@app.command()
+@app.command(cls=ZhCommand)
 def validate(db: DbOpt = DB, out: OutOpt = OUT, json_: JsonOpt = False, config: CfgOpt = None) -> None:
     """运行全部校验规则，写出数据质量页、问题清单与待确认事项（reports/quality/待确认事项.xlsx）。
     示例：xuncha validate --json"""
@@ -238,7 +240,7 @@ def validate(db: DbOpt = DB, out: OutOpt = OUT, json_: JsonOpt = False, config: 
     raise typer.Exit(1 if result["status"] == "fail" else 0)
 
 
-@app.command()
+@app.command(cls=ZhCommand)
 def metrics(db: DbOpt = DB, as_of: Annotated[Optional[str], typer.Option("--as-of", help="统计截至日期 YYYY-MM-DD")] = None,
             period: Annotated[Optional[str], typer.Option(help="期间 YYYY-MM（取该月最后一天）")] = None,
             json_: JsonOpt = False, config: CfgOpt = None, county: CountyOpt = "") -> None:
@@ -271,7 +273,7 @@ def metrics(db: DbOpt = DB, as_of: Annotated[Optional[str], typer.Option("--as-o
             typer.echo(f"{name.ljust(width, '　')}  {text}")
 
 
-@app.command()
+@app.command(cls=ZhCommand)
 def report(db: DbOpt = DB, out: OutOpt = OUT,
            period: Annotated[Optional[str], typer.Option(help="期间 YYYY-MM")] = None,
            as_of: Annotated[Optional[str], typer.Option("--as-of", help="统计截至日期 YYYY-MM-DD")] = None,
@@ -302,7 +304,7 @@ def report(db: DbOpt = DB, out: OutOpt = OUT,
     typer.echo(f"索引：{res['index']}")
 
 
-@app.command()
+@app.command(cls=ZhCommand)
 def export(db: DbOpt = DB, out: OutOpt = OUT,
            period: Annotated[Optional[str], typer.Option(help="期间 YYYY-MM")] = None,
            as_of: Annotated[Optional[str], typer.Option("--as-of", help="统计截至日期 YYYY-MM-DD")] = None,
@@ -333,7 +335,7 @@ def export(db: DbOpt = DB, out: OutOpt = OUT,
         typer.echo(f"已生成 {part['brief_docx']}")
 
 
-@app.command()
+@app.command(cls=ZhCommand)
 def template(kind: Annotated[Optional[str], typer.Option("--kind", help="台账类型（英文代码或中文名，如 problems 或 巡察反馈问题整改台账）；默认全部")] = None,
              db: Annotated[Optional[Path], typer.Option("--db", help="数据仓库：给出时单位、轮次列提供名册中的下拉选项")] = None,
              out: Annotated[Path, typer.Option("--out", help="模板写入的文件夹")] = Path("templates"),
@@ -354,7 +356,7 @@ def template(kind: Annotated[Optional[str], typer.Option("--kind", help="台账�
         typer.echo(f"已生成 {p}")
 
 
-@app.command()
+@app.command(cls=ZhCommand)
 def monthly(raw: RawOpt = RAW, db: DbOpt = DB, out: OutOpt = OUT,
             period: Annotated[Optional[str], typer.Option(help="期间 YYYY-MM（默认：上一个自然月）")] = None,
             allow_shrink: ShrinkOpt = False, config: CfgOpt = None, county: CountyOpt = "") -> None:
@@ -368,7 +370,7 @@ def monthly(raw: RawOpt = RAW, db: DbOpt = DB, out: OutOpt = OUT,
     raise typer.Exit(code)
 
 
-@app.command()
+@app.command(cls=ZhCommand)
 def demo(dir: Annotated[Path, typer.Option("--dir", help="演示台账写入的文件夹")] = RAW / "demo",
          db: DbOpt = DB, out: OutOpt = OUT,
          seed: Annotated[int, typer.Option(help="随机种子（同一种子生成相同台账）")] = 20200630,
@@ -405,7 +407,7 @@ def demo(dir: Annotated[Path, typer.Option("--dir", help="演示台账写入的�
     typer.echo(f"报告：{res['index']}（{len(res['files'])} 个页面，截至 {as_of}）")
 
 
-@app.command()
+@app.command(cls=ZhCommand)
 def confirm(file: Annotated[Optional[Path], typer.Argument(help="填好「确认」列的待确认事项.xlsx")] = None,
             db: DbOpt = DB, config: CfgOpt = None,
             list_: Annotated[bool, typer.Option("--list", help="列出本县口径中的全部答案，以及上次入库是否用上")] = False
@@ -467,8 +469,19 @@ def _list_answers(cfg: Path, db: Path) -> None:
         typer.echo(f"「{r.sheet}」{r.get(A.SEEN)} → {r.get(A.ANSWER)}：{state}")
 
 
-def main() -> None:  # pragma: no cover
-    app()
+def main() -> None:
+    """The `xuncha` program: the commands, with the argument parser's own errors in Chinese."""
+    from pipelines.cli_text import show_error
+
+    clk = typer.core._click
+    try:
+        rv = app(standalone_mode=False)
+    except clk.exceptions.ClickException as exc:
+        sys.exit(show_error(exc, lambda s: typer.echo(s, err=True)))
+    except clk.exceptions.Abort:
+        typer.echo("已中止。", err=True)
+        sys.exit(1)
+    sys.exit(rv if isinstance(rv, int) else 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -102,7 +102,7 @@ def _checkout_with_venv(root: Path) -> Path:
     (site / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")  # the dependencies, borrowed
     (site / "xuncha_editable.pth").write_text(str(root) + "\n")  # the code: this folder
     script = venv / "bin" / "xuncha"
-    script.write_text(f"#!{venv / 'bin' / 'python'}\nimport sys\nfrom pipelines.cli import app\nsys.exit(app())\n")
+    script.write_text(f"#!{venv / 'bin' / 'python'}\nfrom pipelines.cli import main\nmain()\n")  # as pyproject's script
     script.chmod(0o755)
     (venv / ".installed").touch()
     return root

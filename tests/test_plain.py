@@ -182,6 +182,30 @@ def test_raw_that_is_a_file_is_a_usage_error(demo_dir, tmp_path):
     assert p.returncode == 2 and "是一个文件" in p.stdout and not (tmp_path / "r").exists()
 
 
+ENGLISH_SCAFFOLD = re.compile(r"Usage:|Options:|Commands:|Show this message|Error:|Try '|for help|No such|Missing|"
+                              r"Invalid value|\[default|\[required|Got unexpected|Input should")
+
+
+def test_help_pages_and_parser_errors_are_chinese(tmp_path):
+    for args in (["--help"], ["ingest", "--help"], ["init", "--help"]):
+        p = xuncha(*args)
+        assert p.returncode == 0 and "用法：" in p.stdout and "显示本帮助后退出" in p.stdout, p.stdout
+        assert not ENGLISH_SCAFFOLD.search(p.stdout), p.stdout
+    assert "[默认：data_raw]" in xuncha("ingest", "--help").stdout
+    assert "查看帮助：python -m pipelines.cli ingest --help" in xuncha("ingest", "--bogus", cwd=tmp_path).stderr
+    cases = [(["ingest", "--bogus"], "没有选项 --bogus"), (["ingset"], "是不是要写 'ingest'"),
+             (["ingest", "--raw"], "'--raw' 后面要写一个值"), (["ingest", "--workers", "两个"], "应为整数"),
+             (["ingest", "多余的"], "多出了参数：多余的"), (["init"], "缺少参数")]
+    for args, said in cases:
+        p = xuncha(*args, cwd=tmp_path)  # nothing is done: the default data_clean/ is not made
+        out = p.stdout + p.stderr
+        assert p.returncode == 2, (args, out)
+        assert said in p.stderr and p.stderr.strip().splitlines()[-1].startswith("错误："), (args, out)
+        assert "Traceback" not in out
+        assert not ENGLISH_SCAFFOLD.search(out), (args, out)
+        assert list(tmp_path.iterdir()) == []
+
+
 # ---------------------------------------------------------------- the README's exit codes, every one
 
 
