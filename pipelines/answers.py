@@ -29,6 +29,9 @@ SHEETS = (KIND, COLUMN, WORD, NAME)
 SEEN, SUGGEST, ANSWER = "看到的", "建议", "确认"
 NOT_LEDGER, IGNORE, NEW_NAME = "不是台账", "忽略此列", "新增到名册"
 TYPE = "类型"  # 名称: the new register entry's type (only with 新增到名册)
+# 名称: the county whose register the answer is about, when a warehouse holds several (县财政局 of one county is
+# not 县财政局 of another); empty: every county (one county, or an answers workbook written before)
+COUNTY = "县"
 LISTS_SHEET = "可选答案"
 GUIDE_SHEET = "说明"
 
@@ -37,13 +40,14 @@ COLUMNS = {
     KIND: [SEEN, SUGGEST, ANSWER, "文件", "工作表", "表题", "为什么要问", "候选类型"],
     COLUMN: [SEEN, SUGGEST, ANSWER, "台账类型", "示例", "出现次数", "文件", "工作表"],
     WORD: [SEEN, SUGGEST, ANSWER, "台账类型", "列", "出现次数", "首次出现"],
-    NAME: [SEEN, SUGGEST, ANSWER, TYPE, "类别", "出现次数", "首次出现"],
+    NAME: [SEEN, SUGGEST, ANSWER, TYPE, "类别", "县", "出现次数", "首次出现"],
 }
 HELP = {
     KIND: "这些工作表没能确定是哪类台账。请在「确认」中选择台账类型；不是台账（说明、汇总图表等）请选「不是台账」。",
     COLUMN: "这些表头没能对上标准列。请在「确认」中选择它对应的标准列；与统计无关的列选「忽略此列」。",
     WORD: "这些词不在词表中，相关行暂时无法统计。请在「确认」中选择它的含义。",
-    NAME: "这些单位或轮次名称在名册中找不到。请选择名册中的名称；确实是新单位/新轮次的选「新增到名册」并选择「类型」。",
+    NAME: "这些单位或轮次名称在名册中找不到。请选择名册中的名称；确实是新单位/新轮次的选「新增到名册」并选择「类型」。"
+          "仓库中有几个县时每个县分别问（「县」列），答案只对该县生效；「县」为空的答案对各县都生效。",
 }
 NAME_CATEGORIES = {"单位": "unit", "轮次": "round"}
 NAME_TYPE_VOCAB = {"unit": "unit_type", "round": "round_kind"}
@@ -81,7 +85,7 @@ def row_key(sheet: str, v: dict) -> tuple:
         return (COLUMN, g("台账类型"), norm_header(g(SEEN)))
     if sheet == WORD:
         return (WORD, g("台账类型"), g("列"), norm_value(g(SEEN)))
-    return (NAME, g("类别"), "".join(g(SEEN).split()))
+    return (NAME, g("类别"), g(COUNTY), "".join(g(SEEN).split()))
 
 
 # ---------------------------------------------------------------- labels ↔ codes
@@ -125,7 +129,8 @@ def allowed_answers(contract: Contract, sheet: str, values: dict, registers: dic
     cat = NAME_CATEGORIES.get(g("类别"))
     if cat is None:
         return None
-    return [*((registers or {}).get(cat, [])), NEW_NAME]
+    regs = (registers or {}).get("by_county", {}).get(g(COUNTY)) or registers or {}
+    return [*regs.get(cat, []), NEW_NAME]
 
 
 def allowed_types(contract: Contract, values: dict) -> list[str]:
@@ -327,7 +332,8 @@ def apply(raw: dict, rows: list[Row], contract: Contract, source: Path | None = 
     """The contract dict with the answers applied (raw itself is not changed). contract: the contract built
     from raw without answers, for the labels. A bad answer raises ContractError naming the sheet and row."""
     raw = copy.deepcopy(raw)
-    answers: dict = {"sheets": {}, "headers": {}, "names": {}, "new_names": {}}
+    answers: dict = {"sheets": {}, "headers": {}, "names": {}, "new_names": {}, "county_names": {},
+                     "county_new_names": {}}
     items = []
     name = Path(source).name if source else "本县口径.xlsx"
     for row in rows:
@@ -363,13 +369,18 @@ def apply(raw: dict, rows: list[Row], contract: Contract, source: Path | None = 
             item.update(vocab=vocab, code=code)
         else:
             cat = NAME_CATEGORIES[row.get("类别")]
+            county = row.get(COUNTY)
+            names, new = (answers["names"], answers["new_names"]) if not county else (
+                answers["county_names"].setdefault(county, {}), answers["county_new_names"].setdefault(county, {}))
             if ans == NEW_NAME:
                 code = vocab_labels(contract, NAME_TYPE_VOCAB[cat])[row.get(TYPE)]
-                answers["new_names"].setdefault(cat, {})[seen] = code
+                new.setdefault(cat, {})[seen] = code
                 item.update(category=cat, new=True, code=code)
             else:
-                answers["names"].setdefault(cat, {})[seen] = ans
+                names.setdefault(cat, {})[seen] = ans
                 item.update(category=cat, new=False, register=ans)
+            if county:
+                item.update(county=county)
         items.append(item)
     answers["info"] = {"file": name, "sha256": answers_digest(items), "n_answers": len(items), "items": items}
     raw["answers"] = answers
@@ -404,6 +415,9 @@ def usage(contract: Contract, tables: dict) -> dict:
     for r in sheets:
         headers_by_kind.setdefault(r[2], []).append({contract.header_norm(h) for h in (r[5] or "").split(" | ")})
     raw_cells = [r[8] or "" for r in tables.get("raw_rows", ([], []))[1]]
+    raw_cols = [c for c, _ in tables.get("raw_rows", ([], []))[0]]
+    raw_counties = [r[raw_cols.index("county")] for r in tables["raw_rows"][1]] if "county" in raw_cols else \
+        [None] * len(raw_cells)
     uses = []
     for it in items:
         n = 0
@@ -426,7 +440,10 @@ def usage(contract: Contract, tables: dict) -> dict:
                     n += sum(1 for r in tables[tname][1] if r[j] is not None and norm_value(r[j]) == w)
         elif it["sheet"] == NAME:
             needle = json.dumps(it["seen"], ensure_ascii=False) + "]"
-            n = sum(1 for c in raw_cells if needle in c)
+            if it.get("county"):
+                n = sum(1 for c, k in zip(raw_cells, raw_counties) if k == it["county"] and needle in c)
+            else:
+                n = sum(1 for c in raw_cells if needle in c)
         else:  # the sheet named, or another sheet with the identical header row (sheets.signature)
             n = sum(1 for r in sheets if (r[0], r[1]) == (it.get("file"), it.get("sheet_name"))
                     or (sig_at is not None and it.get("signature") and r[sig_at] == it.get("signature")))

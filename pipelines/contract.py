@@ -498,12 +498,24 @@ class Contract:
     # names: {"unit": {as written: register name}, "round": {…}}; new_names: {"unit": {as written: type code}, …}
     name_answers: dict = field(default_factory=dict)
     new_names: dict = field(default_factory=dict)
+    # the same, answered for one county of several: {county: {"unit": {as written: …}, …}} (they win in that county)
+    county_name_answers: dict = field(default_factory=dict)
+    county_new_names: dict = field(default_factory=dict)
     answers_info: dict = field(default_factory=dict)  # {file, sha256, n_answers} when an answers workbook applies
 
     @property
     def answers_name_files(self) -> bool:
         """Whether a parse depends on the file's name (a 「表类型」 answer names a file), not only its bytes."""
         return bool(self.sheet_answers)
+
+    def names_for(self, county: str | None) -> tuple[dict, dict]:
+        """(name answers, new names) that hold in a county: every county's, with that county's own over them."""
+        own, new = self.county_name_answers.get(county or ""), self.county_new_names.get(county or "")
+        if not own and not new:
+            return self.name_answers, self.new_names
+        def merge(a: dict, b: dict | None) -> dict:
+            return {cat: {**a.get(cat, {}), **(b or {}).get(cat, {})} for cat in {*a, *(b or {})}}
+        return merge(self.name_answers, own), merge(self.new_names, new)
 
     def sheet_kind_answer(self, file_rel: str | None, sheet_name: str, header_signature: str | None = None
                           ) -> str | None:
@@ -818,6 +830,8 @@ def build_contract(raw: dict, settings: dict, fingerprint_bytes: bytes) -> Contr
         header_answers=dict(answers.get("headers", {})),
         name_answers={k: dict(v) for k, v in answers.get("names", {}).items()},
         new_names={k: dict(v) for k, v in answers.get("new_names", {}).items()},
+        county_name_answers={c: {k: dict(v) for k, v in m.items()} for c, m in answers.get("county_names", {}).items()},
+        county_new_names={c: {k: dict(v) for k, v in m.items()} for c, m in answers.get("county_new_names", {}).items()},
         answers_info=dict(answers.get("info", {})),
     )
 

@@ -453,3 +453,55 @@ def test_the_report_manifest_names_the_answers_file(registers, tmp_path):
     with duckdb.connect(str(db), read_only=True) as con:
         text = _answers_used(con)
     assert "本县口径.xlsx" in text and sha in text and "1 条答案" in text and "1 条本次没有用上" in text
+
+
+def _two_counties(raw: Path) -> None:
+    """Two counties in one data_raw, each writing one unit as its register does not ("财政局机关")."""
+    for county in ("山丹县", "民乐县"):
+        write_xlsx(raw / county / f"{county}党组织名册.xlsx", {"名册": [
+            ["单位名称", "单位类别"], [f"{county}财政局", "县直部门"], [f"{county}教育局", "县直部门"]]})
+        write_xlsx(raw / county / f"{county}巡察轮次.xlsx", {"轮次": [
+            [f"中共{county}委巡察轮次登记表"], ["轮次名称", "巡察类型", "进驻时间", "反馈时间"], ["十四届县委第一轮巡察", "常规巡察", "2019-03-01", "2019-05-20"]]})
+        write_xlsx(raw / county / "第一轮" / "整改台账.xlsx", {"台账": [
+            ["序号", "巡察轮次", "被巡察单位", "问题描述", "整改措施", "整改情况"],
+            [1, "十四届县委第一轮巡察", "财政局机关", f"{county}专项资金拨付不及时", "督促拨付", "已完成"],
+            [2, "十四届县委第一轮巡察", f"{county}教育局", f"{county}食堂管理不规范", "整治", "整改中"]]})
+
+
+def test_several_counties_answer_the_same_name_each_for_its_own_register(tmp_path):
+    import duckdb
+
+    raw = tmp_path / "raw"
+    _two_counties(raw)
+    work = working_folder(tmp_path, raw)
+    q = run_round(work)
+    wb = load_workbook(q)
+    ws = wb[A.NAME]
+    head = [c.value for c in ws[1]]
+    asked = {}
+    for r in range(2, ws.max_row + 1):
+        seen, county = ws.cell(r, head.index(A.SEEN) + 1).value, ws.cell(r, head.index(A.COUNTY) + 1).value
+        if seen == "财政局机关":
+            asked[county] = (r, dropdown(ws, ws.cell(r, head.index(A.ANSWER) + 1).coordinate))
+    # asked once per county, each offering only its own county's register
+    assert set(asked) == {"山丹县", "民乐县"}
+    assert "山丹县财政局" in asked["山丹县"][1] and "民乐县财政局" not in asked["山丹县"][1]
+    assert "民乐县财政局" in asked["民乐县"][1] and "山丹县财政局" not in asked["民乐县"][1]
+    for county, (r, _opts) in asked.items():
+        ws.cell(r, head.index(A.ANSWER) + 1).value = f"{county}财政局"
+    wb.save(q)
+    res = cli("confirm", str(q), "--db", str(work / "data_clean/w.duckdb"), "--config", str(work / "config"))
+    assert res.exit_code == 0 and "新增 2 条" in res.output, res.output
+    run_round(work)
+    with duckdb.connect(str(work / "data_clean/w.duckdb"), read_only=True) as con:
+        got = con.execute("SELECT county, unit_name FROM stg_problems WHERE description LIKE '%专项资金%' "
+                          "ORDER BY county").fetchall()
+        assert sorted(got) == sorted([("民乐县", "民乐县财政局"), ("山丹县", "山丹县财政局")])
+        assert con.execute("SELECT count(*) FROM quarantine").fetchone()[0] == 0
+    # nothing left to ask about these names, and both answers are kept side by side
+    ws = load_workbook(work / "reports" / "quality" / "待确认事项.xlsx")
+    assert A.NAME not in ws.sheetnames or all(
+        c.value != "财政局机关" for c in ws[A.NAME]["A"])
+    kept = [r for r in A.read_answers(workspace.answers_file(work / "config")) if r.sheet == A.NAME]
+    assert sorted((r.get(A.COUNTY), r.get(A.ANSWER)) for r in kept) == \
+        sorted([("民乐县", "民乐县财政局"), ("山丹县", "山丹县财政局")])

@@ -493,12 +493,13 @@ def _supersede(keep: Item, drop: Item, k: tuple, conflicts: list[dict]) -> None:
 
 
 def _answered_names(units: list[UnitInfo], rounds: list[RoundInfo], contract: Contract,
-                    written: set[str] | None = None) -> tuple[list[UnitInfo], list[RoundInfo]]:
+                    written: set[str] | None = None, county: str | None = None
+                    ) -> tuple[list[UnitInfo], list[RoundInfo]]:
     """The analyst's 「名称」 answers (本县口径.xlsx): a name that means a register entry becomes one of its
     aliases; 「新增到名册」 adds an entry (a unit of the answered type, in scope by the contract's default;
     a county round of the answered kind). A name pointing at an entry no longer in the register applies to
-    nothing (and is reported as unused)."""
-    names, new = contract.name_answers, contract.new_names
+    nothing (and is reported as unused). county: answers given for this county hold over those for all."""
+    names, new = contract.names_for(county)
     if not (names or new):
         return units, rounds
     by_name = {u.name: u for u in units}
@@ -722,7 +723,8 @@ _REGISTERS = ("units", "rounds")  # the kinds whose rows make a county's registe
 def _written_names(items: dict[str, list[Item]], contract: Contract) -> set[str] | None:
     """The unit and round names a county's ledgers write (for answers that add a name to the register), or None
     when no answer adds one (then nothing asks)."""
-    if not any(contract.new_names.get(k) for k in ("unit", "round")):
+    if not any(news.get(k) for news in (contract.new_names, *contract.county_new_names.values())
+               for k in ("unit", "round")):
         return None
     raw = set()
     for kind, its in items.items():
@@ -740,10 +742,10 @@ def _registers(items: dict[str, list[Item]], county_setting: str | None, contrac
     """One county's unit and round resolvers, from its own registers (and the analyst's name answers)."""
     units, county = _build_units([i for i in items.get("units", ()) if i.outcome == "loaded"], county_setting)
     rounds = _build_rounds([i for i in items.get("rounds", ()) if i.outcome == "loaded"], contract)
-    units, rounds = _answered_names(units, rounds, contract, written)
+    units, rounds = _answered_names(units, rounds, contract, written, county_setting)
     urs = UnitResolver(units, county)
     rrs = RoundResolver(rounds)
-    for seen, target in contract.name_answers.get("round", {}).items():
+    for seen, target in contract.names_for(county_setting)[0].get("round", {}).items():
         if target in rrs.rounds:
             rrs.exact[clean(seen)] = target  # an answered round name is one more way to write that round
     return urs, rrs

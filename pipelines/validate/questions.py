@@ -215,32 +215,41 @@ def _word_questions(con, contract: Contract) -> list[A.Row]:
     return rows
 
 
-def _name_questions(con, contract: Contract, registers: dict[str, list[str]]) -> list[A.Row]:
+def _name_questions(con, contract: Contract, registers: dict) -> list[A.Row]:
+    """Names no register knows. With several counties each county is asked on its own (县财政局 of one county
+    is not 县财政局 of another, and an answer names one county's register entry), its 县 filled."""
+    several = len(registers.get("by_county", {})) > 1
     found: dict[tuple, dict] = {}
-    for code, file, sheet, row, reason, sugg in con.execute(
-            "SELECT reason_code, file, sheet, row, reason, suggestions FROM quarantine "
-            "WHERE reason_code IN ('unknown_unit', 'unknown_round') ORDER BY file, sheet, row").fetchall():
+    for code, file, sheet, row, reason, sugg, county in con.execute(
+            "SELECT reason_code, file, sheet, row, reason, suggestions, county FROM quarantine "
+            "WHERE reason_code IN ('unknown_unit', 'unknown_round') ORDER BY county, file, sheet, row").fetchall():
         m = _NAME_IN_REASON.search(reason or "")
         if not m:
             continue
         cat = "单位" if code == "unknown_unit" else "轮次"
-        g = found.setdefault((cat, m.group(1)), {"n": 0, "first": f"{file}「{sheet}」第{row}行",
-                                                 "suggest": (sugg or "").split("、")[0]})
+        g = found.setdefault((cat, county if several else "", m.group(1)),
+                             {"n": 0, "first": f"{file}「{sheet}」第{row}行", "suggest": (sugg or "").split("、")[0]})
         g["n"] += 1
     rows = []
-    for (cat, name), g in found.items():
-        vals = {A.SEEN: name, A.SUGGEST: g["suggest"], "类别": cat, "出现次数": str(g["n"]), "首次出现": g["first"]}
+    for (cat, county, name), g in found.items():
+        vals = {A.SEEN: name, A.SUGGEST: g["suggest"], "类别": cat, A.COUNTY: county or "", "出现次数": str(g["n"]),
+                "首次出现": g["first"]}
         rows.append(A.Row(A.NAME, vals, allowed=A.allowed_answers(contract, A.NAME, vals, registers),
                           allowed_type=A.allowed_types(contract, vals)))
     return rows
 
 
-def registers(con) -> dict[str, list[str]]:
-    """The register names an answer to 「名称」 may choose from."""
-    return {"unit": [r[0] for r in con.execute(
-                "SELECT DISTINCT unit_name FROM stg_units WHERE unit_name IS NOT NULL ORDER BY 1").fetchall()],
-            "round": [r[0] for r in con.execute(
-                "SELECT DISTINCT round_name FROM stg_rounds WHERE round_name IS NOT NULL ORDER BY 1").fetchall()]}
+def registers(con) -> dict:
+    """The register names an answer to 「名称」 may choose from: {"unit": [...], "round": [...]} over every
+    county, and "by_county": {county: {"unit": [...], "round": [...]}} for a question about one county."""
+    out: dict = {"unit": [], "round": [], "by_county": {}}
+    for cat, table, col in (("unit", "stg_units", "unit_name"), ("round", "stg_rounds", "round_name")):
+        for county, name in con.execute(f"SELECT DISTINCT coalesce(county, ''), {col} FROM {table} "
+                                        f"WHERE {col} IS NOT NULL ORDER BY 2, 1").fetchall():
+            if name not in out[cat][-1:]:
+                out[cat].append(name)
+            out["by_county"].setdefault(county, {"unit": [], "round": []})[cat].append(name)
+    return out
 
 
 def collect(con, contract: Contract) -> dict[str, list[A.Row]]:
