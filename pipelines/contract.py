@@ -491,6 +491,7 @@ class Contract:
     header_totals: frozenset = frozenset()  # sub headers that are their group's own count (Kind.totals)
     # tick boxes (choice_marks: in the contract): (normalised texts that tick an option, texts that leave it blank)
     choice_marks: tuple = (frozenset(), frozenset())
+    choice_questions: tuple[str, ...] = ()  # headers starting so ask a question (是否…): never a tick box
     # the analyst's answers (本县口径.xlsx) that are not contract data: sheet kinds and names
     # sheet_answers: (file, sheet) → kind | "not_ledger"; header_answers: header signature → kind | "not_ledger"
     sheet_answers: dict = field(default_factory=dict)
@@ -824,6 +825,8 @@ def build_contract(raw: dict, settings: dict, fingerprint_bytes: bytes) -> Contr
         header_totals=totals,
         choice_marks=tuple(frozenset(norm_value(w) for w in (raw.get("choice_marks") or {}).get(part) or []
                                      if norm_value(w)) for part in ("ticked", "blank")),
+        choice_questions=tuple(norm_value(w) for w in (raw.get("choice_marks") or {}).get("question_prefixes") or []
+                               if norm_value(w)),
         status_words=frozenset(w for name in settings.get("value_vocabularies", ("problem_status", "lead_status"))
                                if name in vocabs for _c, syns in vocabs[name].entries for w in syns if len(w) >= 2),
         sheet_answers=dict(answers.get("sheets", {})),

@@ -158,3 +158,81 @@ def test_a_tick_beside_a_status_column_of_words_is_compared_not_trusted_over_it(
     # 整改中 with 是否销号 ticked 是: a finding on that row, the words column's reading kept
     found = q(db, "SELECT row, code FROM findings WHERE file LIKE '第一轮/%'")
     assert (6, "status_disagree") in [(r, c) for r, c in found]
+
+
+SIX = PROBLEMS + [(5, "位奇镇", "党建工作薄弱"), (6, "南关村", "三资管理混乱")]
+
+
+def _two_row(group, options, ticks, pre=("序号", "被巡察单位", "问题描述", "整改措施", "整改时限"), vmerge=True):
+    """group merged over the options in a two-row header (the other headers merged down, or not)."""
+    k, n = len(pre), len(options)
+    rows = [TITLE, [*pre, group, *[None] * (n - 1)], [None] * k + list(options)]
+    for (no, unit, desc), tick in zip(SIX, ticks):
+        rows.append([no, unit, desc, "建立制度", D(2019, 8, 1), *tick])
+    L = [chr(ord("A") + i) for i in range(k + n)]
+    merges = [f"A1:{L[-1]}1", f"{L[k]}2:{L[-1]}2"] + ([f"{L[c]}2:{L[c]}3" for c in range(k)] if vmerge else [])
+    return rows, merges
+
+
+def test_yes_and_no_under_another_question_are_not_the_status(registers, tmp_path):
+    # 是否逾期 (overdue?) over 是 | 否: ticked 是 is not "rectified"; nothing is read, the columns are asked about
+    ticks = [("√", None), (None, "√"), ("√", None), (None, "√")]
+    for vmerge in (True, False):
+        rows, merges = _two_row("是否逾期", ("是", "否"), ticks, vmerge=vmerge)
+        _write(registers, rows, merges)
+        db = tmp_path / f"wh{vmerge}.duckdb"
+        ingest(registers, db)
+        m = metrics(db, AS_OF)
+        assert (m["problems_rectified"], m["problems_status_unknown"]) == (0, 4), vmerge
+    # 是否按期完成 | 是否长期坚持 answered 是 / 否: questions, not boxes to tick
+    rows = [["序号", "被巡察单位", "问题描述", "整改措施", "整改时限", "是否按期完成", "是否长期坚持"]]
+    for (no, unit, desc), pair in zip(PROBLEMS, [("是", "否"), ("否", "否"), ("否", "是"), ("是", "否")]):
+        rows.append([no, unit, desc, "建立制度", D(2019, 8, 1), *pair])
+    _write(registers, rows)
+    ingest(registers, tmp_path / "q.duckdb")
+    assert q(tmp_path / "q.duckdb", "SELECT count(*) FROM stg_problems WHERE status IS NOT NULL")[0][0] == 0
+
+
+def test_a_lead_ledgers_substantiated_yes_no_is_not_closed(registers, tmp_path):
+    rows = [["县委第一轮巡察问题线索移交台账"], ["序号", "被巡察单位", "被反映人", "问题线索", "移交部门", "是否属实", None],
+            [None] * 5 + ["是", "否"]]
+    for i, (unit, tick) in enumerate([("县财政局", ("√", None)), ("县教育局", (None, "√")), ("清泉镇", ("√", None))], 1):
+        rows.append([i, unit, "某某", "违规发放津补贴", "县纪委监委", *tick])
+    _write(registers, rows, ["A1:G1", "F2:G2", "A2:A3", "B2:B3", "C2:C3", "D2:D3", "E2:E3"])
+    db = tmp_path / "wh.duckdb"
+    ingest(registers, db)
+    m = metrics(db, AS_OF)
+    assert m["leads_transferred"] == 3 and m["leads_closed"] == 0 and m["leads_status_unknown"] == 3
+
+
+def test_a_yes_no_status_column_beside_its_reason_keeps_its_no(registers, tmp_path):
+    # 整改落实情况 over 是否销号 | 未销号原因: 是否销号 is a column of answers (否 = not done), never a tick box
+    rows, merges = _two_row("整改落实情况", ("是否销号", "未销号原因"),
+                            [("是", None), ("是", None), ("是", None), ("否", "资金未到位"), ("是", None), ("否", None)],
+                            vmerge=False)
+    _write(registers, rows, merges)
+    db = tmp_path / "wh.duckdb"
+    ingest(registers, db)
+    assert [r[0] for r in q(db, "SELECT status FROM stg_problems ORDER BY src_row")] == \
+        ["rectified", "rectified", "rectified", "not_started", "rectified", "not_started"]
+
+
+def test_a_choice_of_category_beside_a_status_option_is_not_a_status(registers, tmp_path):
+    rows = [["序号", "被巡察单位", "问题描述", "整改措施", "整改时限", "立行立改", "限期整改", "长期坚持", "已整改"]]
+    for (no, unit, desc), tick in zip(PROBLEMS, [("√", None, None, "√"), (None, "√", None, None),
+                                                  (None, None, "√", None), (None, None, "√", "√")]):
+        rows.append([no, unit, desc, "建立制度", D(2019, 8, 1), *tick])
+    _write(registers, rows)
+    db = tmp_path / "wh.duckdb"
+    ingest(registers, db)
+    assert q(db, "SELECT count(*) FROM stg_problems WHERE status = 'long_term'")[0][0] == 0
+
+
+def test_other_ways_to_tick_and_a_status_written_across_the_boxes(registers, tmp_path):
+    rows, merges = _grouped([("✔️", None, None), (None, True, False), ("正在整改", None, None), (None, None, "☑️")])
+    merges.append("F6:H6")  # 正在整改 written once across the three boxes of the third problem
+    _write(registers, rows, merges)
+    db = tmp_path / "wh.duckdb"
+    ingest(registers, db)
+    assert [r[0] for r in q(db, "SELECT status FROM stg_problems ORDER BY src_row")] == \
+        ["rectified", "in_progress", "in_progress", "not_started"]

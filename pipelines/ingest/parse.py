@@ -354,9 +354,11 @@ def parse_sheet(sheet: Sheet, contract: Contract, rel: str | None = None, header
     for g in grids:
         spec = kind.columns[g.canon]
         ticks.append((g, spec.derive[1], by_canon.get(g.canon), contract.vocabularies[spec.vocab]))
-        if g.label_row != header.row:  # provenance names the option: 整改进度/已完成
-            for o in g.options:
-                heads[o.col] = f"{heads[o.col]}/{o.label}" if heads[o.col] and heads[o.col] != o.label else o.label
+        for o in g.options:  # provenance names the option under its group: 整改进度/已完成
+            if g.group and "/" not in heads[o.col] and g.group != o.label:
+                heads[o.col] = f"{g.group}/{o.label}"
+            elif not heads[o.col]:
+                heads[o.col] = o.label
     hook = LY.row_hook(kind, header, contract)  # 届次+轮次 → round name; 组长/组员 names → member records
     number_memo = _memo.table(contract, "dimension_scores")
     for ri in infos:
@@ -436,6 +438,8 @@ def parse_sheet(sheet: Sheet, contract: Contract, rel: str | None = None, header
             if g.primary:
                 vals[canon], vals[canon + "_raw"], vals[canon + "_source"] = code, raw, "column" if code else None
             elif code is None:
+                if vals.get(canon) is None and not vals.get(canon + "_raw"):
+                    vals[canon + "_raw"] = raw  # the words column is empty and the ticks unclear: asked
                 continue  # beside a status column of words, an unclear tick leaves that column's reading alone
             elif vals.get(canon) is None and not vals.get(canon + "_raw"):
                 vals[canon], vals[canon + "_raw"], vals[canon + "_source"] = code, raw, "column"

@@ -100,19 +100,32 @@ class ChoiceGrid(NamedTuple):
     options: tuple[Choice, ...]
     label_row: int  # 0-based row of the option headers
     primary: bool  # the status column itself (False: a second reading beside a status column of words)
+    group: str = ""  # the header over the options (整改进度), "" when they stand alone (or under a title)
 
 
-GRID_MIN_MARKS = 0.8  # of the filled cells under the options, at least this share are tick marks or blanks
+GRID_MIN_MARKS = 0.6  # of the filled cells under the options, at least this share are tick marks
+_VS16 = "\ufe0f"  # the emoji presentation selector (✔️): not part of the mark
+
+
+def _mark(v: str) -> str:
+    return v.replace(_VS16, "") if _VS16 in v else v
 
 
 def choice_grids(sheet: Sheet, header: HeaderGuess, contract: Contract, infos: list[RowInfo]) -> list[ChoiceGrid]:
     """The sheet's tick-box status columns. Options are header cells the status vocabulary reads (exactly or
-    as a phrase, never by "contains"), at least two of them naming different statuses, either unmatched
-    headers of the header row (已整改 | 未整改), or in the row just below a status header spanning
-    them (整改进度 merged over 已完成 | 正在整改 | 未整改: that row holds nothing else), or in the sub row of a
-    two-row header; and the cells under them are tick marks or blanks (GRID_MIN_MARKS), at least one a tick.
-    Anything else is not a grid and is read as before (a column of words, or an unmatched header)."""
+    as a phrase, never by "contains"), at least two of them, naming different statuses, side by side, and
+    the cells under them tick marks or blanks (GRID_MIN_MARKS of the filled ones, at least one a tick).
+    They are either
+    - headers no column explains, in the header row or the sub row of a two-row header, all under one group
+      header and with no unexplained header beside them in that group (立行立改 | 限期整改 | 长期坚持 is a
+      choice of category, not of status); a bare 是 | 否 counts only under a header naming the status
+      (是否完成 over 是 | 否; 是否逾期 or 是否属实 over 是 | 否 is another question), or
+    - the row just below a status header spanning them (整改进度 merged over 已完成 | 正在整改 | 未整改), when
+      that row holds nothing else.
+    A column whose own header names the status (是否销号) is a column of answers, never an option. Anything
+    else is not a grid and is read as before (a column of words, or an unmatched header)."""
     ticked, blank = contract.choice_marks
+    questions = contract.choice_questions
     kind = contract.kinds[header.kind]
     derived = [c for c, spec in kind.columns.items() if spec.type == "vocab" and spec.derive]
     if not ticked or not derived:
@@ -123,72 +136,109 @@ def choice_grids(sheet: Sheet, header: HeaderGuess, contract: Contract, infos: l
     below_info = next((ri for ri in data if ri.row == below), None)
     width = max(len(header.raw_texts), max((len(ri.texts) for ri in data), default=0))
     unknown = {c for c in range(width) if c not in header.mapping and c not in seconds}
+    label_texts = header.raw_texts if header.n_rows == 1 else row_texts(sheet.rows[header.row])
     grids: list[ChoiceGrid] = []
     taken: set[int] = set()
     for canon in derived:
         vocab = contract.vocabularies[kind.columns[canon].vocab]
         mapped = [c for c, k in header.mapping.items() if k == canon]
         named = set(mapped) | {c for c, k in seconds.items() if k == canon}
-        tries: list[tuple[int, list[str], set[int]]] = []  # (label row, its texts, the columns options may be in)
-        if header.n_rows == 1:
-            tries.append((header.row, header.raw_texts, unknown))
-            if named and below_info is not None:
-                tries.append((below, below_info.texts, named))
-        else:
-            tries.append((header.row, row_texts(sheet.rows[header.row]), named | unknown))
+        tries: list[tuple[int, list[str], set[int]]] = [(header.row, label_texts, unknown)]
+        if header.n_rows == 1 and named and below_info is not None:
+            tries.append((below, below_info.texts, named))
         for lr, texts, allowed in tries:
             opts = []
             for c, t in enumerate(texts):
-                if not t or c in taken or c not in allowed:
-                    continue
+                if not t or c in taken or c not in allowed or norm_value(t).startswith(questions):
+                    continue  # 是否按期完成 is a question: the 是 / 否 under it answers it
                 code, how = vocab.classify(t)
                 if code is not None and how in ("exact", "phrase", "answered"):
                     opts.append(Choice(c, code, t))
-            if lr == below and len(opts) != sum(1 for t in texts if t):
-                continue  # the row below the header holds something besides option headers: it is data
             if len(opts) < 2 or len({o.code for o in opts}) < 2:
                 continue
+            cols = sorted(o.col for o in opts)
+            if cols[-1] - cols[0] != len(cols) - 1:
+                continue  # not side by side
+            if lr == below:
+                if len(opts) != sum(1 for t in texts if t):
+                    continue  # the row below the header holds something besides option headers: it is data
+                group = header.raw_texts[cols[0]]
+            else:
+                over = _texts_above(sheet, lr, cols[0] - 1, cols[-1] + 1)
+                groups = {over[c] for c in cols}
+                if len(groups) != 1:
+                    continue  # under different group headers
+                group = groups.pop()
+                if any(over[n] == group and n in unknown and n < len(texts) and texts[n] for n in
+                       (cols[0] - 1, cols[-1] + 1) if n >= 0):
+                    continue  # an unexplained header beside them in their group: a choice of something else
+                names = kind.exact.get(contract.header_norm(group)) if group else None
+                if names is not None and names != canon:
+                    continue  # under another column's header (整改类型 over 立行立改 | 长期坚持)
+                if names != canon and any(len(norm_value(o.label)) < 2 for o in opts):
+                    continue  # a bare 是 | 否 answers the question above it, which is not the status
             marks = other = 0
             for ri in data:
                 if ri.row == lr:
                     continue
                 for o in opts:
-                    v = norm_value(ri.texts[o.col]) if o.col < len(ri.texts) else ""
-                    if not v or v in blank:
+                    v = _mark(norm_value(ri.texts[o.col])) if o.col < len(ri.texts) else ""
+                    if not v:
                         continue
                     if v in ticked or v == norm_value(o.label):
                         marks += 1
-                    else:
+                    elif v not in blank:
                         other += 1
             if marks == 0 or marks < GRID_MIN_MARKS * (marks + other):
                 continue
-            cols = {o.col for o in opts}
-            grids.append(ChoiceGrid(canon, tuple(opts), lr, primary=not mapped or mapped[0] in cols))
-            taken |= cols
+            shown = group if lr == below or (group and kind.exact.get(contract.header_norm(group))) else ""
+            grids.append(ChoiceGrid(canon, tuple(opts), lr, primary=not mapped or mapped[0] in cols, group=shown))
+            taken |= set(cols)
             break
     return grids
 
 
+def _texts_above(sheet: Sheet, r: int, c0: int, c1: int) -> dict[int, str]:
+    """The header text over columns c0..c1 of row r (a merged group cell spread over its range); a cell
+    merged down into row r is its own text, not a group over it."""
+    if r == 0:
+        return {c: "" for c in range(c0, c1 + 1)}
+    fill = horizontal_fill(sheet, r)
+    above, here = _row_texts(sheet, r - 1, fill), _row_texts(sheet, r, fill)
+    out = {}
+    for c in range(c0, c1 + 1):
+        t = above[c] if 0 <= c < len(above) else ""
+        out[c] = "" if t and c < len(here) and here[c] == t else t
+    return out
+
+
 def read_choice(grid: ChoiceGrid, texts: list[str], contract: Contract, vocab) -> tuple[str | None, str] | None:
     """A row's (code, raw text) from its tick boxes: one option ticked → its code and header; none → None
-    (the row says nothing); several, or an option holding something other than a tick or a blank → no code,
+    (the row says nothing); one option holding a status word of the vocabulary itself ("正在整改" written
+    across the boxes) → that word's reading; several ticked, or an option holding something else → no code,
     and the raw text says what each option holds ("已完成：√；正在整改：√"), so the analyst is asked (an
     answer to that text is the code)."""
     ticked, blank = contract.choice_marks
     hits, said = [], []
     for o in grid.options:
         t = texts[o.col] if o.col < len(texts) else ""
-        v = norm_value(t)
-        if not v or v in blank:
+        v = _mark(norm_value(t))
+        if not v:
             continue
-        if v not in ticked and v != norm_value(o.label):
+        if v in ticked or v == norm_value(o.label):
+            hits.append(o)
+        elif v not in blank:
             said.append(o)
-        hits.append(o)
-    if not hits:
+    if not hits and not said:
         return None
     if len(hits) == 1 and not said:
         return hits[0].code, hits[0].label
-    raw = "；".join(f"{o.label}：{texts[o.col]}" for o in hits)
+    if not hits and len(said) == 1:
+        t = texts[said[0].col]
+        code, how = vocab.classify(t)
+        if code is not None and how in ("exact", "answered"):
+            return code, t
+    raw = "；".join(f"{o.label}：{texts[o.col]}" for o in sorted(hits + said, key=lambda o: o.col))
     return vocab.answered.get(norm_value(raw)), raw  # the analyst's answer to this very text, else unknown
 
 
