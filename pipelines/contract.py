@@ -188,6 +188,7 @@ class ReaderRules:
     topic_end: tuple[str, ...] = ()
     marker_pat: re.Pattern | None = None  # the longest marker at each place
     blank: re.Pattern | None = None  # restated problems (topic) and not_markers: read as blanks
+    portions: tuple = ()  # (pattern with groups part [and whole], whole): a stated part of the work is a hedge
 
 
 @dataclass(frozen=True)
@@ -334,7 +335,10 @@ class Vocabulary:
     def _read(self, raw: str, lenient: bool = False) -> str | None:
         rules, rd = self.rules, self.reading
         idx, word_pat = self._words()
-        text = _DIGITS.sub("0", _SPACE.sub("", nfkc(raw)))  # a date's digits count as one character
+        text = _SPACE.sub("", nfkc(raw))
+        if rules.portions:
+            text = _mark_portions(text, rules.portions)
+        text = _DIGITS.sub("0", text)  # a date's digits count as one character
         # restated problems ("针对…问题") and words that only look like markers ("不断", "提前") are blanked out,
         # keeping every other character where it is
         if rules.blank is not None:
@@ -431,6 +435,9 @@ def _reader_rules(sr: dict) -> ReaderRules:
         blanks.append(f"{re.escape(a)}[^{re.escape(a + b)}]*{re.escape(b)}")
     if not_markers:
         blanks.append(_alternation(not_markers).pattern)
+    portions = tuple((re.compile(str(p["pattern"])), float(p.get("whole", 100))) for p in sr.get("portions") or ())
+    if portions:
+        markers.setdefault(PORTION, "hedge")
     return ReaderRules(
         scope=int(sr.get("scope", 10)),
         split=re.compile("[" + re.escape(seps) + "]"),
@@ -443,7 +450,44 @@ def _reader_rules(sr: dict) -> ReaderRules:
         topic_end=t_end,
         marker_pat=_alternation(markers),
         blank=re.compile("|".join(blanks)) if blanks else None,
+        portions=portions,
     )
+
+
+PORTION = "\ue000"  # stands in for a stated part of the work ("80%") while a phrase is read: a hedge marker
+_CN_NUM = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def _number(text: str) -> float | None:
+    """An amount as written: 80, 2.5, 八十, 九 (Chinese numerals up to 九十九)."""
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    if not text or any(ch not in _CN_NUM and ch != "十" for ch in text):
+        return None
+    tens, ten, ones = text.partition("十")
+    if not ten:
+        return float(_CN_NUM[text]) if len(text) == 1 else None
+    t = _CN_NUM.get(tens) if tens else 1
+    o = _CN_NUM.get(ones) if ones else 0
+    return None if t is None or o is None else float(t * 10 + o)
+
+
+def _mark_portions(text: str, portions: tuple) -> str:
+    """Each stated part of the work that is less than the whole ("已完成80%", "完成九成", "5项已完成2项") replaced
+    by PORTION, which the reader takes as a hedge: the work is not all done. 100% and 5项完成5项 are left alone."""
+    for pat, whole in portions:
+        text = pat.sub(lambda m, w=whole: _portion(m, w), text)
+    return text
+
+
+def _portion(m: re.Match, whole: float) -> str:
+    part = _number(m.group("part"))
+    w = _number(m.group("whole")) if "whole" in m.re.groupindex and m.group("whole") else whole
+    if part is None or w is None or part >= w:
+        return m.group()
+    return m.group()[:m.start("part") - m.start()] + PORTION  # 5项已完成2项 → 5项已完成▯: the rest is read
 
 
 def _status_reading(vname: str, vd: dict, codes: list[str], classes: set[str]) -> StatusReading:
