@@ -189,6 +189,7 @@ class ReaderRules:
     marker_pat: re.Pattern | None = None  # the longest marker at each place
     blank: re.Pattern | None = None  # restated problems (topic) and not_markers: read as blanks
     portions: tuple = ()  # (pattern with groups part [and whole], whole): a stated part of the work is a hedge
+    doubt: tuple[str, ...] = ()  # characters that make any status text unknown ("已完成？")
 
 
 @dataclass(frozen=True)
@@ -277,6 +278,9 @@ class Vocabulary:
             hit = self.answered.get(norm_value(raw))
             if hit is not None:
                 return hit, "answered"
+        if self.rules is not None and self.rules.doubt and raw.__class__ is str and \
+                any(d in nfkc(raw) for d in self.rules.doubt):
+            return None, None  # "已完成？": the writer was not sure either
         code = self._exact(raw)
         if code is not None:
             return code, "exact"
@@ -451,6 +455,7 @@ def _reader_rules(sr: dict) -> ReaderRules:
         marker_pat=_alternation(markers),
         blank=re.compile("|".join(blanks)) if blanks else None,
         portions=portions,
+        doubt=tuple(nfkc(str(d)) for d in sr.get("doubt") or ()),
     )
 
 
