@@ -129,8 +129,8 @@ def allowed_answers(contract: Contract, sheet: str, values: dict, registers: dic
     cat = NAME_CATEGORIES.get(g("类别"))
     if cat is None:
         return None
-    regs = (registers or {}).get("by_county", {}).get(g(COUNTY)) or registers or {}
-    return [*regs.get(cat, []), NEW_NAME]
+    regs = (registers or {}).get("by_county", {}).get(g(COUNTY), {}) if g(COUNTY) and registers else registers or {}
+    return [*regs.get(cat, []), NEW_NAME]  # a county without a register of its own: only 新增到名册
 
 
 def allowed_types(contract: Contract, values: dict) -> list[str]:
@@ -447,7 +447,8 @@ def usage(contract: Contract, tables: dict) -> dict:
         else:  # the sheet named, or another sheet with the identical header row (sheets.signature)
             n = sum(1 for r in sheets if (r[0], r[1]) == (it.get("file"), it.get("sheet_name"))
                     or (sig_at is not None and it.get("signature") and r[sig_at] == it.get("signature")))
-        uses.append({"sheet": it["sheet"], "seen": it["seen"], "answer": it["answer"], "used": n})
+        uses.append({"sheet": it["sheet"], "seen": it["seen"], "answer": it["answer"], "used": n,
+                     **({"county": it["county"]} if it.get("county") else {})})
     return {"file": info.get("file"), "sha256": info.get("sha256"), "n_answers": len(items),
             "n_applied": sum(1 for u in uses if u["used"]), "unused": [u for u in uses if not u["used"]],
             "uses": uses}

@@ -120,7 +120,8 @@ def _print_answers(summary: dict) -> None:
     if a.get("n_answers"):
         typer.echo(f"本县口径：{a['n_answers']} 条答案，本次用上 {a['n_applied']} 条（{a['file']}，指纹 {a['sha256']}）")
         for u in a.get("unused", []):
-            typer.echo(f"[未用上的答案]「{u['sheet']}」{u['seen']} → {u['answer']}：本次入库中没有出现，"
+            where = f"（{u['county']}）" if u.get("county") else ""
+            typer.echo(f"[未用上的答案]「{u['sheet']}」{u['seen']}{where} → {u['answer']}：本次入库中没有出现，"
                        f"如已不需要可在 config/本县口径.xlsx 中删除这一行")
 
 
@@ -461,12 +462,13 @@ def _list_answers(cfg: Path, db: Path) -> None:
         with W.connect_ro(Path(db)) as con:
             got = con.execute("SELECT summary FROM warehouse_meta LIMIT 1").fetchone()
         for u in (json.loads(got[0]).get("answers") or {}).get("uses", []) if got else []:
-            uses[(u["sheet"], u["seen"])] = u["used"]
+            uses[(u["sheet"], u["seen"], u.get("county", ""))] = u["used"]
     typer.echo(f"{workspace.answers_file(cfg)}：{len(rows)} 条答案")
     for r in rows:
-        n = uses.get((r.sheet, r.get(A.SEEN)))
+        county = r.get(A.COUNTY) if r.sheet == A.NAME else ""
+        n = uses.get((r.sheet, r.get(A.SEEN), county))
         state = "上次入库未运行" if n is None else f"上次入库用上 {n} 处" if n else "上次入库没有用上（台账中已不出现）"
-        typer.echo(f"「{r.sheet}」{r.get(A.SEEN)} → {r.get(A.ANSWER)}：{state}")
+        typer.echo(f"「{r.sheet}」{r.get(A.SEEN)}{f'（{county}）' if county else ''} → {r.get(A.ANSWER)}：{state}")
 
 
 def main() -> None:

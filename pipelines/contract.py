@@ -560,11 +560,16 @@ class Contract:
 
     def names_for(self, county: str | None) -> tuple[dict, dict]:
         """(name answers, new names) that hold in a county: every county's, with that county's own over them."""
-        own, new = self.county_name_answers.get(county or ""), self.county_new_names.get(county or "")
+        own, new = self.county_name_answers.get(county or "") or {}, self.county_new_names.get(county or "") or {}
         if not own and not new:
             return self.name_answers, self.new_names
-        def merge(a: dict, b: dict | None) -> dict:
-            return {cat: {**a.get(cat, {}), **(b or {}).get(cat, {})} for cat in {*a, *(b or {})}}
+        cats = {*self.name_answers, *self.new_names, *own, *new}
+        # a name this county answered for itself is answered only so: every county's answer for it goes
+        mine = {cat: {*own.get(cat, {}), *new.get(cat, {})} for cat in cats}
+
+        def merge(every: dict, ours: dict) -> dict:
+            return {cat: {**{k: v for k, v in every.get(cat, {}).items() if k not in mine[cat]}, **ours.get(cat, {})}
+                    for cat in cats}
         return merge(self.name_answers, own), merge(self.new_names, new)
 
     def sheet_kind_answer(self, file_rel: str | None, sheet_name: str, header_signature: str | None = None

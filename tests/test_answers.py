@@ -505,3 +505,46 @@ def test_several_counties_answer_the_same_name_each_for_its_own_register(tmp_pat
     kept = [r for r in A.read_answers(workspace.answers_file(work / "config")) if r.sheet == A.NAME]
     assert sorted((r.get(A.COUNTY), r.get(A.ANSWER)) for r in kept) == \
         sorted([("民乐县", "民乐县财政局"), ("山丹县", "山丹县财政局")])
+    res = cli("confirm", "--list", "--db", str(work / "data_clean/w.duckdb"), "--config", str(work / "config"))
+    assert "财政局机关（山丹县） → 山丹县财政局：上次入库用上 1 处" in res.output, res.output
+    assert "财政局机关（民乐县） → 民乐县财政局：上次入库用上 1 处" in res.output, res.output
+
+
+def test_a_countys_own_answer_replaces_every_countys_answer_for_that_name(tmp_path):
+    import duckdb
+
+    from pipelines.ingest.build import ingest
+
+    raw = tmp_path / "raw"
+    _two_counties(raw)
+    cfg = tmp_path / "config"
+    A.write_workbook(workspace.answers_file(cfg), {A.NAME: [
+        A.Row(A.NAME, {A.SEEN: "财政局机关", A.ANSWER: A.NEW_NAME, A.TYPE: "县直部门", "类别": "单位"}),
+        A.Row(A.NAME, {A.SEEN: "财政局机关", A.ANSWER: "山丹县财政局", "类别": "单位", A.COUNTY: "山丹县"})]})
+    db = tmp_path / "w.duckdb"
+    s = ingest(raw, db, contract=workspace.load(cfg))
+    with duckdb.connect(str(db), read_only=True) as con:
+        got = dict(con.execute("SELECT county, unit_name FROM stg_problems WHERE description LIKE '%专项资金%'").fetchall())
+    # 山丹县 said what it means there; every other county keeps the answer for all
+    assert got == {"山丹县": "山丹县财政局", "民乐县": "财政局机关"}
+    assert s["answers"]["unused"] == []
+    assert {(u.get("county", ""), u["used"] > 0) for u in s["answers"]["uses"]} == {("", True), ("山丹县", True)}
+
+
+def test_a_county_answer_holds_in_a_warehouse_of_that_county_alone(tmp_path):
+    import duckdb
+
+    from pipelines.ingest.build import ingest
+
+    raw = tmp_path / "raw"
+    _two_counties(raw)
+    shutil.rmtree(raw / "民乐县")  # the city office keeps only 山丹县 here; settings name no county
+    cfg = tmp_path / "config"
+    A.write_workbook(workspace.answers_file(cfg), {A.NAME: [
+        A.Row(A.NAME, {A.SEEN: "财政局机关", A.ANSWER: "山丹县财政局", "类别": "单位", A.COUNTY: "山丹县"})]})
+    db = tmp_path / "w.duckdb"
+    ingest(raw, db, contract=workspace.load(cfg))
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT unit_name FROM stg_problems WHERE description LIKE '%专项资金%'").fetchall() == \
+            [("山丹县财政局",)]
+        assert con.execute("SELECT count(*) FROM quarantine").fetchone()[0] == 0

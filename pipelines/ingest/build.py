@@ -742,10 +742,11 @@ def _registers(items: dict[str, list[Item]], county_setting: str | None, contrac
     """One county's unit and round resolvers, from its own registers (and the analyst's name answers)."""
     units, county = _build_units([i for i in items.get("units", ()) if i.outcome == "loaded"], county_setting)
     rounds = _build_rounds([i for i in items.get("rounds", ()) if i.outcome == "loaded"], contract)
-    units, rounds = _answered_names(units, rounds, contract, written, county_setting)
+    here = county_setting or county  # one county never named in the settings: the one its register names
+    units, rounds = _answered_names(units, rounds, contract, written, here)
     urs = UnitResolver(units, county)
     rrs = RoundResolver(rounds)
-    for seen, target in contract.names_for(county_setting)[0].get("round", {}).items():
+    for seen, target in contract.names_for(here)[0].get("round", {}).items():
         if target in rrs.rounds:
             rrs.exact[clean(seen)] = target  # an answered round name is one more way to write that round
     return urs, rrs

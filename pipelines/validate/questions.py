@@ -218,7 +218,7 @@ def _word_questions(con, contract: Contract) -> list[A.Row]:
 def _name_questions(con, contract: Contract, registers: dict) -> list[A.Row]:
     """Names no register knows. With several counties each county is asked on its own (县财政局 of one county
     is not 县财政局 of another, and an answer names one county's register entry), its 县 filled."""
-    several = len(registers.get("by_county", {})) > 1
+    several = con.execute("SELECT count(DISTINCT county) FROM raw_rows WHERE coalesce(county, '') <> ''").fetchone()[0] > 1
     found: dict[tuple, dict] = {}
     for code, file, sheet, row, reason, sugg, county in con.execute(
             "SELECT reason_code, file, sheet, row, reason, suggestions, county FROM quarantine "
