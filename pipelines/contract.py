@@ -190,6 +190,10 @@ class ReaderRules:
     blank: re.Pattern | None = None  # restated problems (topic) and not_markers: read as blanks
     portions: tuple = ()  # (pattern with groups part [and whole], whole): a stated part of the work is a hedge
     doubt: tuple[str, ...] = ()  # characters that make any status text unknown ("已完成？")
+    affirm_not: tuple[str, ...] = ()  # 已 + another verb (已明确6月底前完成): not an affirmation of the work
+    unticked: re.Pattern | None = None  # an unticked box written in the cell (□未完成): removed before reading
+    label: re.Pattern | None = None  # a column's name written before the value (完成情况：已完成)
+    empty_values: frozenset = frozenset()  # what after such a label says nothing (完成时间：无)
 
 
 @dataclass(frozen=True)
@@ -340,6 +344,17 @@ class Vocabulary:
         rules, rd = self.rules, self.reading
         idx, word_pat = self._words()
         text = _SPACE.sub("", nfkc(raw))
+        if rules.label is not None:
+            m = rules.label.match(text)
+            if m is not None:
+                if norm_value(m.group(1)) in rules.empty_values:
+                    return None  # "完成时间：" with nothing after it
+                text = m.group(1)
+                exact = self._exact(text)
+                if exact is not None:
+                    return exact
+        if rules.unticked is not None:
+            text = rules.unticked.sub("", text)
         if rules.portions:
             text = _mark_portions(text, rules.portions)
         text = _DIGITS.sub("0", text)  # a date's digits count as one character
@@ -375,7 +390,10 @@ class Vocabulary:
                         continue  # contrast words only matter when they stand free
                     how = rules.affirm_voids.get(m[2])
                     # clause: 已 anywhere before the word ("已于6月底前完成"); between: not right after the marker
-                    if how and any(a in cl[m[1] + 1 if how == "between" else 0:te] for a in rules.affirm):
+                    seg = cl[m[1] + 1 if how == "between" else 0:te] if how else ""
+                    for w in rules.affirm_not if how else ():
+                        seg = seg.replace(w, "")
+                    if how and any(a in seg for a in rules.affirm):
                         m[3] = True
                         continue
                     best = mi
@@ -392,8 +410,11 @@ class Vocabulary:
                     other.append((out, None))
                 else:
                     return None  # a marker too far away to tell whether it governs the word
-            if any(not m[3] for m in marks):
-                free = True
+            for m in marks:
+                if not m[3]:
+                    free = True
+                    if m[2] in rd.outcome and rd.outcome[m[2]] is None and not lenient:
+                        return None  # a question or a doubt standing free ("完成时间：", "可能已完成")
         if any(c is None for c, _ in other):
             return None
         if plain:
@@ -456,6 +477,11 @@ def _reader_rules(sr: dict) -> ReaderRules:
         blank=re.compile("|".join(blanks)) if blanks else None,
         portions=portions,
         doubt=tuple(nfkc(str(d)) for d in sr.get("doubt") or ()),
+        affirm_not=tuple(nfkc(str(a)) for a in sr.get("affirm_not") or ()),
+        label=re.compile("^(?:" + "|".join(map(re.escape, (nfkc(str(w)) for w in sr["labels"]))) + ")[:：](.*)$", re.S)
+        if sr.get("labels") else None,
+        empty_values=frozenset(norm_value(w) for w in sr.get("empty_values") or ()) | {""},
+        unticked=re.compile("|".join(f"(?:{p})" for p in sr.get("unticked") or ())) if sr.get("unticked") else None,
     )
 
 
