@@ -27,7 +27,7 @@ AS_OF = "2020-06-30"
 # "已办毕" is the wording of the issue's own example; "包抓领导" is the usual wording in north-western counties'
 # rectification ledgers, where a leader "包抓" a task.)
 COUNTY_A = {
-    "cells": {"整改情况": "整改成效", "已整改": "已办毕", "整改中": "推进落实", "办理情况": "查办进展", "已办结": "已查结",
+    "cells": {"整改情况": "整改成效", "已整改": "已办毕", "整改中": "推进落实", "办理情况": "查办进展", "已办结": "已核结",
               "责任领导": "包抓领导"},
     "names": {"县教育局": "教体局", "教育局": "教体局", "山丹县教育局": "教体局", "中共山丹县教育局党组": "教体局"},
     # what the analyst knows each seen text means, as contract codes (labels come from the dropdowns)
@@ -37,7 +37,7 @@ COUNTY_A = {
         ("列名", "查办进展"): ("column", "leads", "status"),
         ("词语", "已办毕"): ("word", "problem_status", "rectified"),
         ("词语", "推进落实"): ("word", "problem_status", "in_progress"),
-        ("词语", "已查结"): ("word", "lead_status", "closed"),
+        ("词语", "已核结"): ("word", "lead_status", "closed"),
         ("名称", "教体局"): ("unit", "教育局"),
     },
 }
@@ -404,7 +404,7 @@ def test_a_full_width_comma_in_a_list_is_caught_and_explained(tmp_path, register
 
 
 def test_a_list_written_as_text_is_caught(tmp_path, registers):
-    cfg = _contract_with(tmp_path, "    long_term: [长期坚持, 持续整改, 阶段性完成, 持续推进, 长期整改, 阶段性]",
+    cfg = _contract_with(tmp_path, "    long_term: [长期坚持, 持续整改, 阶段性完成, 持续推进, 长期整改, 阶段性, 常态化推进, 常态化整改]",
                          "    long_term: 长期坚持、持续整改")
     res = cli("ingest", "--raw", str(registers), "--db", str(tmp_path / "w.duckdb"), "--config", str(cfg))
     assert res.exit_code == 2
