@@ -107,8 +107,20 @@ GRID_MIN_MARKS = 0.6  # of the filled cells under the options, at least this sha
 _VS16 = "\ufe0f"  # the emoji presentation selector (✔️): not part of the mark
 
 
-def _mark(v: str) -> str:
-    return v.replace(_VS16, "") if _VS16 in v else v
+TICK, BLANK, OTHER = 1, 0, -1
+
+
+def _box(text: str, label: str, marks: tuple[frozenset, frozenset]) -> int:
+    """What one box holds: TICK (a tick mark, or the option's own header written in it), BLANK (empty, or a
+    mark that leaves it unticked: × 否 □), or OTHER (anything else: ○, a date, a word)."""
+    v = norm_value(text)
+    if _VS16 in v:
+        v = v.replace(_VS16, "")
+    if not v:
+        return BLANK
+    if v in marks[0] or v == norm_value(label):
+        return TICK
+    return BLANK if v in marks[1] else OTHER
 
 
 def choice_grids(sheet: Sheet, header: HeaderGuess, contract: Contract, infos: list[RowInfo]) -> list[ChoiceGrid]:
@@ -124,11 +136,10 @@ def choice_grids(sheet: Sheet, header: HeaderGuess, contract: Contract, infos: l
       that row holds nothing else.
     A column whose own header names the status (是否销号) is a column of answers, never an option. Anything
     else is not a grid and is read as before (a column of words, or an unmatched header)."""
-    ticked, blank = contract.choice_marks
     questions = contract.choice_questions
     kind = contract.kinds[header.kind]
     derived = [c for c, spec in kind.columns.items() if spec.type == "vocab" and spec.derive]
-    if not ticked or not derived:
+    if not contract.choice_marks[0] or not derived:
         return []
     seconds = second_readings(kind, header.texts, header.mapping)
     data = [ri for ri in infos if ri.cls == "data"]
@@ -182,13 +193,9 @@ def choice_grids(sheet: Sheet, header: HeaderGuess, contract: Contract, infos: l
                 if ri.row == lr:
                     continue
                 for o in opts:
-                    v = _mark(norm_value(ri.texts[o.col])) if o.col < len(ri.texts) else ""
-                    if not v:
-                        continue
-                    if v in ticked or v == norm_value(o.label):
-                        marks += 1
-                    elif v not in blank:
-                        other += 1
+                    got = _box(ri.texts[o.col], o.label, contract.choice_marks) if o.col < len(ri.texts) else BLANK
+                    marks += got == TICK
+                    other += got == OTHER
             if marks == 0 or marks < GRID_MIN_MARKS * (marks + other):
                 continue
             shown = group if lr == below or (group and kind.exact.get(contract.header_norm(group))) else ""
@@ -218,16 +225,12 @@ def read_choice(grid: ChoiceGrid, texts: list[str], contract: Contract, vocab) -
     across the boxes) → that word's reading; several ticked, or an option holding something else → no code,
     and the raw text says what each option holds ("已完成：√；正在整改：√"), so the analyst is asked (an
     answer to that text is the code)."""
-    ticked, blank = contract.choice_marks
     hits, said = [], []
     for o in grid.options:
-        t = texts[o.col] if o.col < len(texts) else ""
-        v = _mark(norm_value(t))
-        if not v:
-            continue
-        if v in ticked or v == norm_value(o.label):
+        got = _box(texts[o.col], o.label, contract.choice_marks) if o.col < len(texts) else BLANK
+        if got == TICK:
             hits.append(o)
-        elif v not in blank:
+        elif got == OTHER:
             said.append(o)
     if not hits and not said:
         return None
