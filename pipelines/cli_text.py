@@ -101,21 +101,8 @@ class ZhContext(_click.Context):
     formatter_class = ZhFormatter
 
 
-class ZhGroup(TyperGroup):
-    context_class = ZhContext
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.options_metavar, self.subcommand_metavar = "[选项]", "命令 [参数]..."
-
-    def get_help_option(self, ctx):
-        opt = super().get_help_option(ctx)
-        if opt is not None:
-            opt.help = HELP_TEXT
-        return opt
-
-
-class ZhCommand(TyperCommand):
+class _Zh:
+    """What the group and every command share: Chinese help pages, [选项] in the usage line, the help option."""
     context_class = ZhContext
 
     def __init__(self, *args, **kwargs) -> None:
@@ -127,6 +114,16 @@ class ZhCommand(TyperCommand):
         if opt is not None:
             opt.help = HELP_TEXT
         return opt
+
+
+class ZhGroup(_Zh, TyperGroup):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.subcommand_metavar = "命令 [参数]..."
+
+
+class ZhCommand(_Zh, TyperCommand):
+    pass
 
 
 def show_error(exc: Exception, err) -> int:
