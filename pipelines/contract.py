@@ -486,7 +486,26 @@ def _reader_rules(sr: dict) -> ReaderRules:
 
 
 PORTION = "\ue000"  # stands in for a stated part of the work ("80%") while a phrase is read: a hedge marker
-_CN_NUM = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def cn_to_int(s: str) -> int | None:
+    """Chinese numerals up to 99 (三 → 3, 十二 → 12, 二十一 → 21) or arabic digits."""
+    s = s.strip()
+    if s.isdigit():
+        return int(s)
+    if not s or any(ch not in _CN_DIGITS and ch != "十" for ch in s):
+        return None
+    if "十" in s:
+        tens, _, ones = s.partition("十")
+        t = _CN_DIGITS.get(tens, None) if tens else 1
+        o = _CN_DIGITS.get(ones, None) if ones else 0
+        if t is None or o is None:
+            return None
+        return t * 10 + o
+    if len(s) == 1:
+        return _CN_DIGITS[s]
+    return None
 
 
 def _number(text: str) -> float | None:
@@ -494,15 +513,8 @@ def _number(text: str) -> float | None:
     try:
         return float(text)
     except ValueError:
-        pass
-    if not text or any(ch not in _CN_NUM and ch != "十" for ch in text):
-        return None
-    tens, ten, ones = text.partition("十")
-    if not ten:
-        return float(_CN_NUM[text]) if len(text) == 1 else None
-    t = _CN_NUM.get(tens) if tens else 1
-    o = _CN_NUM.get(ones) if ones else 0
-    return None if t is None or o is None else float(t * 10 + o)
+        n = cn_to_int(text)
+        return None if n is None else float(n)
 
 
 def _mark_portions(text: str, portions: tuple) -> str:

@@ -13,32 +13,11 @@ import datetime as dt
 import math
 import re
 
-from pipelines.contract import nfkc
+from pipelines.contract import cn_to_int, nfkc  # noqa: F401 (cn_to_int: also imported from here)
 
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 _EMPTY = {"", "—", "-", "--", "——", "/", "\\", "－", "–", "无", "暂无", "null", "none", "nan", "n/a"}
 _ZERO_WORDS = {"无", "暂无", "0"}
-
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-
-
-def cn_to_int(s: str) -> int | None:
-    """Chinese numerals up to 99 (三 → 3, 十二 → 12, 二十一 → 21) or arabic digits."""
-    s = s.strip()
-    if s.isdigit():
-        return int(s)
-    if not s or any(ch not in _CN_DIGITS and ch != "十" for ch in s):
-        return None
-    if "十" in s:
-        tens, _, ones = s.partition("十")
-        t = _CN_DIGITS.get(tens, None) if tens else 1
-        o = _CN_DIGITS.get(ones, None) if ones else 0
-        if t is None or o is None:
-            return None
-        return t * 10 + o
-    if len(s) == 1:
-        return _CN_DIGITS[s]
-    return None
 
 
 def cell_text(v: object) -> str:
