@@ -453,8 +453,18 @@ def _reader_rules(sr: dict) -> ReaderRules:
     t_start = tuple(nfkc(str(w)) for w in topic.get("start") or ())
     t_end = tuple(nfkc(str(w)) for w in topic.get("end") or ())
     blanks = []
-    if t_start and t_end:  # from a start word to the nearest end word after it, within one clause
-        blanks.append(f"(?:{_alternation(t_start).pattern})[^{re.escape(seps)}]*?(?:{_alternation(t_end).pattern})")
+    # from a start word to the nearest end word after it, within one clause: a restated problem (topic), a
+    # stated requirement ("按照巡察组反馈要求", spans); a span never reaches across its not_across words
+    for sp in [topic, *(sr.get("spans") or ())]:
+        starts = [nfkc(str(w)) for w in sp.get("start") or ()]
+        ends = [nfkc(str(w)) for w in sp.get("end") or ()]
+        if not (starts and ends):
+            continue
+        across = [nfkc(str(w)) for w in sp.get("not_across") or ()]
+        ch = f"[^{re.escape(seps)}]" if not across else f"(?:(?!{_alternation(across).pattern})[^{re.escape(seps)}])"
+        within = sp.get("within")
+        gap = f"{ch}*?" if within is None else f"{ch}{{0,{int(within)}}}?"
+        blanks.append(f"(?:{_alternation(starts).pattern}){gap}(?:{_alternation(ends).pattern})")
     for pair in sr.get("titles") or ():  # a document's name between title marks (《…》) is not a statement
         a, b = nfkc(str(pair[0])), nfkc(str(pair[1]))
         blanks.append(f"{re.escape(a)}[^{re.escape(a + b)}]*{re.escape(b)}")
@@ -526,6 +536,8 @@ def _mark_portions(text: str, portions: tuple) -> str:
 
 
 def _portion(m: re.Match, whole: float) -> str:
+    if "part" not in m.re.groupindex:  # a wording that always names a part ("除…外已完成")
+        return PORTION
     part = _number(m.group("part"))
     w = _number(m.group("whole")) if "whole" in m.re.groupindex and m.group("whole") else whole
     if part is None or w is None or part >= w:
