@@ -8,6 +8,7 @@ import datetime as dt
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from pipelines.ingest.build import ingest
 from pipelines.metrics import metrics
@@ -165,6 +166,29 @@ def test_a_completion_date_marked_planned_in_brackets_is_asked_not_read_as_done(
     write_xlsx(registers / "第一轮" / "整改落实台账.xlsx", {"台账": _planned("完成时间", "整改情况")})
     ingest(registers, db)
     assert q(db, "SELECT count(*) FROM stg_problems WHERE status = 'rectified' AND status_source = 'date'")[0][0] == 2
+
+
+@pytest.mark.parametrize("date_header", ["完成时间节点", "应完成时间", "最迟完成时间"])
+def test_a_time_node_or_a_due_date_is_asked_and_never_makes_a_problem_rectified(registers, tmp_path, date_header):
+    # 完成时间节点 (a plan's milestones) and 应完成时间 (when it is due) contain 完成时间 but are deadlines:
+    # read as the completion date, every row with an empty status became rectified, with no warning
+    write_xlsx(registers / "第一轮" / "整改落实台账.xlsx", {"台账": _planned(date_header, "整改情况")})
+    db = tmp_path / "wh.duckdb"
+    ingest(registers, db)
+    assert q(db, "SELECT count(*) FROM stg_problems WHERE status = 'rectified' OR rectified_date IS NOT NULL")[0][0] == 1
+    (unmatched,) = q(db, "SELECT unmatched_headers FROM sheets WHERE sheet = '台账'")[0]
+    assert date_header in unmatched
+    assert metrics(db, D(2024, 12, 31))["problems_status_unknown"] == 2
+
+
+@pytest.mark.parametrize("word", ["共计", "累计"])
+def test_a_totals_row_worded_gongji_is_not_a_problem(registers, tmp_path, word):
+    rows = _planned("计划完成时间") + [[word, None, None, "4个问题", None, None, None, "已整改3个，整改中1个"]]
+    write_xlsx(registers / "第一轮" / "整改落实台账.xlsx", {"台账": rows})
+    db = tmp_path / "wh.duckdb"
+    ingest(registers, db)
+    assert q(db, "SELECT count(*) FROM stg_problems")[0][0] == 4
+    assert q(db, "SELECT row_class FROM raw_rows WHERE sheet = '台账' AND row = 6") == [("total",)]
 
 
 def test_a_required_closing_date_never_makes_a_lead_closed(registers, tmp_path):
