@@ -363,3 +363,40 @@ def test_a_published_supervision_checklist_is_a_checklist(registers, tmp_path):
     assert s["loaded_by_kind"].get("checklist") == 2 and "problems" not in s["loaded_by_kind"]
     assert q(db, "SELECT item_no, focus, content FROM stg_checklist ORDER BY 1") == [
         ("1", "聚焦群众身边腐败问题和不正之风", "惠民资金发放"), ("2", "聚焦群众身边腐败问题和不正之风", "“三资”管理")]
+
+
+# ---- a round written without its level, in a ledger whose title names the city's inspection group
+
+def _city_ledger(title: str | None, round_text: str = "第二轮"):
+    head = ["序号", "巡察轮次", "被巡察单位", "问题描述", "整改措施", "整改时限", "整改情况"]
+    rows = [[1, round_text, "县财政局", "落实市委决策部署不到位", "专题学习", D(2020, 3, 31), "已完成"],
+            [2, round_text, "县财政局", "重点项目推进缓慢", "加快项目推进", D(2020, 6, 30), "整改中"]]
+    return ([[title]] if title else []) + [head] + rows
+
+
+def test_a_bare_ordinal_under_a_city_groups_title_is_the_citys_round(registers, tmp_path):
+    # 第二轮 matches 十四届县委第二轮巡察 and 市委第二轮巡察; a bare ordinal meant the county's round even when
+    # the title said 市委第二巡察组: the city's problems were counted in the county's round (fed back months
+    # earlier), with no warning
+    write_xlsx(registers / "市委巡察" / "反馈问题整改台账.xlsx",
+               {"台账": _city_ledger("市委第二巡察组巡察县财政局反馈问题整改台账")})
+    db = tmp_path / "wh.duckdb"
+    ingest(registers, db)
+    assert q(db, "SELECT DISTINCT round_name FROM stg_problems") == [("市委第二轮巡察",)]
+    # the folder 市委巡察 says the same; without a level anywhere, the county's own round is what 第二轮 means
+    write_xlsx(registers / "市委巡察" / "反馈问题整改台账.xlsx", {"台账": _city_ledger("县财政局反馈问题整改台账")})
+    (registers / "市委巡察" / "反馈问题整改台账.xlsx").rename(registers / "反馈问题整改台账.xlsx")
+    ingest(registers, db)
+    assert q(db, "SELECT DISTINCT round_name FROM stg_problems") == [("十四届县委第二轮巡察",)]
+
+
+def test_a_bare_ordinal_under_a_title_of_a_level_the_register_lacks_is_asked(registers, tmp_path):
+    # 第三轮 is only the county's; the title names the city's group: which is it? held and asked
+    write_xlsx(registers / "整改台账.xlsx",
+               {"台账": _city_ledger("市委第三巡察组巡察县财政局反馈问题整改台账", "第三轮")})
+    db = tmp_path / "wh.duckdb"
+    ingest(registers, db)
+    assert q(db, "SELECT count(*) FROM stg_problems")[0][0] == 0
+    reasons = q(db, "SELECT DISTINCT reason_code, reason FROM quarantine")
+    assert len(reasons) == 1 and reasons[0][0] == "unknown_round" and "市委" in reasons[0][1]
+

@@ -294,6 +294,15 @@ def round_signature(text: str) -> dict:
     return sig
 
 
+def _committee_level(text: str) -> str | None:
+    """The level of the Party committee a title or folder names (市委 → city); None for none or several.
+    Narrower than round_signature: 巡视 in a title ("巡视巡察上下联动") names no inspecting body."""
+    t = clean(text)
+    found = {lv for words, lv in ((("市委", "州委", "地委", "盟委"), "city"), (("省委",), "province"),
+                                  (("县委", "区委", "旗委"), "county")) if any(w in t for w in words)}
+    return found.pop() if len(found) == 1 else None
+
+
 class RoundResolver(_Narrowing):
     def __init__(self, rounds: list[RoundInfo]):
         self.rounds = {r.name: r for r in rounds}
@@ -348,6 +357,30 @@ class RoundResolver(_Narrowing):
             return Resolution(None, None, sorted(cands)[:5], f"轮次「{s}」对应多个轮次，无法确定", sorted(cands))
         close = difflib.get_close_matches(s, list(self.rounds), n=3, cutoff=0.3) if suggest else []
         return Resolution(None, None, close, f"轮次「{s}」不在巡察轮次登记表中")
+
+    _LEVEL_WORD = {"city": "市委", "province": "省委", "county": "县委"}
+
+    def resolve_in(self, text: object, context: list[str], suggest: bool = True) -> Resolution:
+        """As for any name; and a round written without its level ("第五轮") in a sheet whose title or folder
+        names one level ("市委第五巡察组巡察…") is the round of that level, not the county's round of the same
+        number that a bare ordinal otherwise means."""
+        levels = _memo.table(self, "context_level")
+        key = tuple(context)
+        lv = levels.get(key)
+        if lv is None:
+            found = {_committee_level(t) for t in context if t} - {None}
+            lv = _memo.put(levels, key, found.pop() if len(found) == 1 else "")
+        r = super().resolve_in(text, context, suggest)
+        if not lv or r.how != "signature" or "level" in round_signature(clean(text)):
+            return r
+        same = self.sigs.get(r.value, {}).get("level")
+        if same == lv:
+            return r
+        other = self._resolve(self._LEVEL_WORD.get(lv, "") + clean(text), suggest)
+        if other.value is not None or other.candidates:
+            return other
+        return Resolution(None, None, [r.value], f"轮次「{clean(text)}」没写是哪一级的巡察，标题或文件夹写的是"
+                                                 f"{self._LEVEL_WORD.get(lv, lv)}，登记表中只有{r.value}", [r.value])
 
     def find_in_text(self, text: str, context: list[str] | None = None) -> str | None:
         """A round named in a title or folder name; None when absent or still ambiguous after context."""
