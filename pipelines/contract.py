@@ -166,6 +166,10 @@ class Kind:
     # a title with one of these words (审计) and none of title_unless (巡察) says the sheet is another ledger
     title_words: tuple[str, ...] = ()
     title_unless: tuple[str, ...] = ()
+    # a title naming a plan (整改任务清单, 整改方案) and none of plan_unless (落实情况): with no status column, the
+    # date a status is derived from (完成时间) is when the item is due, not when it was done
+    plan_words: tuple[str, ...] = ()
+    plan_unless: tuple[str, ...] = ()
     # wide assessments: header words of numeric columns that are no dimension (排名), and of deductions (扣分)
     not_dimensions: tuple[str, ...] = ()
     deductions: tuple[str, ...] = ()
@@ -868,6 +872,8 @@ def build_contract(raw: dict, settings: dict, fingerprint_bytes: bytes) -> Contr
             deductions=tuple(hnorm(w) for w in kd.get("deductions") or [] if hnorm(w)),
             title_words=tuple(nfkc(str(w)) for w in (kd.get("title_contradicts") or {}).get("words") or []),
             title_unless=tuple(nfkc(str(w)) for w in (kd.get("title_contradicts") or {}).get("unless") or []),
+            plan_words=tuple(nfkc(str(w)) for w in (kd.get("plan_titles") or {}).get("words") or []),
+            plan_unless=tuple(nfkc(str(w)) for w in (kd.get("plan_titles") or {}).get("unless") or []),
             contradicts=tuple(tuple(str(x).split(".", 1)) for x in kd.get("contradicts", []) if "." in str(x)),
             identify_also=tuple((tuple(a.get("all", [])), tuple(a.get("any", [])))
                                 for a in kd.get("identify_also", []) or []),

@@ -400,3 +400,28 @@ def test_a_bare_ordinal_under_a_title_of_a_level_the_register_lacks_is_asked(reg
     reasons = q(db, "SELECT DISTINCT reason_code, reason FROM quarantine")
     assert len(reasons) == 1 and reasons[0][0] == "unknown_round" and "市委" in reasons[0][1]
 
+
+# ---- a plan's 完成时间 is when the item is due (整改任务清单 from a rectification plan, no status column)
+# Layout: the task list of a 整改方案 (镇安县“五个一”: 问题、措施、责任领导、责任股室、完成时间,
+# http://15m8.com/xqzc/zax/2019-09-03/1051732.html)
+
+def _task_list(title: str):
+    head = ["序号", "巡察轮次", "被巡察单位", "反馈问题", "整改措施", "责任领导", "完成时间"]
+    rows = [[i, "十四届县委第一轮巡察", unit, desc, "建立制度", "张三", d]
+            for i, ((unit, desc, d, _s)) in enumerate(PLAN_ROWS, 1)]
+    return [[title], head] + rows
+
+
+def test_the_completion_dates_of_a_task_list_are_deadlines_not_rectifications(registers, tmp_path):
+    write_xlsx(registers / "第一轮" / "整改任务清单.xlsx",
+               {"清单": _task_list("县财政局党组落实十四届县委第一轮巡察反馈意见整改任务清单")})
+    db = tmp_path / "wh.duckdb"
+    ingest(registers, db)
+    got = q(db, "SELECT deadline, status, rectified_date FROM stg_problems ORDER BY src_row")
+    assert got == [(r[2], None, None) for r in PLAN_ROWS]  # before: all 4 rectified on their planned dates
+    assert metrics(db, D(2026, 1, 31))["problems_status_unknown"] == 4
+    # the same columns under a title reporting progress (落实情况) keep reading 完成时间 as done
+    write_xlsx(registers / "第一轮" / "整改任务清单.xlsx",
+               {"清单": _task_list("县财政局党组整改任务清单落实情况")})
+    ingest(registers, db)
+    assert q(db, "SELECT count(*) FROM stg_problems WHERE status = 'rectified' AND status_source = 'date'")[0][0] == 4

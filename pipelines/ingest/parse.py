@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import orjson
@@ -235,6 +235,24 @@ def _required_here(spec) -> bool:
     return spec.required and (not spec.context or spec.type == "period")
 
 
+def _plan_dates(header, kind: Kind, title: str, ticked: set[str]):
+    """A plan (整改任务清单, 整改方案: plan_titles in the contract) says when each item is to be done. With no
+    status column, its 完成时间 is that deadline: read as the completion date, every planned item would count as
+    rectified. The date column becomes the kind's deadline column (when it has a free one)."""
+    if not kind.plan_words or not any(w in title for w in kind.plan_words) or any(w in title for w in kind.plan_unless):
+        return header
+    mapped = set(header.mapping.values()) | ticked
+    deadline = next((n for n, s in kind.columns.items() if s.type == "deadline" and n not in mapped), None)
+    dates = {s.derive[0] for n, s in kind.columns.items() if s.derive and n not in mapped and s.derive[0] in mapped}
+    if deadline is None or len(dates) != 1:
+        return header
+    (date_col,) = dates
+    cols = [i for i, c in header.mapping.items() if c == date_col]
+    if len(cols) != 1:
+        return header
+    return replace(header, mapping={**header.mapping, cols[0]: deadline})
+
+
 def parse_sheet(sheet: Sheet, contract: Contract, rel: str | None = None, header=None) -> ParsedSheet:
     """rel: the file's path relative to data_raw (an analyst's answer may name the sheet's kind by file).
     header: given for the row view of a transposed sheet (layouts.find_transposed), else found here."""
@@ -263,6 +281,8 @@ def parse_sheet(sheet: Sheet, contract: Contract, rel: str | None = None, header
         infos = [RowInfo(ri.row, "header", ri.texts) if ri.row in label_rows else ri for ri in infos]
     n_blank = len(sheet.rows) - len(infos)
     title = title_text(infos)
+    if header is not None and title:
+        header = _plan_dates(header, contract.kinds[header.kind], title, {g.canon for g in grids})
     verdict = judge(contract, header, infos, _PERIOD_CTX if (V.find_period(sheet.name) or V.find_period(title))
                     else frozenset(), understood=grid_cols)
     ps = ParsedSheet(
