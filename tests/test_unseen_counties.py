@@ -425,3 +425,37 @@ def test_the_completion_dates_of_a_task_list_are_deadlines_not_rectifications(re
                {"清单": _task_list("县财政局党组整改任务清单落实情况")})
     ingest(registers, db)
     assert q(db, "SELECT count(*) FROM stg_problems WHERE status = 'rectified' AND status_source = 'date'")[0][0] == 4
+
+
+# ---- a lead ledger that writes what happened (处理结果) but no count of people: the count is unknown, not 0
+
+def _leads(head_extra: list[str], extra: list[list]):
+    head = ["序号", "巡察轮次", "被巡察单位", "线索摘要", "移交单位", "办理情况", "处理结果"] + head_extra
+    rows = [[1, "十四届县委第一轮巡察", "县财政局", "违规发放津补贴", "县纪委监委", "已办结", "给予张某党内警告处分、李某政务记过处分"],
+            [2, "十四届县委第一轮巡察", "县教育局", "违规收受礼金", "县纪委监委", "已办结", "对王某进行诫勉"]]
+    return [head] + [r + e for r, e in zip(rows, extra)]
+
+
+def test_people_counts_no_ledger_wrote_are_unknown_not_zero(registers, tmp_path):
+    from pipelines.metrics import sum_metrics
+    from pipelines.report.narrative import brief_sentences
+
+    write_xlsx(registers / "第一轮" / "问题线索处置台账.xlsx", {"线索": _leads([], [[], []])})
+    db = tmp_path / "wh.duckdb"
+    ingest(registers, db)
+    m = metrics(db, D(2024, 12, 31))
+    assert m["leads_transferred"] == 2  # before: 党纪政务处分 0 人, 组织处理 0 人, as if nobody was
+    assert m["people_disciplined"] is None and m["people_org_handled"] is None
+    with duckdb.connect(str(db), read_only=True) as con:
+        text = "".join(brief_sentences(con, D(2024, 12, 31), metrics=m))
+    assert "未填写党纪政务处分、组织处理人数" in text and "处分0人" not in text
+    # a region of this county and one that wrote its counts: the written counts, not unknown
+    other = {**m, "people_disciplined": 3, "people_org_handled": 1}
+    assert sum_metrics([m, other])["people_disciplined"] == 3
+    assert sum_metrics([m, m])["people_disciplined"] is None
+    # the same ledger with the counts written (0 where nobody was disciplined)
+    write_xlsx(registers / "第一轮" / "问题线索处置台账.xlsx",
+               {"线索": _leads(["党纪政务处分", "组织处理"], [[2, 0], [0, 1]])})
+    ingest(registers, db)
+    m = metrics(db, D(2024, 12, 31))
+    assert (m["people_disciplined"], m["people_org_handled"]) == (2, 1)

@@ -222,6 +222,11 @@ def pct(x, digits: int = 1) -> str:
     return f"{x * 100:.{digits}f}%"
 
 
+def people(n) -> str:
+    """A count of people; None (no ledger wrote one) is said, not shown as 0."""
+    return "台账未填写" if n is None else f"{n} 人"
+
+
 def esc(x) -> str:
     return html.escape("" if x is None else str(x), quote=True)
 

@@ -40,6 +40,15 @@ def _change(now: dict, before: dict | None, key: str, kind: str = "count", unit:
     return "" if d == 0 else f"（较上期{'增加' if d > 0 else '减少'}{abs(d)}{unit}）"
 
 
+def _people(m: dict, previous: dict | None) -> str:
+    """给予党纪政务处分…人、组织处理…人; a count no ledger wrote is said to be missing, not 0."""
+    if m["people_disciplined"] is None and m["people_org_handled"] is None:
+        return "（线索台账未填写党纪政务处分、组织处理人数）"
+    return "，" + "、".join(
+        f"{label}{m[k]}人{_change(m, previous, k, unit='人')}" if m[k] is not None else f"{label}人数未填写"
+        for label, k in (("给予党纪政务处分", "people_disciplined"), ("组织处理", "people_org_handled")))
+
+
 def _round_kind(contract: Contract, kind: str, n: int) -> str:
     name = contract.code_label("round_kind", kind)
     if kind == "lookback":
@@ -71,9 +80,7 @@ def brief_sentences(con: duckdb.DuckDBPyConnection, as_of: dt.date, previous: di
                      f"{_change(m, previous, 'rectification_rate', 'rate')}")
     if _present(con, "leads") and m["leads_transferred"]:
         parts.append(f"移交问题线索{m['leads_transferred']}个{_change(m, previous, 'leads_transferred')}，"
-                     f"已办结{m['leads_closed']}个{_change(m, previous, 'leads_closed')}，"
-                     f"给予党纪政务处分{m['people_disciplined']}人{_change(m, previous, 'people_disciplined', unit='人')}、"
-                     f"组织处理{m['people_org_handled']}人{_change(m, previous, 'people_org_handled', unit='人')}")
+                     f"已办结{m['leads_closed']}个{_change(m, previous, 'leads_closed')}" + _people(m, previous))
     if parts:
         sentence = "；".join(parts) + "。"
         out.append(sentence if out else f"{date}，{sentence}")

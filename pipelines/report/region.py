@@ -38,7 +38,10 @@ def figures(per_county: dict[str, dict], total_label: str = "合计") -> pd.Data
     rows = [{"county": c, **{k: m.get(k) for k in COLUMNS}} for c, m in per_county.items()]
     total = sum_metrics(list(per_county.values())) if per_county else {}
     rows.append({"county": total_label, **{k: total.get(k) for k in COLUMNS}})
-    return pd.DataFrame(rows, columns=["county", *COLUMNS])
+    df = pd.DataFrame(rows, columns=["county", *COLUMNS])
+    for k in ("people_disciplined", "people_org_handled"):
+        df[k] = df[k].astype("Int64")  # unknown (no count written) stays empty (—), the others stay whole numbers
+    return df
 
 
 def thresholds(settings: dict | None) -> dict:

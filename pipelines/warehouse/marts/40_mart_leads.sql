@@ -7,8 +7,7 @@ units AS (SELECT county, unit_name, unit_type FROM int_units),
 final AS (
     SELECT l.county, l.lead_no, l.round_name, r.round_kind, r.level, r.round_start, l.unit_name, u.unit_type, l.transferred_to,
            l.transfer_date, l.disposal, l.status, l.status_raw, l.status_source, l.closed_date,
-           coalesce(l.n_disciplined, 0) AS n_disciplined,
-           coalesce(l.n_org_handled, 0) AS n_org_handled,
+           l.n_disciplined, l.n_org_handled,  -- NULL: not written (the sums say unknown when none is written)
            (l.transfer_date IS NULL OR l.transfer_date <= as_of) AS counted,
            (l.transfer_date IS NULL OR l.transfer_date <= as_of) AND l.status = 'closed'
                AND (l.closed_date IS NULL OR l.closed_date <= as_of) AS closed,

@@ -41,8 +41,10 @@ final AS (
            coalesce(p.problems_status_unknown, 0) AS problems_status_unknown,
            coalesce(l.leads_transferred, 0) AS leads_transferred, coalesce(l.leads_closed, 0) AS leads_closed,
            coalesce(l.leads_status_unknown, 0) AS leads_status_unknown,
-           coalesce(l.people_disciplined, 0) AS people_disciplined,
-           coalesce(l.people_org_handled, 0) AS people_org_handled,
+           -- leads but no count written in any of them (the ledger has no 处分人数 column, or left it blank):
+           -- unknown, not 0 people
+           CASE WHEN coalesce(l.leads_transferred, 0) = 0 THEN 0 ELSE l.people_disciplined END AS people_disciplined,
+           CASE WHEN coalesce(l.leads_transferred, 0) = 0 THEN 0 ELSE l.people_org_handled END AS people_org_handled,
            coalesce(c.checklist_items, 0) AS checklist_items,
            coalesce(t.teams_total, 0) AS teams_total, coalesce(t.teams_3n, 0) AS teams_3n
     FROM counties k
@@ -71,8 +73,11 @@ final AS (
            CAST(coalesce(sum(leads_transferred), 0) AS BIGINT) AS leads_transferred,
            CAST(coalesce(sum(leads_closed), 0) AS BIGINT) AS leads_closed,
            CAST(coalesce(sum(leads_status_unknown), 0) AS BIGINT) AS leads_status_unknown,
-           coalesce(sum(people_disciplined), 0) AS people_disciplined,
-           coalesce(sum(people_org_handled), 0) AS people_org_handled,
+           -- unknown when no county with leads wrote a count; else the counts written
+           CASE WHEN count(people_disciplined) FILTER (WHERE leads_transferred > 0) = 0 AND sum(leads_transferred) > 0
+                THEN NULL ELSE coalesce(sum(people_disciplined), 0) END AS people_disciplined,
+           CASE WHEN count(people_org_handled) FILTER (WHERE leads_transferred > 0) = 0 AND sum(leads_transferred) > 0
+                THEN NULL ELSE coalesce(sum(people_org_handled), 0) END AS people_org_handled,
            CAST(coalesce(sum(checklist_items), 0) AS BIGINT) AS checklist_items,
            CAST(coalesce(sum(teams_total), 0) AS BIGINT) AS teams_total,
            CAST(coalesce(sum(teams_3n), 0) AS BIGINT) AS teams_3n
