@@ -459,3 +459,52 @@ def test_people_counts_no_ledger_wrote_are_unknown_not_zero(registers, tmp_path)
     ingest(registers, db)
     m = metrics(db, D(2024, 12, 31))
     assert (m["people_disciplined"], m["people_org_handled"]) == (2, 1)
+
+
+# ---- one problem written over several rows: 问题 merged down over its measures, each with its own state
+# (the common form of a 整改落实台账: 问题 | 整改措施 1./2./3. | 整改情况 per measure)
+
+def test_a_problem_merged_over_its_measures_is_one_problem_done_only_when_all_are(registers, tmp_path):
+    head = ["序号", "巡察轮次", "被巡察单位", "反馈问题", "整改措施", "完成时限", "整改落实情况", "完成时间"]
+    rows = [head,
+            [1, "十四届县委第一轮巡察", "县财政局", "财政资金监管不严，部分项目资金闲置", "1.全面清理闲置资金",
+             D(2019, 8, 31), "已完成", D(2019, 8, 20)],
+            [None, None, None, None, "2.建立资金监管长效机制", D(2019, 9, 30), "已完成", D(2019, 9, 25)],
+            [None, None, None, None, "3.收回闲置资金统筹使用", D(2019, 12, 31), "正在推进", None],
+            [2, "十四届县委第一轮巡察", "县财政局", "政府采购管理不规范", "1.修订采购制度", D(2019, 9, 30), "已完成",
+             D(2019, 9, 10)],
+            [None, None, None, None, "2.开展采购专项检查", D(2019, 10, 31), "已完成", D(2019, 10, 20)]]
+    merges = ["A2:A4", "B2:B4", "C2:C4", "D2:D4", "A5:A6", "B5:B6", "C5:C6", "D5:D6"]
+    write_xlsx(registers / "第一轮" / "县财政局整改台账.xlsx", {"台账": rows}, merges={"台账": merges})
+    db = tmp_path / "wh.duckdb"
+    s = ingest(registers, db)
+    got = q(db, "SELECT problem_no, status, status_raw, rectified_date, measures FROM stg_problems ORDER BY src_row")
+    # before: 3 problems loaded from the first rows (1 rectified, as if all its measures were done) and 2 rows held
+    assert got == [("1", "in_progress", "已完成；正在推进", None,
+                    "1.全面清理闲置资金；2.建立资金监管长效机制；3.收回闲置资金统筹使用"),
+                   ("2", "rectified", "已完成", D(2019, 10, 20), "1.修订采购制度；2.开展采购专项检查")]
+    assert s["rows_quarantined"] == 0
+    # every source row is accounted for: the measure rows are classified as parts of the record above
+    assert q(db, "SELECT row, outcome, skip_class FROM raw_rows WHERE sheet = '台账' AND row_class <> 'header' "
+                 "ORDER BY row") == [(2, "loaded", None), (3, "skipped", "continuation"), (4, "skipped", "continuation"),
+                                     (5, "loaded", None), (6, "skipped", "continuation")]
+    m = metrics(db, D(2019, 12, 31))
+    assert (m["problems_total"], m["problems_rectified"]) == (2, 1)
+
+
+def test_a_problem_repeated_on_each_of_its_measure_rows_is_one_problem(registers, tmp_path):
+    # 序号 and 问题 written again on every measure row: before, 4 problems (2 rectified) with a duplicate-key
+    # warning where there are 2, neither done
+    head = ["序号", "巡察轮次", "被巡察单位", "反馈问题", "整改措施", "整改情况"]
+    rows = [head,
+            [1, "十四届县委第一轮巡察", "县财政局", "财政资金监管不严", "1.全面清理闲置资金", "已完成"],
+            [1, "十四届县委第一轮巡察", "县财政局", "财政资金监管不严", "2.收回闲置资金", "正在推进"],
+            [2, "十四届县委第一轮巡察", "县财政局", "政府采购管理不规范", "1.修订采购制度", "已完成"],
+            [2, "十四届县委第一轮巡察", "县财政局", "政府采购管理不规范", "2.开展专项检查", "未开始"],
+            [3, "十四届县委第一轮巡察", "县财政局", "财政资金监管不严", "另一问题的同样说法", "已完成"]]
+    write_xlsx(registers / "第一轮" / "县财政局整改台账.xlsx", {"台账": rows})
+    db = tmp_path / "wh.duckdb"
+    ingest(registers, db)
+    assert q(db, "SELECT problem_no, status FROM stg_problems ORDER BY src_row") == [
+        ("1", "in_progress"), ("2", "in_progress"), ("3", "rectified")]
+    assert q(db, "SELECT count(*) FROM raw_rows WHERE skip_class = 'continuation'")[0][0] == 2

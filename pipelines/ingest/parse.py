@@ -488,10 +488,92 @@ def parse_sheet(sheet: Sheet, contract: Contract, rel: str | None = None, header
                 findings.append(Finding(L[c], header.raw_texts[c], texts[c], f"评价维度「{header.raw_texts[c]}」的得分应为数值"))
         rows_out.append(ParsedRow(r0 + 1, "data", vals, _cells_json(
             [[L[c], heads[c], t] for c, t in enumerate(texts) if t]), findings, missing, ri.subheading, dims))
+    if kind.merged_record:
+        _merge_record_parts(ps, sheet, kind, header, contract)
     if seq_col is not None:
         _qualify_restarting_numbers(ps, header.mapping[seq_col], contract)
     _check_body(ps, kind, header, contract)
     return ps
+
+
+def _merge_record_parts(ps: ParsedSheet, sheet: Sheet, kind: Kind, header, contract: Contract) -> None:
+    """One problem written over several rows: its 问题 cell merged down over rows that each give one measure and
+    its own state (已完成 / 已完成 / 正在推进). Before, the first row alone made the record (rectified) and the others
+    were held for a missing description. The rows below become part of the first row's record (row class
+    continuation: skipped and classified), see _combine."""
+    col = kind.merged_record
+    ci = next((i for i, c in header.mapping.items() if c == col), None)
+    if ci is None:
+        return
+    by_row = {pr.row: pr for pr in ps.rows}
+    for r0, c0, r1, c1 in sheet.merged:
+        if r1 == r0 or not (c0 <= ci <= c1):
+            continue
+        anchor = by_row.get(r0 + 1)
+        if anchor is None or anchor.cls != "data" or not anchor.values or not anchor.values.get(col):
+            continue
+        parts = [by_row[r + 1] for r in range(r0 + 1, r1 + 1)
+                 if r + 1 in by_row and by_row[r + 1].cls == "data" and not (by_row[r + 1].values or {}).get(col)]
+        if not parts:
+            continue
+        _absorb(anchor, parts, kind, contract)
+    # the same problem repeated on each of its measure rows (序号 and 问题 written again on every row, one after
+    # the other): one record
+    mapped = set(header.mapping.values())
+    same = [c for c in kind.key if c in mapped and c != col]
+    if not same:
+        return
+    anchor, parts = None, []
+    for pr in [*ps.rows, None]:
+        if pr is not None and pr.cls != "data":
+            continue
+        if pr is not None and anchor is not None and pr.values.get(col) and \
+                all(pr.values.get(c) is not None and pr.values.get(c) == anchor.values.get(c) for c in (col, *same)):
+            parts.append(pr)
+            continue
+        if parts:
+            _absorb(anchor, parts, kind, contract)
+        anchor, parts = pr, []
+
+
+def _absorb(anchor: ParsedRow, parts: list[ParsedRow], kind: Kind, contract: Contract) -> None:
+    """Make parts (rows of the same record) part of anchor's record."""
+    _combine(anchor, parts, kind, contract)
+    for pr in parts:
+        if pr.findings:
+            anchor.findings = [*anchor.findings, *(Finding(f.column, f.field, f.raw, f.expected, f.row or pr.row,
+                                                           f.code) for f in pr.findings)]
+        pr.cls, pr.values, pr.findings, pr.missing = "continuation", None, (), ()
+
+
+def _combine(anchor: ParsedRow, parts: list[ParsedRow], kind: Kind, contract: Contract) -> None:
+    """The record of anchor and its part rows: text columns joined (措施 1；措施 2), the status combined (all the
+    same → that; any part unreadable or silent → unknown; else done only when all are done, otherwise the
+    vocabulary's mixed reading, 整改中), and a completion date kept only when all are done (the latest)."""
+    rows = [anchor, *parts]
+    vals = anchor.values
+    for name, spec in kind.columns.items():
+        if spec.type == "text" and not spec.fill_down and not spec.context and name != kind.merged_record:
+            texts = list(dict.fromkeys(t for t in (r.values.get(name) for r in rows) if t))
+            if len(texts) > 1:
+                vals[name] = "；".join(texts)
+        if spec.type == "vocab" and spec.derive and spec.vocab in contract.vocabularies:
+            vocab = contract.vocabularies[spec.vocab]
+            date_col, done = spec.derive
+            codes = [r.values.get(name) for r in rows]
+            if len(set(codes)) == 1:
+                code = codes[0]
+            elif None in codes:
+                code = None
+            else:
+                code = done if all(c == done for c in codes) else (vocab.reading.mixed if vocab.reading else None)
+            raws = list(dict.fromkeys(t for t in (r.values.get(name + "_raw") for r in rows) if t))
+            vals[name] = code
+            vals[name + "_raw"] = "；".join(raws) or None
+            sources = {r.values.get(name + "_source") for r in rows}
+            vals[name + "_source"] = (sources.pop() if len(sources) == 1 else "column") if code is not None else None
+            dates = [r.values.get(date_col) for r in rows]
+            vals[date_col] = max((d for d in dates if d is not None), default=None) if code == done else None
 
 
 _PERIOD_CTX = frozenset({"period"})
