@@ -508,3 +508,27 @@ def test_a_problem_repeated_on_each_of_its_measure_rows_is_one_problem(registers
     assert q(db, "SELECT problem_no, status FROM stg_problems ORDER BY src_row") == [
         ("1", "in_progress"), ("2", "in_progress"), ("3", "rectified")]
     assert q(db, "SELECT count(*) FROM raw_rows WHERE skip_class = 'continuation'")[0][0] == 2
+
+
+# ---- the register's 是否纳入巡察范围: a word it cannot read is asked, never taken as 是
+
+def test_an_in_scope_word_that_cannot_be_read_is_unknown_and_asked(tmp_path):
+    from pipelines.validate.run import validate
+
+    raw = tmp_path / "raw"
+    units = [["单位名称", "单位类别", "是否纳入巡察范围"], ["山丹县财政局", "县直部门", "是"],
+             ["山丹县审计局", "县直部门", "不列入"], ["山丹县卫生健康局", "县直部门", "已撤并"],
+             ["山丹县教育局", "县直部门", "暂缓巡察"], ["清泉镇", "乡镇", None]]
+    write_xlsx(raw / "名册.xlsx", {"名册": units})
+    db = tmp_path / "wh.duckdb"
+    ingest(raw, db)
+    assert dict(q(db, "SELECT unit_name, in_scope FROM stg_units")) == {
+        "山丹县财政局": True, "山丹县审计局": False, "山丹县卫生健康局": False, "山丹县教育局": None, "清泉镇": True}
+    assert metrics(db, D(2024, 12, 31))["units_in_scope"] == 2  # before: 4 (every word but 否 read as 是)
+    out = tmp_path / "reports"
+    validate(db, out)
+    from openpyxl import load_workbook
+
+    wb = load_workbook(out / "quality" / "待确认事项.xlsx")
+    seen = [c.value for ws in wb for row in ws.iter_rows() for c in row if c.value]
+    assert "暂缓巡察" in seen

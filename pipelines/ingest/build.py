@@ -309,9 +309,10 @@ def _build_units(items: list[Item], county_setting: str | None) -> tuple[list[Un
         aliases = [tidy(a) for a in _ALIAS_SPLIT.split(v.get("aliases") or "") if clean(a)]
         v["aliases"] = "、".join(aliases) or None
         in_scope = v.get("in_scope")
-        if in_scope is None:
+        if in_scope is None and not v.get("in_scope_raw"):
             in_scope = "no" if v.get("unit_type") in ("village", "community") else "yes"
-        v["in_scope"] = in_scope == "yes"
+        # a word the 是/否 list cannot read (暂缓巡察, —) is unknown and asked, never the default
+        v["in_scope"] = None if in_scope is None else in_scope == "yes"
         if name not in units:
             units[name] = UnitInfo(name, v.get("unit_type"), tidy(v.get("parent")) or None, v["in_scope"], aliases)
     return list(units.values()), county

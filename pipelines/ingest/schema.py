@@ -16,6 +16,8 @@ from pipelines.contract import Contract
 
 PROV = [("src_file", "VARCHAR"), ("src_sha256", "VARCHAR"), ("src_sheet", "VARCHAR"), ("src_row", "INTEGER")]
 PROV_NAMES = frozenset(c for c, _ in PROV) | {"src_cells"}
+# yes/no columns stored as booleans (the others keep their vocabulary codes)
+BOOLEAN_VOCAB = frozenset({("units", "in_scope")})
 SHEET_HOLDS = ("sheet_uncertain", "sheet_missing_column")  # reasons that hold a whole sheet's rows
 # every table's last column: the county the row belongs to (NULL: a row held because its county cannot be told)
 COUNTY = ("county", "VARCHAR")
@@ -37,8 +39,9 @@ def stg_columns(contract: Contract, kind: str) -> list[tuple[str, str]]:
     for name, spec in contract.kinds[kind].columns.items():
         if spec.type == "daterange" or spec.names_into:
             continue  # its two dates land in the columns it names (into); names become member records
-        if kind == "units" and name == "in_scope":
-            cols.append((name, "BOOLEAN"))  # 是/否 resolved (with the per-type default) during ingest
+        if (kind, name) in BOOLEAN_VOCAB:
+            # 是/否 resolved during ingest: empty → the per-type default; words it cannot read → NULL (asked)
+            cols += [(name, "BOOLEAN"), (name + "_raw", "VARCHAR")]
         elif spec.type == "deadline":
             cols += [(name, "DATE"), (name + "_text", "VARCHAR")]
         elif spec.type == "period":

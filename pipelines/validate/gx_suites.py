@@ -25,6 +25,7 @@ import duckdb
 import pandas as pd
 
 from pipelines.contract import Contract
+from pipelines.ingest.schema import BOOLEAN_VOCAB
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("GE_USAGE_STATISTICS_ENABLED", "False")
@@ -100,12 +101,15 @@ def build_checks(con: duckdb.DuckDBPyConnection, contract: Contract, gx, familie
                 table = _table_with(tables, [cname, f"{cname}_raw"])
                 if table:
                     n = len(checks)
+                    known = f'"{cname}"'
+                    if (kname, cname) in BOOLEAN_VOCAB:  # stored as true/false: its codes are yes/no
+                        known = f'CASE WHEN "{cname}" THEN \'yes\' WHEN NOT "{cname}" THEN \'no\' END'
                     add("vocab", kname, table,
                         E.ExpectColumnValuesToBeInSet(column=f"_check{n}",
                                                       value_set=contract.vocabularies[spec.vocab].codes),
                         f"{cname}_raw", (f"{cname}_raw",), col=cname, vocab=spec.vocab,
                         extra=f'CASE WHEN "{cname}" IS NULL AND "{cname}_raw" IS NOT NULL THEN \'?\' || "{cname}_raw" '
-                              f'ELSE "{cname}" END AS _check{n}')
+                              f'ELSE {known} END AS _check{n}')
             if spec.required and spec.type not in ("daterange",):
                 table = _table_with(tables, [cname])
                 if table:
