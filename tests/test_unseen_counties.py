@@ -311,6 +311,19 @@ def test_a_deduction_is_taken_off_and_a_rank_is_not_added_to_the_ecology_total(r
     assert "排名" in unmatched  # asked about, as any header no column knows
 
 
+@pytest.mark.parametrize("extra", ["较上年增减", "2020年度得分"])
+def test_a_change_on_last_year_or_last_years_score_is_not_a_dimension(registers, tmp_path, extra):
+    head = ["单位名称", "政治建设", "思想建设", "组织建设", "作风建设", extra]
+    rows = [["县财政局", 18, 17, 19, 18, 2.5], ["清泉镇", 19, 18, 19, 20, 70]]
+    write_xlsx(registers / "政治生态" / "政治生态评价表.xlsx", {"评价表": [["2021年度政治生态评价表"], head] + rows})
+    db = tmp_path / "wh.duckdb"
+    ingest(registers, db)
+    got = dict((u, (t, n)) for u, t, n in q(db, "SELECT unit_name, total, n_dimensions FROM stg_assessments"))
+    assert got == {"山丹县财政局": (72.0, 4), "清泉镇": (76.0, 4)}  # before: the change (+2.5) or 2020's score added in
+    (unmatched,) = q(db, "SELECT unmatched_headers FROM sheets WHERE sheet = '评价表'")[0]
+    assert extra in unmatched
+
+
 def test_a_column_of_additions_and_deductions_keeps_its_signs(registers, tmp_path):
     head = ["单位名称", "政治建设", "思想建设", "加减分"]
     rows = [["县财政局", 40, 40, 3], ["县教育局", 40, 40, -4]]
@@ -532,3 +545,15 @@ def test_an_in_scope_word_that_cannot_be_read_is_unknown_and_asked(tmp_path):
     wb = load_workbook(out / "quality" / "待确认事项.xlsx")
     seen = [c.value for ws in wb for row in ws.iter_rows() for c in row if c.value]
     assert "暂缓巡察" in seen
+
+
+# ---- a meeting's type: a note in brackets does not outrank what the meeting is
+
+def test_a_leading_group_meeting_hearing_the_office_is_a_leading_group_meeting(registers, tmp_path):
+    rows = [["会议时间", "会议名称", "议题"],
+            [D(2024, 3, 5), "县委巡察工作领导小组会议（听取县委巡察办关于第三轮巡察情况汇报）", "听取汇报"],
+            [D(2024, 4, 9), "巡察办主任会议", "部署工作"]]
+    write_xlsx(registers / "会议.xlsx", {"会议": rows})
+    db = tmp_path / "wh.duckdb"
+    ingest(registers, db)
+    assert q(db, "SELECT meeting_type FROM stg_meetings ORDER BY meeting_date") == [("leading_group",), ("other",)]
