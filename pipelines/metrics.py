@@ -19,9 +19,10 @@ METRIC_KEYS = ["as_of", "rounds_by_kind", "units_in_scope", "units_covered", "co
                # silently in a numerator: the rates keep their definitions, these make the gap visible)
                "problems_status_unknown", "leads_status_unknown"]
 
-# counts of people in the lead ledgers: None (unknown) when there are leads but no ledger wrote a count
-# (no 处分人数 column, or every cell blank), never a confident 0
-UNKNOWN_UNLESS_WRITTEN = ("people_disciplined", "people_org_handled")
+# counts that are None (unknown) when there is something to count but no ledger wrote what they need (people:
+# no 处分人数 column or every cell blank; 3+N: no member's 专业), never a confident 0: key → what it counts among
+UNKNOWN_UNLESS_WRITTEN = {"people_disciplined": "leads_transferred", "people_org_handled": "leads_transferred",
+                          "teams_3n": "teams_total"}
 
 _PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -160,10 +161,11 @@ def sum_metrics(parts: list[dict]) -> dict:
                     d[code] = d.get(code, 0) + n
             out[k] = dict(sorted(d.items()))
         elif k in UNKNOWN_UNLESS_WRITTEN:
-            # no county with leads wrote a count: unknown; else the counts written
-            known = [int(v) for p, v in zip(parts, vals) if v is not None and (p.get("leads_transferred") or 0)]
-            leads = sum(int(p.get("leads_transferred") or 0) for p in parts)
-            out[k] = None if leads and not known else sum(int(v or 0) for v in vals)
+            # no county with something to count wrote it: unknown; else the counts written
+            among = UNKNOWN_UNLESS_WRITTEN[k]
+            known = [int(v) for p, v in zip(parts, vals) if v is not None and (p.get(among) or 0)]
+            n = sum(int(p.get(among) or 0) for p in parts)
+            out[k] = None if n and not known else sum(int(v or 0) for v in vals)
         else:
             out[k] = sum(int(v or 0) for v in vals)
     for k, (num, den) in RATES.items():

@@ -557,3 +557,22 @@ def test_a_leading_group_meeting_hearing_the_office_is_a_leading_group_meeting(r
     db = tmp_path / "wh.duckdb"
     ingest(registers, db)
     assert q(db, "SELECT meeting_type FROM stg_meetings ORDER BY meeting_date") == [("leading_group",), ("other",)]
+
+
+# ---- a roster without the members' 专业 (抽调单位): whether a group is "3+N" is unknown, not "no group is"
+
+def test_a_roster_without_specialties_leaves_3n_unknown_and_says_so(registers, tmp_path):
+    from pipelines.validate.run import validate
+
+    rows = [["巡察轮次", "巡察组", "姓名", "职务"],
+            ["十四届县委第一轮巡察", "第一巡察组", "王伟", "组长"], ["十四届县委第一轮巡察", "第一巡察组", "赵敏", "组员"],
+            ["十四届县委第一轮巡察", "第二巡察组", "陈静", "组长"], ["十四届县委第一轮巡察", "第二巡察组", "周涛", "组员"]]
+    write_xlsx(registers / "巡察组" / "巡察组人员名单.xlsx", {"名单": rows})
+    db = tmp_path / "wh.duckdb"
+    ingest(registers, db)
+    m = metrics(db, D(2024, 12, 31))
+    assert m["teams_total"] == 2 and m["teams_3n"] is None  # before: 0 of 2, as if both groups were short
+    result = validate(db, tmp_path / "reports")
+    assert result["counts"].get("team_3n") == 2
+    text = (tmp_path / "reports" / "quality" / "findings.csv").read_text(encoding="utf-8-sig")
+    assert "专业（抽调单位）没有填写" in text

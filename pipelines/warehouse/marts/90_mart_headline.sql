@@ -27,7 +27,10 @@ l AS (
     FROM mart_leads(as_of) WHERE counted GROUP BY county
 ),
 c AS (SELECT county, count(*) AS checklist_items FROM stg_checklist GROUP BY county),
-t AS (SELECT county, count(*) AS teams_total, count(*) FILTER (WHERE is_3n) AS teams_3n FROM mart_teams GROUP BY county),
+-- teams_3n unknown when no team's members have their 专业 written (is_3n NULL for every team)
+t AS (SELECT county, count(*) AS teams_total,
+             CASE WHEN count(is_3n) > 0 THEN count(*) FILTER (WHERE is_3n) END AS teams_3n
+      FROM mart_teams GROUP BY county),
 counties AS (
     SELECT county FROM cov UNION SELECT county FROM p UNION SELECT county FROM l
     UNION SELECT county FROM c UNION SELECT county FROM t
@@ -46,7 +49,8 @@ final AS (
            CASE WHEN coalesce(l.leads_transferred, 0) = 0 THEN 0 ELSE l.people_disciplined END AS people_disciplined,
            CASE WHEN coalesce(l.leads_transferred, 0) = 0 THEN 0 ELSE l.people_org_handled END AS people_org_handled,
            coalesce(c.checklist_items, 0) AS checklist_items,
-           coalesce(t.teams_total, 0) AS teams_total, coalesce(t.teams_3n, 0) AS teams_3n
+           coalesce(t.teams_total, 0) AS teams_total,
+           CASE WHEN coalesce(t.teams_total, 0) = 0 THEN 0 ELSE t.teams_3n END AS teams_3n
     FROM counties k
     LEFT JOIN cov ON cov.county IS NOT DISTINCT FROM k.county
     LEFT JOIN p ON p.county IS NOT DISTINCT FROM k.county
@@ -80,7 +84,8 @@ final AS (
                 THEN NULL ELSE coalesce(sum(people_org_handled), 0) END AS people_org_handled,
            CAST(coalesce(sum(checklist_items), 0) AS BIGINT) AS checklist_items,
            CAST(coalesce(sum(teams_total), 0) AS BIGINT) AS teams_total,
-           CAST(coalesce(sum(teams_3n), 0) AS BIGINT) AS teams_3n
+           CASE WHEN count(teams_3n) FILTER (WHERE teams_total > 0) = 0 AND sum(teams_total) > 0 THEN NULL
+                ELSE CAST(coalesce(sum(teams_3n), 0) AS BIGINT) END AS teams_3n
     FROM b
 )
 SELECT *, units_covered / nullif(units_in_scope, 0) AS coverage_rate,
