@@ -208,6 +208,22 @@ def test_team_list_with_names_under_role_columns(tmp_path):
                                                  "WHERE table_name = 'stg_team'")}
 
 
+def test_a_dash_or_none_under_a_role_is_nobody(tmp_path):
+    # "—" under 副组长 (no deputy this time) was loaded as a person named "—"
+    raw = tmp_path / "raw"
+    write_xlsx(raw / "名册.xlsx", {"名册": REGISTER_UNITS,
+                                  "轮次": [["轮次名称", "巡察类型"], ["2021年第一轮巡察", "常规巡察"]]})
+    rows = [["年度", "轮次", "巡察组", "组长", "副组长", "组员"],
+            [2021, "第一轮", "第一巡察组", "张三", "—", "赵六、无"],
+            [2021, "第一轮", "第二巡察组", "李四", "／", "孙七"]]
+    write_xlsx(raw / "巡察组" / "名单.xlsx", {"名单": rows})
+    db, s = run(raw, tmp_path)
+    assert_balanced(db, s)
+    assert q(db, "SELECT \"group\", member_name, role FROM stg_team ORDER BY ALL") == sorted([
+        ("第一巡察组", "张三", "leader"), ("第一巡察组", "赵六", "member"),
+        ("第二巡察组", "李四", "leader"), ("第二巡察组", "孙七", "member")])
+
+
 # The same list as offices publish it with 巡察组副组长 as the header, names padded to width with a full-width
 # space and separated by ordinary ones, a leader's post after his name ("组长1名、副组长1~2名":
 # http://www.www6ccc.com/html/2018/xunshixuncha_1206/58696.html), and one person a row with 常务副组长 and 财会.

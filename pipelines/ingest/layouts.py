@@ -120,6 +120,8 @@ def is_footer(first: str, contract: Contract, n_cells: int = 1) -> bool:
 _SEPARATORS = re.compile(r"[、,，;；/\n\r]+")
 _LABEL = re.compile(r"^\s*[^、,，;；:：\s]{1,8}\s*[:：]\s*")  # "巡察对象：", "成员："
 _SPACES = re.compile(r"[\s\u3000]+")
+# a cell (or a piece of one) that holds no name: a dash, a slash, 无, 空缺 (副组长: —)
+_NO_NAME = re.compile(r"^[—–\-－─/／×xX*＊.。·…\s]*$|^(?:无|暂无|空缺|暂缺|待定|缺|空|未定)$")
 _MORE = re.compile(r"\s*等\s*[\d一二三四五六七八九十]*\s*(?:个|家)?\s*(?:单位|党组织|部门)?\s*$")
 
 
@@ -133,7 +135,7 @@ def split_names(text: str) -> list[str]:
     out = []
     for piece in _SEPARATORS.split(text):
         piece = piece.strip()
-        if not piece:
+        if not piece or _NO_NAME.match(piece):
             continue
         words = [w for w in _SPACES.split(piece) if w]
         names = _pair_padded(words) if len(words) > 1 else None
@@ -266,6 +268,9 @@ def _namer(kind: Kind, contract: Contract, name_cols: list[str], several: list[s
                 continue
             if col in several:
                 names = split_names(str(text))
+                if not names:
+                    vals[col] = None  # "—": nobody (a required name is then missing and the row held)
+                    continue
                 if len(names) < 2 and not name_cols:
                     continue  # one name: left exactly as written
                 # beside 组长/副组长 columns, a 成员 column's header is its people's role too
