@@ -576,3 +576,23 @@ def test_a_roster_without_specialties_leaves_3n_unknown_and_says_so(registers, t
     assert result["counts"].get("team_3n") == 2
     text = (tmp_path / "reports" / "quality" / "findings.csv").read_text(encoding="utf-8-sig")
     assert "专业（抽调单位）没有填写" in text
+
+
+# ---- two units' ledgers one under the other on one sheet, each under its own title and header
+
+def test_a_second_table_under_its_own_title_takes_its_unit_from_that_title(registers, tmp_path):
+    head = ["序号", "问题描述", "整改措施", "整改时限", "整改情况"]
+    rows = [["山丹县财政局十四届县委第一轮巡察反馈问题整改台账"], head,
+            [1, "专项资金拨付不及时", "建立制度", D(2019, 8, 31), "已完成"],
+            [2, "三重一大决策制度执行不到位", "修订制度", D(2019, 12, 31), "正在整改"],
+            [None],
+            ["山丹县教育局十四届县委第一轮巡察反馈问题整改台账"], head,
+            [1, "学校食堂管理不规范", "建立台账", D(2019, 9, 30), "已完成"]]
+    write_xlsx(registers / "第一轮" / "整改台账.xlsx", {"台账": rows}, merges={"台账": ["A1:E1", "A6:E6"]})
+    db = tmp_path / "wh.duckdb"
+    s = ingest(registers, db)
+    # before: 教育局's problem was credited to 财政局 and its title row held for a missing 问题描述
+    assert q(db, "SELECT unit_name, problem_no FROM stg_problems ORDER BY src_row") == [
+        ("山丹县财政局", "1"), ("山丹县财政局", "2"), ("山丹县教育局", "1")]
+    assert s["rows_quarantined"] == 0
+    assert q(db, "SELECT row_class FROM raw_rows WHERE sheet = '台账' AND row = 6") == [("title",)]

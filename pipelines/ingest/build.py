@@ -366,7 +366,8 @@ def _resolution(it: Item, col: str, text, resolver, contract: Contract) -> tuple
     if spec is None:
         return ("keep",)
     what = "轮次" if col == "round_name" else "单位"
-    context = [*it.f.folder_parts, it.sheet.title or "", it.sheet.name]
+    title = it.sheet.title_of(it.pr.row) if it.sheet.sections else it.sheet.title
+    context = [*it.f.folder_parts, title or "", it.sheet.name]
     if text:
         r = resolver.resolve_in(text, context)
         if r.value:
@@ -380,7 +381,7 @@ def _resolution(it: Item, col: str, text, resolver, contract: Contract) -> tuple
             return ("quarantine", "missing_required", f"缺少必填项「{contract.label(it.kind, col)}」：请在原表补全")
         return ("keep",)
     if col == "round_name":
-        found = resolver.find_in_text(it.sheet.title, context) if it.sheet.title else None
+        found = resolver.find_in_text(title, context) if title else None
         for part in it.f.folder_parts:
             if found:
                 break
@@ -390,7 +391,7 @@ def _resolution(it: Item, col: str, text, resolver, contract: Contract) -> tuple
     else:
         # a single-unit ledger names its unit in the title, else in the sheet tab or the file name
         found = None
-        for place in (it.sheet.title, it.sheet.name, Path(it.f.rel).stem):
+        for place in (title, it.sheet.name, Path(it.f.rel).stem):
             if place and found is None:
                 found = resolver.find_in_text(place, it.f.folder_parts)
     if found:
@@ -794,7 +795,7 @@ def _resolve_group(items: dict[str, list[Item]], regs: tuple, contract: Contract
             v = it.values
             for col, resolver in steps:  # _resolve_context, inlined: it runs twice for every row
                 text = v.get(col)
-                key = (id(it.sheet), col, text)
+                key = (id(it.sheet), col, text, it.sheet.title_of(it.pr.row) if it.sheet.sections else None)
                 outcome = memo.get(key)
                 if outcome is None:
                     outcome = _memo.put(memo, key, _resolution(it, col, text, resolver, contract))

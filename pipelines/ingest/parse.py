@@ -87,6 +87,17 @@ class ParsedSheet:
     unmatched: list = field(default_factory=list)  # [{column, header}] headers mapped to no column
     missing_columns: list = field(default_factory=list)  # required columns the header does not have
     signature: str = ""  # the normalised header texts, " | "-joined (how answers name a sheet's layout)
+    # a second table on the same sheet under its own title and header (公安局's ledger, then 应急管理局's):
+    # (the 1-based row of its title, the title); rows below take their unit and round from it, not from the sheet's
+    sections: list = field(default_factory=list)
+
+    def title_of(self, row: int) -> str:
+        """The title that governs a row: the last section title above it, else the sheet's."""
+        title = self.title
+        for start, text in self.sections:
+            if start < row:
+                title = text
+        return title
 
 
 @dataclass
@@ -235,6 +246,23 @@ def _required_here(spec) -> bool:
     return spec.required and (not spec.context or spec.type == "period")
 
 
+def _section_titles(infos: list[RowInfo], header_row: int) -> tuple[list[RowInfo], list]:
+    """Tables one after another on one sheet: the header written again below, with a one-cell title row just
+    above it ("山丹县应急管理局巡察反馈问题整改台账"). That row was read as a record (held for a missing 问题) and
+    the rows below were given the first table's unit. It is a title (row class title) and starts a section."""
+    sections = []
+    out = list(infos)
+    for i, ri in enumerate(out):
+        if ri.cls != "header" or ri.row <= header_row or i == 0:
+            continue
+        prev = out[i - 1]
+        texts = {t for t in prev.texts if t}
+        if prev.row > header_row and prev.cls in ("data", "subheading") and len(texts) == 1:
+            out[i - 1] = RowInfo(prev.row, "title", prev.texts)
+            sections.append((prev.row + 1, texts.pop()))
+    return out, sections
+
+
 def _plan_dates(header, kind: Kind, title: str, ticked: set[str]):
     """A plan (整改任务清单, 整改方案: plan_titles in the contract) says when each item is to be done. With no
     status column, its 完成时间 is that deadline: read as the completion date, every planned item would count as
@@ -281,6 +309,9 @@ def parse_sheet(sheet: Sheet, contract: Contract, rel: str | None = None, header
         infos = [RowInfo(ri.row, "header", ri.texts) if ri.row in label_rows else ri for ri in infos]
     n_blank = len(sheet.rows) - len(infos)
     title = title_text(infos)
+    sections: list = []
+    if header is not None:
+        infos, sections = _section_titles(infos, header.row)
     if header is not None and title:
         header = _plan_dates(header, contract.kinds[header.kind], title, {g.canon for g in grids})
     verdict = judge(contract, header, infos, _PERIOD_CTX if (V.find_period(sheet.name) or V.find_period(title))
@@ -300,6 +331,7 @@ def parse_sheet(sheet: Sheet, contract: Contract, rel: str | None = None, header
         reasons=verdict.reasons,
         unmatched=verdict.unmatched,
         signature=signature,
+        sections=sections,
     )
     widest = max(map(len, sheet.rows), default=0)
     L = LETTERS if widest <= len(LETTERS) else [col_letter(i) for i in range(widest)]  # a CSV may be wider
