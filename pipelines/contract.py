@@ -200,6 +200,13 @@ class ReaderRules:
     unticked: re.Pattern | None = None  # an unticked box written in the cell (□未完成): removed before reading
     label: re.Pattern | None = None  # a column's name written before the value (完成情况：已完成)
     empty_values: frozenset = frozenset()  # what after such a label says nothing (完成时间：无)
+    # marker classes that count only before the word they govern (要求完成 / 若…即可完成), not standing free
+    # (已完成整改，并要求举一反三)
+    attached_only: frozenset = frozenset()
+    # marker classes that stand free only when no word of the work done comes after them: a first step
+    # (已落实责任人) or a fault (不规范) followed by 整改到位 / 已纠正 is what was done about it
+    # (apart: the later word must not follow it directly: 材料报送完毕 is the step done, not the work)
+    cleared_by_later: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -381,10 +388,15 @@ class Vocabulary:
         other: list[tuple[str | None, str | None]] = []  # (code, word) of the other words and of marked positives
         free = False
         positive = rd.positive
-        for cl in rules.split.split(text):
-            if not cl:
-                continue
-            toks = [(m.start(), m.end(), m.group(), idx[m.group()]) for m in word_pat.finditer(cl)] if word_pat else []
+        clauses = [cl for cl in rules.split.split(text) if cl]
+        all_toks = [[(m.start(), m.end(), m.group(), idx[m.group()]) for m in word_pat.finditer(cl)] if word_pat else []
+                    for cl in clauses]
+        # for each clause: whether a later clause has a positive word (for cleared_by_later)
+        later = [False] * len(clauses)
+        for k in range(len(clauses) - 2, -1, -1):
+            later[k] = later[k + 1] or any(t[3] in positive for t in all_toks[k + 1])
+        for k, cl in enumerate(clauses):
+            toks = all_toks[k]
             marks = []  # [start, end, class, attached]
             if rules.marker_pat is not None:
                 for m in rules.marker_pat.finditer(cl):
@@ -401,8 +413,8 @@ class Vocabulary:
                 for mi, m in enumerate(marks):
                     if m[1] > ts:
                         break
-                    if m[2] not in rd.outcome:
-                        continue  # contrast words only matter when they stand free
+                    if m[2] not in rd.outcome or m[2] in rules.cleared_by_later:
+                        continue  # contrast words, first steps and faults only matter when they stand free
                     how = rules.affirm_voids.get(m[2])
                     # clause: 已 anywhere before the word ("已于6月底前完成"); between: not right after the marker
                     seg = cl[m[1] + 1 if how == "between" else 0:te] if how else ""
@@ -427,6 +439,12 @@ class Vocabulary:
                     return None  # a marker too far away to tell whether it governs the word
             for m in marks:
                 if not m[3]:
+                    if m[2] in rules.attached_only:
+                        continue
+                    how = rules.cleared_by_later.get(m[2])
+                    if how is not None and (later[k] or any(
+                            t[3] in positive and t[0] >= m[1] + (how == "apart") for t in toks)):
+                        continue
                     free = True
                     if m[2] in rd.outcome and rd.outcome[m[2]] is None and not lenient:
                         return None  # a question or a doubt standing free ("完成时间：", "可能已完成")
@@ -495,6 +513,8 @@ def _reader_rules(sr: dict) -> ReaderRules:
         marker_lengths=tuple(sorted({len(w) for w in markers}, reverse=True)),
         affirm=tuple(nfkc(str(a)) for a in sr.get("affirm") or ()),
         affirm_voids={str(k): str(v) for k, v in (sr.get("affirm_voids") or {}).items()},
+        attached_only=frozenset(str(c) for c in sr.get("attached_only") or ()),
+        cleared_by_later={str(c): str(how) for c, how in (sr.get("cleared_by_later") or {}).items()},
         not_markers=not_markers,
         topic_start=t_start,
         topic_end=t_end,
@@ -617,6 +637,8 @@ class Contract:
     county_name_answers: dict = field(default_factory=dict)
     county_new_names: dict = field(default_factory=dict)
     answers_info: dict = field(default_factory=dict)  # {file, sha256, n_answers} when an answers workbook applies
+    # a one-cell row above a header written again is the title of a second table when it says one of these
+    section_title_words: tuple[str, ...] = ()
 
     @property
     def answers_name_files(self) -> bool:
@@ -927,6 +949,7 @@ def build_contract(raw: dict, settings: dict, fingerprint_bytes: bytes) -> Contr
         vocabularies=vocabs,
         footer_prefixes=tuple(nfkc(p) for p in rc.get("footer_prefixes", [])),
         total_words=tuple(rc.get("total_words", [])),
+        section_title_words=tuple(nfkc(str(w)) for w in rc.get("section_title_words") or ()),
         subheading=re.compile("|".join(f"(?:{p})" for p in levels)),
         settings=settings,
         fingerprint=fp,

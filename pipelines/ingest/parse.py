@@ -246,7 +246,7 @@ def _required_here(spec) -> bool:
     return spec.required and (not spec.context or spec.type == "period")
 
 
-def _section_titles(infos: list[RowInfo], header_row: int) -> tuple[list[RowInfo], list]:
+def _section_titles(infos: list[RowInfo], header_row: int, words: tuple[str, ...]) -> tuple[list[RowInfo], list]:
     """Tables one after another on one sheet: the header written again below, with a one-cell title row just
     above it ("山丹县应急管理局巡察反馈问题整改台账"). That row was read as a record (held for a missing 问题) and
     the rows below were given the first table's unit. It is a title (row class title) and starts a section."""
@@ -257,9 +257,11 @@ def _section_titles(infos: list[RowInfo], header_row: int) -> tuple[list[RowInfo
             continue
         prev = out[i - 1]
         texts = {t for t in prev.texts if t}
-        if prev.row > header_row and prev.cls in ("data", "subheading") and len(texts) == 1:
-            out[i - 1] = RowInfo(prev.row, "title", prev.texts)
-            sections.append((prev.row + 1, texts.pop()))
+        if prev.row > header_row and prev.cls == "data" and len(texts) == 1:
+            text = texts.pop()
+            if any(w in nfkc(text) for w in words):  # a lone measure or note above the header is no title
+                out[i - 1] = RowInfo(prev.row, "title", prev.texts)
+                sections.append((prev.row + 1, text))
     return out, sections
 
 
@@ -311,7 +313,7 @@ def parse_sheet(sheet: Sheet, contract: Contract, rel: str | None = None, header
     title = title_text(infos)
     sections: list = []
     if header is not None:
-        infos, sections = _section_titles(infos, header.row)
+        infos, sections = _section_titles(infos, header.row, contract.section_title_words)
     if header is not None and title:
         header = _plan_dates(header, contract.kinds[header.kind], title, {g.canon for g in grids})
     verdict = judge(contract, header, infos, _PERIOD_CTX if (V.find_period(sheet.name) or V.find_period(title))
@@ -537,6 +539,8 @@ def _merge_record_parts(ps: ParsedSheet, sheet: Sheet, kind: Kind, header, contr
     ci = next((i for i, c in header.mapping.items() if c == col), None)
     if ci is None:
         return
+    mapped = set(header.mapping.values())
+    same = [c for c in kind.key if c in mapped and c != col]
     by_row = {pr.row: pr for pr in ps.rows}
     for r0, c0, r1, c1 in sheet.merged:
         if r1 == r0 or not (c0 <= ci <= c1):
@@ -545,19 +549,23 @@ def _merge_record_parts(ps: ParsedSheet, sheet: Sheet, kind: Kind, header, contr
         if anchor is None or anchor.cls != "data" or not anchor.values or not anchor.values.get(col):
             continue
         parts = [by_row[r + 1] for r in range(r0 + 1, r1 + 1)
-                 if r + 1 in by_row and by_row[r + 1].cls == "data" and not (by_row[r + 1].values or {}).get(col)]
+                 if r + 1 in by_row and by_row[r + 1].cls == "data" and not (by_row[r + 1].values or {}).get(col)
+                 and not _numbered_apart(by_row[r + 1], anchor, same)]
         if not parts:
             continue
         _absorb(anchor, parts, kind, contract)
     # the same problem repeated on each of its measure rows (序号 and 问题 written again on every row, one after
-    # the other): one record
-    mapped = set(header.mapping.values())
-    same = [c for c in kind.key if c in mapped and c != col]
+    # the other): one record. Any other row (a title, a header, a sub-heading) ends the run.
     if not same:
         return
     anchor, parts = None, []
     for pr in [*ps.rows, None]:
         if pr is not None and pr.cls != "data":
+            if pr.cls == "continuation":
+                continue  # already part of a merged record above
+            if parts:
+                _absorb(anchor, parts, kind, contract)
+            anchor, parts = None, []
             continue
         if pr is not None and anchor is not None and pr.values.get(col) and \
                 all(pr.values.get(c) is not None and pr.values.get(c) == anchor.values.get(c) for c in (col, *same)):
@@ -566,6 +574,12 @@ def _merge_record_parts(ps: ParsedSheet, sheet: Sheet, kind: Kind, header, contr
         if parts:
             _absorb(anchor, parts, kind, contract)
         anchor, parts = pr, []
+
+
+def _numbered_apart(part: ParsedRow, anchor: ParsedRow, same: list[str]) -> bool:
+    """A row under a merged 问题 that has its own number (序号 2 under 1's 问题) is another problem: it stays
+    held for its missing description (and asked), not folded into the first."""
+    return any(part.values.get(c) is not None and part.values.get(c) != anchor.values.get(c) for c in same)
 
 
 def _absorb(anchor: ParsedRow, parts: list[ParsedRow], kind: Kind, contract: Contract) -> None:
