@@ -636,3 +636,18 @@ def test_a_subheading_above_a_repeated_header_is_no_section_title(registers, tmp
     assert q(db, "SELECT unit_name, problem_no FROM stg_problems ORDER BY src_row") == [
         ("山丹县财政局", "1"), ("山丹县财政局", "2")]
     assert s["rows_quarantined"] == 0
+
+
+def test_a_register_remark_about_scope_is_read_when_there_is_no_in_scope_column(tmp_path):
+    # no 是否纳入巡察范围 column, a 备注 saying 不纳入巡察范围（垂管） or 2024年机构改革撤并: before, every unit counted
+    # in scope; a remark the 是/否 list cannot read is asked
+    raw = tmp_path / "raw"
+    units = [["单位名称", "单位类别", "备注"], ["山丹县财政局", "县直部门", None],
+             ["山丹县审计局", "县直部门", "不纳入巡察范围（垂管）"], ["山丹县卫生健康局", "县直部门", "2024年机构改革撤并"],
+             ["山丹县教育局", "县直部门", "2023年新设"], ["清泉镇", "乡镇", "暂缓纳入巡察范围"]]
+    write_xlsx(raw / "名册.xlsx", {"名册": units})
+    db = tmp_path / "wh.duckdb"
+    ingest(raw, db)
+    assert dict(q(db, "SELECT unit_name, in_scope FROM stg_units")) == {
+        "山丹县财政局": True, "山丹县审计局": False, "山丹县卫生健康局": False, "山丹县教育局": True, "清泉镇": None}
+    assert q(db, "SELECT in_scope_raw FROM stg_units WHERE unit_name = '清泉镇'") == [("暂缓纳入巡察范围",)]

@@ -291,7 +291,20 @@ def tidy(text: object) -> str:
     return _WS.sub("", str(text or ""))
 
 
-def _build_units(items: list[Item], county_setting: str | None) -> tuple[list[UnitInfo], str | None]:
+def _scope_remark(it: Item, kind) -> str | None:
+    """With no 是否纳入巡察范围 cell: a remark that speaks of the unit's scope ("不纳入巡察范围（垂管）",
+    "2024年机构改革撤并") is what the register says of it (units.scope_remarks in the contract)."""
+    if not kind.scope_headers:
+        return None
+    for cell in json.loads(it.pr.cells):
+        header, text = cell[1], cell[2]
+        if any(h in header for h in kind.scope_headers) and any(w in text for w in kind.scope_words):
+            return text
+    return None
+
+
+def _build_units(items: list[Item], county_setting: str | None, contract: Contract | None = None
+                 ) -> tuple[list[UnitInfo], str | None]:
     raw_names = [it.values.get("unit_name") for it in items if it.values.get("unit_name")]
     county = county_setting or infer_county(raw_names)
     # villages/communities with the same name under different townships get the township as prefix
@@ -309,6 +322,10 @@ def _build_units(items: list[Item], county_setting: str | None) -> tuple[list[Un
         aliases = [tidy(a) for a in _ALIAS_SPLIT.split(v.get("aliases") or "") if clean(a)]
         v["aliases"] = "、".join(aliases) or None
         in_scope = v.get("in_scope")
+        if in_scope is None and not v.get("in_scope_raw") and contract is not None:
+            remark = _scope_remark(it, contract.kinds["units"])
+            if remark:
+                v["in_scope_raw"], in_scope = remark, contract.vocabularies["yes_no"].lookup(remark)
         if in_scope is None and not v.get("in_scope_raw"):
             in_scope = "no" if v.get("unit_type") in ("village", "community") else "yes"
         # a word the 是/否 list cannot read (暂缓巡察, —) is unknown and asked, never the default
@@ -742,7 +759,8 @@ def _written_names(items: dict[str, list[Item]], contract: Contract) -> set[str]
 def _registers(items: dict[str, list[Item]], county_setting: str | None, contract: Contract,
                written: set[str] | None) -> tuple[UnitResolver, RoundResolver]:
     """One county's unit and round resolvers, from its own registers (and the analyst's name answers)."""
-    units, county = _build_units([i for i in items.get("units", ()) if i.outcome == "loaded"], county_setting)
+    units, county = _build_units([i for i in items.get("units", ()) if i.outcome == "loaded"], county_setting,
+                                 contract)
     rounds = _build_rounds([i for i in items.get("rounds", ()) if i.outcome == "loaded"], contract)
     here = county_setting or county  # one county never named in the settings: the one its register names
     units, rounds = _answered_names(units, rounds, contract, written, here)
