@@ -24,6 +24,11 @@ METRIC_KEYS = ["as_of", "rounds_by_kind", "units_in_scope", "units_covered", "co
 UNKNOWN_UNLESS_WRITTEN = {"people_disciplined": "leads_transferred", "people_org_handled": "leads_transferred",
                           "teams_3n": "teams_total"}
 
+def people_text(n) -> str:
+    """A count of people for a page or a document; None (no ledger wrote one) is said, not shown as 0."""
+    return "台账未填写" if n is None else f"{n} 人"
+
+
 _PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
 
 

@@ -19,7 +19,7 @@ import duckdb
 from pipelines import __version__
 from pipelines.contract import Contract
 from pipelines.files import replacing
-from pipelines.metrics import compute
+from pipelines.metrics import compute, people_text
 from pipelines.report.narrative import KIND_ORDER, brief_sentences
 
 DEFAULT_FONTS = {"body": ["仿宋_GB2312", "仿宋", "FangSong", "Noto Serif CJK SC", "SimSun"],
@@ -133,10 +133,6 @@ def _fmt_pct(x) -> str:
     return "—" if x is None else f"{x * 100:.1f}%"
 
 
-def _fmt_people(n) -> str:
-    return "台账未填写" if n is None else f"{n} 人"
-
-
 def write_brief_docx(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, as_of: dt.date,
                      validation: dict, previous: tuple[str | None, dict | None] = (None, None),
                      settings: dict | None = None) -> dict:
@@ -194,8 +190,8 @@ def write_brief_docx(con: duckdb.DuckDBPyConnection, contract: Contract, path: P
         ["逾期未完成整改", f"{m['problems_overdue']} 个", change("problems_overdue")],
         ["问题线索办结", f"{m['leads_closed']}/{m['leads_transferred']} 件（办结率 {_fmt_pct(m['lead_closure_rate'])}）",
          change("leads_closed")],
-        ["党纪政务处分", _fmt_people(m["people_disciplined"]), change("people_disciplined")],
-        ["组织处理", _fmt_people(m["people_org_handled"]), change("people_org_handled")],
+        ["党纪政务处分", people_text(m["people_disciplined"]), change("people_disciplined")],
+        ["组织处理", people_text(m["people_org_handled"]), change("people_org_handled")],
         ["已开展巡察", f"{sum(kinds.values())} 轮（" + "、".join(
             f"{contract.code_label('round_kind', k)}{kinds[k]}轮" for k in sorted(
                 kinds, key=lambda k: KIND_ORDER.index(k) if k in KIND_ORDER else 99))

@@ -22,6 +22,7 @@ from IPython.display import HTML, display
 
 from pipelines import __version__
 from pipelines.contract import default_contract
+from pipelines.metrics import people_text as people  # noqa: F401 (the notebooks call kit.people)
 from pipelines.report.layout import PLOTLY_JS, PLOTLY_JS_LATER, PLOTLY_JS_MARK, plotly_script  # noqa: F401
 
 FONT = "Noto Sans CJK SC, Noto Sans SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, SimHei, sans-serif"
@@ -220,11 +221,6 @@ def pct(x, digits: int = 1) -> str:
     if x is None or (isinstance(x, float) and pd.isna(x)):
         return "—"
     return f"{x * 100:.{digits}f}%"
-
-
-def people(n) -> str:
-    """A count of people; None (no ledger wrote one) is said, not shown as 0."""
-    return "台账未填写" if n is None else f"{n} 人"
 
 
 def esc(x) -> str:
