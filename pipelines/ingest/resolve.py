@@ -269,6 +269,10 @@ class RoundInfo:
 _FULL_DATE = re.compile(r"(?:统计)?截[至止]?.{0,4}?\d{4}\s*[年./\-]\s*\d{1,2}(?:\s*[月./\-]\s*\d{1,2}\s*日?)?|\d{4}\s*[年./\-]\s*\d{1,2}\s*[月./\-]\s*\d{1,2}\s*日?|\d{4}年\d{1,2}月")
 
 
+# the Party committees that send inspections, by level (a round's name or a ledger's title names one)
+_COMMITTEES = ((("市委", "州委", "地委", "盟委"), "city"), (("省委",), "province"), (("县委", "区委", "旗委"), "county"))
+
+
 def round_signature(text: str) -> dict:
     t = _FULL_DATE.sub("", clean(text))
     sig: dict = {}
@@ -281,12 +285,11 @@ def round_signature(text: str) -> dict:
     m = _TERM.search(t)
     if m:
         sig["term"] = cn_to_int(m.group(1))
-    if any(w in t for w in ("市委", "州委", "地委", "盟委")):
-        sig["level"] = "city"
-    elif "省委" in t or "巡视" in t:
-        sig["level"] = "province"
-    elif "县委" in t or "区委" in t or "旗委" in t:
-        sig["level"] = "county"
+    # the first committee named decides, in the order city, province, county; 巡视 is the province's
+    level = next((lv for words, lv in _COMMITTEES if any(w in t for w in words) or (lv == "province" and "巡视" in t)),
+                 None)
+    if level is not None:
+        sig["level"] = level
     for word, kind in (("回头看", "lookback"), ("专项", "special"), ("延伸", "extension"), ("机动", "mobile"),
                        ("提级", "cross"), ("交叉", "cross")):
         if word in t:
@@ -298,8 +301,7 @@ def _committee_level(text: str) -> str | None:
     """The level of the Party committee a title or folder names (市委 → city); None for none or several.
     Narrower than round_signature: 巡视 in a title ("巡视巡察上下联动") names no inspecting body."""
     t = clean(text)
-    found = {lv for words, lv in ((("市委", "州委", "地委", "盟委"), "city"), (("省委",), "province"),
-                                  (("县委", "区委", "旗委"), "county")) if any(w in t for w in words)}
+    found = {lv for words, lv in _COMMITTEES if any(w in t for w in words)}
     return found.pop() if len(found) == 1 else None
 
 
@@ -358,7 +360,7 @@ class RoundResolver(_Narrowing):
         close = difflib.get_close_matches(s, list(self.rounds), n=3, cutoff=0.3) if suggest else []
         return Resolution(None, None, close, f"轮次「{s}」不在巡察轮次登记表中")
 
-    _LEVEL_WORD = {"city": "市委", "province": "省委", "county": "县委"}
+    _LEVEL_WORD = {lv: words[0] for words, lv in _COMMITTEES}  # the committee a round of that level names
 
     def resolve_in(self, text: object, context: list[str], suggest: bool = True) -> Resolution:
         """As for any name; and a round written without its level ("第五轮") in a sheet whose title or folder
@@ -371,7 +373,7 @@ class RoundResolver(_Narrowing):
             found = {_committee_level(t) for t in context if t} - {None}
             lv = _memo.put(levels, key, found.pop() if len(found) == 1 else "")
         r = super().resolve_in(text, context, suggest)
-        if not lv or r.how != "signature" or "level" in round_signature(clean(text)):
+        if not lv or r.how != "signature" or "level" in round_signature(text):
             return r
         same = self.sigs.get(r.value, {}).get("level")
         if same == lv:
