@@ -309,21 +309,21 @@ class Vocabulary:
                 raw = str(raw)
             code = self._read(raw)
             return (code, "phrase") if code is not None else (None, None)
+        bare = None  # the text without its bracketed notes, when it has any
+        if raw.__class__ is str:
+            text = nfkc(raw)
+            bare = _BRACKETED.sub("", text)
+            if bare == text:
+                bare = None
         code = None
-        if self.fallback is not None and raw.__class__ is str:
+        if bare is not None and self.fallback is not None and norm_value(bare):
             # with a fallback the first listed word decides: a note in brackets must not outrank the text
             # ("县委巡察工作领导小组会议（听取县委巡察办汇报）" is a leading-group meeting, not 巡察办's own)
-            text = nfkc(raw)
-            bare = _BRACKETED.sub("", text)
-            if bare != text and norm_value(bare):
-                code = self._exact(bare) or self._contains(bare)
+            code = self._exact(bare) or self._contains(bare)
         if code is None:
             code = self._contains(raw)
-        if code is None and raw.__class__ is str:
-            text = nfkc(raw)
-            bare = _BRACKETED.sub("", text)
-            if bare != text:
-                code = self._exact(bare) or self._contains(bare)  # "好（优秀）" is 好
+        if code is None and bare is not None and self.fallback is None:
+            code = self._exact(bare) or self._contains(bare)  # "好（优秀）" is 好
         if code is not None:
             return code, "contains"
         if self.fallback and norm_value(raw):
