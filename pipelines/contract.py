@@ -169,12 +169,12 @@ class Kind:
     # a title naming a plan (整改任务清单, 整改方案) and none of plan_unless (落实情况): with no status column, the
     # date a status is derived from (完成时间) is when the item is due, not when it was done
     plan_words: tuple[str, ...] = ()
+    plan_unless: tuple[str, ...] = ()
     # a column whose cell merged down over rows makes them one record (问题 over its measures), see parse
     merged_record: str | None = None
     # units: remark columns (备注) whose text about the scope (不纳入巡察范围, 撤并) stands for 是否纳入巡察范围
     scope_headers: tuple[str, ...] = ()
     scope_words: tuple[str, ...] = ()
-    plan_unless: tuple[str, ...] = ()
     # wide assessments: header words of numeric columns that are no dimension (排名), and of deductions (扣分)
     not_dimensions: tuple[str, ...] = ()
     deductions: tuple[str, ...] = ()
@@ -909,10 +909,10 @@ def build_contract(raw: dict, settings: dict, fingerprint_bytes: bytes) -> Contr
             title_words=tuple(nfkc(str(w)) for w in (kd.get("title_contradicts") or {}).get("words") or []),
             title_unless=tuple(nfkc(str(w)) for w in (kd.get("title_contradicts") or {}).get("unless") or []),
             plan_words=tuple(nfkc(str(w)) for w in (kd.get("plan_titles") or {}).get("words") or []),
+            plan_unless=tuple(nfkc(str(w)) for w in (kd.get("plan_titles") or {}).get("unless") or []),
             merged_record=str(kd["merged_record"]) if kd.get("merged_record") else None,
             scope_headers=tuple(nfkc(str(w)) for w in (kd.get("scope_remarks") or {}).get("headers") or []),
             scope_words=tuple(nfkc(str(w)) for w in (kd.get("scope_remarks") or {}).get("words") or []),
-            plan_unless=tuple(nfkc(str(w)) for w in (kd.get("plan_titles") or {}).get("unless") or []),
             contradicts=tuple(tuple(str(x).split(".", 1)) for x in kd.get("contradicts", []) if "." in str(x)),
             identify_also=tuple((tuple(a.get("all", [])), tuple(a.get("any", [])))
                                 for a in kd.get("identify_also", []) or []),

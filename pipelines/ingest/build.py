@@ -303,7 +303,7 @@ def _scope_remark(it: Item, kind) -> str | None:
     return None
 
 
-def _build_units(items: list[Item], county_setting: str | None, contract: Contract | None = None
+def _build_units(items: list[Item], county_setting: str | None, contract: Contract
                  ) -> tuple[list[UnitInfo], str | None]:
     raw_names = [it.values.get("unit_name") for it in items if it.values.get("unit_name")]
     county = county_setting or infer_county(raw_names)
@@ -322,7 +322,7 @@ def _build_units(items: list[Item], county_setting: str | None, contract: Contra
         aliases = [tidy(a) for a in _ALIAS_SPLIT.split(v.get("aliases") or "") if clean(a)]
         v["aliases"] = "、".join(aliases) or None
         in_scope = v.get("in_scope")
-        if in_scope is None and not v.get("in_scope_raw") and contract is not None:
+        if in_scope is None and not v.get("in_scope_raw"):
             remark = _scope_remark(it, contract.kinds["units"])
             if remark:
                 v["in_scope_raw"], in_scope = remark, contract.vocabularies["yes_no"].lookup(remark)
@@ -383,7 +383,7 @@ def _resolution(it: Item, col: str, text, resolver, contract: Contract) -> tuple
     if spec is None:
         return ("keep",)
     what = "轮次" if col == "round_name" else "单位"
-    title = it.sheet.title_of(it.pr.row) if it.sheet.sections else it.sheet.title
+    title = it.sheet.title_of(it.pr.row)
     context = [*it.f.folder_parts, title or "", it.sheet.name]
     if text:
         r = resolver.resolve_in(text, context)
@@ -811,9 +811,10 @@ def _resolve_group(items: dict[str, list[Item]], regs: tuple, contract: Contract
             if it.outcome != "loaded":
                 continue
             v = it.values
+            section = it.sheet.title_of(it.pr.row) if it.sheet.sections else None  # a second table's title
             for col, resolver in steps:  # _resolve_context, inlined: it runs twice for every row
                 text = v.get(col)
-                key = (id(it.sheet), col, text, it.sheet.title_of(it.pr.row) if it.sheet.sections else None)
+                key = (id(it.sheet), col, text, section)
                 outcome = memo.get(key)
                 if outcome is None:
                     outcome = _memo.put(memo, key, _resolution(it, col, text, resolver, contract))
