@@ -100,13 +100,44 @@ _GROUPED = {
 }
 
 
-def _metrics_of(as_of: dt.date, head: dict, grouped: dict) -> dict:
+# the kinds of ledger with rows loaded, per county (NULL: rows whose county could not be told, which a county's
+# scope() shows too)
+_SUPPLIED = ("SELECT county, list(DISTINCT kind) FROM sheets WHERE decision = 'loaded' AND rows_loaded > 0 "
+             "AND kind IS NOT NULL GROUP BY county")
+
+
+def metric_needs(contract=None) -> dict[str, list[str]]:
+    """metric key → the ledger kinds it is counted from (contract.yaml metrics: needs)."""
+    from pipelines.contract import default_contract
+
+    c = contract or default_contract()
+    return {k: list((c.metrics.get(k) or {}).get("needs") or []) for k in METRIC_KEYS}
+
+
+def _supplied(con: duckdb.DuckDBPyConnection) -> dict:
+    return {county: set(kinds) for county, kinds in con.execute(_SUPPLIED).fetchall()}
+
+
+def _metrics_of(as_of: dt.date, head: dict, grouped: dict, supplied: set[str] | None = None) -> dict:
+    """The metrics in METRIC_KEYS order. A metric whose ledger kind none of the county's sheets loaded
+    (`supplied`: the kinds that did; None: not checked) is None, never a confident 0, and the missing kinds
+    are listed under not_supplied (a key present only then)."""
     out = {"as_of": as_of.isoformat(), **grouped}
     for k in METRIC_KEYS:
         if k not in out:
             v = head[k]
             out[k] = float(v) if isinstance(v, float) else (int(v) if v is not None else None)
-    return {k: out[k] for k in METRIC_KEYS}
+    res = {k: out[k] for k in METRIC_KEYS}
+    if supplied is not None:
+        missing = set()
+        for k, kinds in metric_needs().items():
+            lacking = [kd for kd in kinds if kd not in supplied]
+            if lacking:
+                res[k] = None
+                missing.update(lacking)
+        if missing:
+            res["not_supplied"] = sorted(missing)
+    return res
 
 
 def _grouped(con: duckdb.DuckDBPyConnection, as_of: dt.date, by_county: bool) -> dict:
@@ -126,7 +157,8 @@ def compute(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> dict:
     county a scope() connection is narrowed to."""
     row = con.execute("SELECT * FROM mart_headline(?)", [as_of]).fetchone()
     head = dict(zip([d[0] for d in con.description], row))
-    return _metrics_of(as_of, head, _grouped(con, as_of, False).get(None) or {k: {} for k in _GROUPED})
+    supplied = set().union(*_supplied(con).values())
+    return _metrics_of(as_of, head, _grouped(con, as_of, False).get(None) or {k: {} for k in _GROUPED}, supplied)
 
 
 def compute_by_county(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> dict[str, dict]:
@@ -141,7 +173,10 @@ def compute_by_county(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> dict[st
     heads = {r[0]: dict(zip(cols, r)) for r in rows}
     nothing = {c: (None if c in RATES else 0) for c in cols}  # a county with no row anywhere: as compute() says
     grouped = _grouped(con, as_of, True)
-    return {c: _metrics_of(as_of, heads.get(c) or nothing, grouped.get(c) or {k: {} for k in _GROUPED})
+    supplied = _supplied(con)
+    shared = supplied.get(None, set())
+    return {c: _metrics_of(as_of, heads.get(c) or nothing, grouped.get(c) or {k: {} for k in _GROUPED},
+                           supplied.get(c, set()) | shared)
             for c in names}
 
 
@@ -159,7 +194,9 @@ def sum_metrics(parts: list[dict]) -> dict:
         if k == "as_of" or k in RATES:
             continue
         vals = [p.get(k) for p in parts]
-        if any(isinstance(v, dict) for v in vals):
+        if parts and all(v is None for v in vals) and any(p.get("not_supplied") for p in parts):
+            out[k] = None  # no county supplied the ledger it is counted from
+        elif any(isinstance(v, dict) for v in vals):
             d: dict[str, int] = {}
             for v in vals:
                 for code, n in (v or {}).items():
@@ -175,7 +212,11 @@ def sum_metrics(parts: list[dict]) -> dict:
             out[k] = sum(int(v or 0) for v in vals)
     for k, (num, den) in RATES.items():
         out[k] = out[num] / out[den] if out[den] else None
-    return {k: out[k] for k in METRIC_KEYS}
+    res = {k: out[k] for k in METRIC_KEYS}
+    missing = sorted({kd for p in parts for kd in p.get("not_supplied") or ()})
+    if missing:  # some county lacks these: its figures are left out of the sums (by_county shows which)
+        res["not_supplied"] = missing
+    return res
 
 
 def compute_region(con: duckdb.DuckDBPyConnection, as_of: dt.date, county: str | None = None) -> dict:
@@ -221,9 +262,16 @@ def metric_rows(m: dict, contract=None) -> list[tuple[str, str]]:
 
     c = contract or default_contract()
     rows = []
+    lacking = set(m.get("not_supplied") or ())
+    needs = metric_needs(c)
     for k, v in m.items():
+        if k == "not_supplied":
+            continue
         name, unit = c.metric_label(k)
-        if k == "as_of" and v:
+        if v is None and lacking.intersection(needs.get(k) or ()):
+            text = "未提供（没有收到" + "、".join(f"「{c.code_label('kind', kd)}」" for kd in needs[k]
+                                             if kd in lacking) + "）"
+        elif k == "as_of" and v:
             d = dt.date.fromisoformat(str(v))
             text = f"{d.year}年{d.month}月{d.day}日"
         elif isinstance(v, dict):

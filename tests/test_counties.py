@@ -465,3 +465,28 @@ def test_all_counties_in_one_pass_equal_each_county_on_its_own(region):
                 assert together[c] == compute(scope(con, c), d), (c, d)
             unscope(con)
     assert together[COUNTIES[0]]["problems_total"] > 0 and together[COUNTIES[0]]["rounds_by_kind"]
+
+
+def test_a_county_that_sent_no_leads_ledger_is_unknown_there_and_left_out_of_the_sums(region, tmp_path):
+    """民乐县 sends no 问题线索移交台账 this period: its lead figures are unknown (null, not_supplied), the region's
+    lead totals are 山丹县's alone and say a county lacks the ledger, and 民乐县 ranks last on the closure rate,
+    unflagged, not as a county with 0 of 0 closed; its problems figures are unchanged."""
+    from pipelines.report import region as overview
+
+    raw = tmp_path / "raw"
+    shutil.copytree(region["raw"], raw)
+    gone = list((raw / "民乐县").rglob("问题线索移交台账.xlsx"))
+    assert len(gone) == 1
+    gone[0].unlink()
+    db = tmp_path / "wh.duckdb"
+    ingest(raw, db, allow_shrink=True)
+    m = _metrics(db)
+    mle, shd = m["by_county"]["民乐县"], m["by_county"]["山丹县"]
+    assert mle["leads_transferred"] is None and mle["lead_closure_rate"] is None and mle["people_disciplined"] is None
+    assert mle["not_supplied"] == ["leads"] and "not_supplied" not in shd
+    assert mle["problems_total"] == _metrics(region["alone"]["民乐县"][0])["problems_total"]
+    assert m["leads_transferred"] == shd["leads_transferred"] > 0 and m["not_supplied"] == ["leads"]
+    assert m["people_disciplined"] == shd["people_disciplined"]
+    with duckdb.connect(str(db), read_only=True) as con:
+        ranked = overview.ranking(overview.by_county(con, DEMO_AS_OF), "lead_closure_rate", 0.99)
+    assert ranked["county"].tolist()[-1] == "民乐县" and not ranked["flagged"].tolist()[-1]

@@ -4,6 +4,7 @@ gives hand-computed answers, including the as-of edge cases."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -115,3 +116,45 @@ def test_the_report_summaries_agree_with_the_headline_and_the_ingest(demo_ingest
         assert held == con.execute("SELECT count(*) FROM quarantine").fetchone()[0] > 0
         by_kind = dict(con.execute("SELECT kind, loaded FROM mart_rows_by_kind()").fetchall())
         assert by_kind["problems"] >= expected["metrics"]["problems_total"]
+
+
+def test_a_figure_whose_ledger_was_not_received_is_unknown_never_zero(registers, tmp_path):
+    """Only the registers and a round-statistics table this period: the problems, leads and coverage figures
+    are unknown (null, 未提供 naming the ledger), never 0 problems and 0 leads, in the JSON, the command's table
+    and the Word brief; the figures the registers give stay."""
+    import json
+
+    from docx import Document
+    from typer.testing import CliRunner
+
+    from pipelines.cli import app
+    from pipelines.export import run_export
+
+    raw = registers
+    write_xlsx(raw / "巡察情况统计表.xlsx", {"S": [
+        ["巡察轮次", "巡察单位数", "发现问题数", "移交问题线索数"],
+        ["十四届县委第一轮巡察", 3, 12, 2]]})
+    db = tmp_path / "wh.duckdb"
+    ingest(raw, db)
+    m = metrics(db, D(2019, 12, 31))
+    assert m["units_in_scope"] == 5 and m["rounds_by_kind"] == {"regular": 2}  # the registers were received
+    for k in ("problems_total", "problems_rectified", "problems_overdue", "rectification_rate", "leads_transferred",
+              "leads_closed", "people_disciplined", "units_covered", "coverage_rate", "meetings_by_type"):
+        assert m[k] is None, k
+    assert {"problems", "leads", "inspections", "meetings"} <= set(m["not_supplied"])
+    assert "rounds" not in m["not_supplied"] and "units" not in m["not_supplied"]
+
+    runner = CliRunner()
+    res = runner.invoke(app, ["metrics", "--db", str(db), "--as-of", "2019-12-31", "--json"])
+    assert res.exit_code == 0 and json.loads(res.output)["problems_total"] is None
+    res = runner.invoke(app, ["metrics", "--db", str(db), "--as-of", "2019-12-31"])
+    row = next(line for line in res.output.splitlines() if line.startswith("反馈问题　"))
+    assert "未提供（没有收到「巡察反馈问题整改台账」）" in row, res.output
+
+    out = run_export(db, tmp_path / "out", as_of=D(2019, 12, 31))
+    doc = Document(str(next(Path(out["folder"]).rglob("月度简报.docx"))))
+    text = "\n".join([p.text for p in doc.paragraphs]
+                     + [c.text for t in doc.tables for r in t.rows for c in r.cells])
+    assert "逾期未完成整改的问题：未提供（本期没有收到「巡察反馈问题整改台账」）" in text
+    assert "尚未巡察的党组织：未提供" in text  # not every registered unit listed as never inspected
+    assert "0/0" not in text and "逾期未完成整改的问题 0 个" not in text

@@ -19,7 +19,7 @@ import duckdb
 from pipelines import __version__
 from pipelines.contract import Contract
 from pipelines.files import replacing
-from pipelines.metrics import compute, people_text
+from pipelines.metrics import compute, metric_needs, people_text
 from pipelines.report.narrative import KIND_ORDER, brief_sentences
 
 DEFAULT_FONTS = {"body": ["仿宋_GB2312", "仿宋", "FangSong", "Noto Serif CJK SC", "SimSun"],
@@ -182,20 +182,31 @@ def write_brief_docx(con: duckdb.DuckDBPyConnection, contract: Contract, path: P
         d = m[key] - prev[key]
         return f"{d * 100:+.1f} 个百分点" if kind == "rate" else f"{d:+d}"
 
+    needs, lacking = metric_needs(contract), set(m.get("not_supplied") or ())
+
+    def value(key: str, text, lead: str = "") -> str:
+        """The figure's text, or 未提供 when the ledger it is counted from was not received (never a 0)."""
+        gone = [kd for kd in needs.get(key) or () if kd in lacking]
+        if gone and m.get(key) is None:
+            return lead + "未提供（本期没有收到" + "、".join(f"「{contract.code_label('kind', kd)}」" for kd in gone) + "）"
+        return text()
+
     rows = [
-        ["巡察覆盖率", f"{_fmt_pct(m['coverage_rate'])}（{m['units_covered']}/{m['units_in_scope']} 个党组织）",
-         change("coverage_rate", "rate")],
-        ["反馈问题整改率", f"{_fmt_pct(m['rectification_rate'])}（已整改 {m['problems_rectified']}/{m['problems_total']} 个）",
+        ["巡察覆盖率", value("coverage_rate", lambda: f"{_fmt_pct(m['coverage_rate'])}（{m['units_covered']}/"
+                                                 f"{m['units_in_scope']} 个党组织）"), change("coverage_rate", "rate")],
+        ["反馈问题整改率", value("rectification_rate", lambda: f"{_fmt_pct(m['rectification_rate'])}（已整改 "
+                                                     f"{m['problems_rectified']}/{m['problems_total']} 个）"),
          change("rectification_rate", "rate")],
-        ["逾期未完成整改", f"{m['problems_overdue']} 个", change("problems_overdue")],
-        ["问题线索办结", f"{m['leads_closed']}/{m['leads_transferred']} 件（办结率 {_fmt_pct(m['lead_closure_rate'])}）",
-         change("leads_closed")],
-        ["党纪政务处分", people_text(m["people_disciplined"]), change("people_disciplined")],
-        ["组织处理", people_text(m["people_org_handled"]), change("people_org_handled")],
-        ["已开展巡察", f"{sum(kinds.values())} 轮（" + "、".join(
+        ["逾期未完成整改", value("problems_overdue", lambda: f"{m['problems_overdue']} 个"), change("problems_overdue")],
+        ["问题线索办结", value("leads_closed", lambda: f"{m['leads_closed']}/{m['leads_transferred']} 件（办结率 "
+                                                 f"{_fmt_pct(m['lead_closure_rate'])}）"), change("leads_closed")],
+        ["党纪政务处分", value("people_disciplined", lambda: people_text(m["people_disciplined"])),
+         change("people_disciplined")],
+        ["组织处理", value("people_org_handled", lambda: people_text(m["people_org_handled"])),
+         change("people_org_handled")],
+        ["已开展巡察", value("rounds_by_kind", lambda: f"{sum(kinds.values())} 轮（" + "、".join(
             f"{contract.code_label('round_kind', k)}{kinds[k]}轮" for k in sorted(
-                kinds, key=lambda k: KIND_ORDER.index(k) if k in KIND_ORDER else 99))
-         + "）" if kinds else "—", "—"],
+                kinds, key=lambda k: KIND_ORDER.index(k) if k in KIND_ORDER else 99)) + "）" if kinds else "—"), "—"],
     ]
     _table(doc, ["指标", "数值", "较上期" + (f"（{prev_period}）" if prev_period else "")], rows, fonts, [4, 8.5, 3.5])
 
@@ -203,21 +214,22 @@ def write_brief_docx(con: duckdb.DuckDBPyConnection, contract: Contract, path: P
     over = con.execute("""SELECT unit_name, n_overdue, n_open, max_days_overdue FROM mart_supervision_units(?)
                           WHERE n_overdue > 0 ORDER BY n_overdue DESC, max_days_overdue DESC, unit_name""",
                        [as_of]).fetchall()
-    _para(doc, f"（一）逾期未完成整改的问题 {sum(r[1] for r in over)} 个，涉及 {len(over)} 个单位"
-               "（各单位督办清单见同一文件夹的「督办清单」）。", fonts)
+    _para(doc, "（一）逾期未完成整改的问题" + value("problems_overdue", lambda: f" {sum(r[1] for r in over)} 个，涉及 "
+               f"{len(over)} 个单位（各单位督办清单见同一文件夹的「督办清单」）", "：") + "。", fonts)
     if over:
         _table(doc, ["单位", "逾期问题", "未完成整改", "最长逾期天数"], [list(r) for r in over], fonts, [7, 3, 3, 3])
     days = int(settings.get("lead_open_days_alert", 180))
     long_open = con.execute("""SELECT round_name, unit_name, count(*) AS n, max(days_open) FROM mart_leads(?)
                                WHERE counted AND NOT closed AND days_open > ? GROUP BY ALL ORDER BY 4 DESC""",
                             [as_of, days]).fetchall()
-    _para(doc, f"（二）移交超过 {days} 天仍未办结的线索 {sum(r[2] for r in long_open)} 件（仅汇总，不含人名）。", fonts)
+    _para(doc, f"（二）移交超过 {days} 天仍未办结的线索" + value("leads_closed", lambda: f" {sum(r[2] for r in long_open)} "
+               "件（仅汇总，不含人名）", "：") + "。", fonts)
     if long_open:
         _table(doc, ["轮次", "单位", "未办结（件）", "最长已移交天数"], [list(r) for r in long_open], fonts, [5, 5, 3, 3])
     never = con.execute("""SELECT unit_name, unit_type FROM mart_unit_coverage(?) WHERE in_scope AND NOT covered
                            ORDER BY unit_type, unit_name""", [as_of]).fetchall()
-    _para(doc, f"（三）尚未巡察的党组织 {len(never)} 个" + ("：" + "、".join(r[0] for r in never) + "。" if never else "。"),
-          fonts)
+    _para(doc, "（三）尚未巡察的党组织" + value("units_covered", lambda: f" {len(never)} 个" + (
+        "：" + "、".join(r[0] for r in never) if never else ""), "：") + "。", fonts)
 
     _heading(doc, "附：运行清单", fonts, 14)
     built = con.execute("SELECT built_at, data_hash FROM warehouse_meta").fetchone()

@@ -65,7 +65,7 @@ def brief_sentences(con: duckdb.DuckDBPyConnection, as_of: dt.date, previous: di
     date = f"截至{as_of.year}年{as_of.month}月{as_of.day}日"  # with the year: the same brief whenever it is re-run
     out: list[str] = []
     clauses = []
-    kinds = m["rounds_by_kind"]
+    kinds = m["rounds_by_kind"] or {}
     if _present(con, "rounds") and kinds:
         order = sorted(kinds, key=lambda k: (KIND_ORDER.index(k) if k in KIND_ORDER else 99, k))
         clauses.append("共组织开展" + "、".join(_round_kind(contract, k, kinds[k]) for k in order))
@@ -88,7 +88,7 @@ def brief_sentences(con: duckdb.DuckDBPyConnection, as_of: dt.date, previous: di
         n = m["problems_overdue"]
         out.append(f"目前逾期未完成整改的问题{n}个{_change(m, previous, 'problems_overdue')}，需督促相关单位加快整改。" if n
                    else "目前没有逾期未完成整改的问题。")
-    mt = m["meetings_by_type"]
+    mt = m["meetings_by_type"] or {}
     if _present(con, "meetings") and (mt.get("leading_group") or mt.get("secretary")):
         bits = []
         if mt.get("leading_group"):

@@ -44,6 +44,12 @@ def figures(per_county: dict[str, dict], total_label: str = "合计") -> pd.Data
     return df
 
 
+def not_supplied(per_county: dict[str, dict]) -> dict[str, list[str]]:
+    """county → the ledger kinds it did not supply (its figures counted from them are unknown and left out of the
+    region's totals), for the counties that lack any."""
+    return {c: list(m["not_supplied"]) for c, m in per_county.items() if m.get("not_supplied")}
+
+
 def thresholds(settings: dict | None) -> dict:
     """settings.yaml `overview_thresholds` over the defaults (only the keys it writes)."""
     out = dict(DEFAULT_THRESHOLDS)
