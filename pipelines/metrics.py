@@ -211,7 +211,7 @@ def sum_metrics(parts: list[dict]) -> dict:
         else:
             out[k] = sum(int(v or 0) for v in vals)
     for k, (num, den) in RATES.items():
-        out[k] = out[num] / out[den] if out[den] else None
+        out[k] = out[num] / out[den] if out[den] and out[num] is not None else None
     res = {k: out[k] for k in METRIC_KEYS}
     missing = sorted({kd for p in parts for kd in p.get("not_supplied") or ()})
     if missing:  # some county lacks these: its figures are left out of the sums (by_county shows which)
