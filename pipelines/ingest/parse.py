@@ -134,7 +134,16 @@ def _conv_done_date(v, text):
     """A date something was done by (完成时间, 办结时间): a month alone ("2021年5月") is its last day, so the
     item is not counted done before the month is over nor found done before a feedback given that month."""
     d, problem = V.parse_date(v, month_end=True)
+    if problem is not None and v.__class__ is str:
+        # a period written for when it was done (2019年12月底, 2024年三季度, 2024年上半年): counted done from
+        # the period's last day, as a month alone is; a date written with 前 (2024年10月前) is a deadline, no date
+        end, term, _ = V.parse_deadline(v)
+        if end is not None and term is not None and not _BEFORE.search(term):
+            return (end,), None
     return (d,), problem
+
+
+_BEFORE = re.compile(r"前|截至|截止|以内|之内|内完成|力争|计划|预计|争取")
 
 
 def _conv_deadline(v, text):
