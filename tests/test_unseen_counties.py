@@ -238,6 +238,29 @@ def test_a_completion_month_without_a_day_is_done_by_the_months_end_or_the_ledge
     assert q(db, "SELECT code FROM findings") == []
 
 
+def test_a_completion_date_written_as_a_period_counts_from_the_periods_end(registers, tmp_path):
+    # "完成时间 2024年三季度" was a finding with no date, so a rectified problem (and a closed lead with
+    # "办结时间 2024年底") counted as done at any as-of date, even before the period began
+    head = ["序号", "巡察轮次", "被巡察单位", "问题描述", "整改措施", "完成时间", "整改情况"]
+    rows = [[1, "十四届县委第一轮巡察", "县财政局", "专项资金拨付不及时", "建立制度", "2024年三季度", "已完成"],
+            [2, "十四届县委第一轮巡察", "县财政局", "公务接待不规范", "建立制度", "2024年6月底", "已完成"],
+            [3, "十四届县委第一轮巡察", "县财政局", "公车管理不规范", "建立制度", "2024年10月前", "已完成"],
+            [4, "十四届县委第一轮巡察", "县财政局", "档案管理混乱", "建立制度", "2024年上半年", None]]
+    write_xlsx(registers / "第一轮" / "县财政局整改台账.xlsx", {"台账": [head] + rows})
+    write_xlsx(registers / "第一轮" / "问题线索处置台账.xlsx", {"线索": [
+        ["序号", "巡察轮次", "被巡察单位", "线索摘要", "移交单位", "移交时间", "办理情况", "办结时间"],
+        [1, "十四届县委第一轮巡察", "县财政局", "违规发放津补贴", "县纪委监委", "2024年3月1日", "已办结", "2024年底"]]})
+    db = tmp_path / "wh.duckdb"
+    ingest(registers, db)
+    assert q(db, "SELECT problem_no, status, rectified_date FROM stg_problems ORDER BY src_row") == [
+        ("1", "rectified", D(2024, 9, 30)), ("2", "rectified", D(2024, 6, 30)), ("3", "rectified", None),
+        ("4", "rectified", D(2024, 6, 30))]
+    # "2024年10月前" is a deadline, not when it was done: still a finding, never a date
+    assert q(db, "SELECT field, raw_value FROM findings") == [("rectified_date", "2024年10月前")]
+    assert [metrics(db, d)["problems_rectified"] for d in (D(2024, 5, 31), D(2024, 8, 31), D(2024, 9, 30))] == [1, 3, 4]
+    assert [metrics(db, d)["leads_closed"] for d in (D(2024, 11, 30), D(2024, 12, 31))] == [0, 1]
+
+
 def test_an_audit_rectification_ledger_is_asked_about_not_added_to_the_inspection_problems(registers, tmp_path):
     # 2022年度审计发现问题整改台账 (https://yohu9.com/newsshow-214114.html): the columns of a problems ledger, but
     # the problems an audit found, not an inspection's
