@@ -109,6 +109,14 @@ def test_any_counter_of_things_fits_a_column_of_things():
     assert V.parse_count("3个", unit="件") == (3, None) and V.parse_count("3条", unit="件") == (3, None)
 
 
+@pytest.mark.parametrize("raw,unit", [("2/1", None), ("2/1", "人"), ("2人、1人", "人"), ("2人、1人", None),
+                                      ("3人，2名", "人"), ("1件 2件", "件")])
+def test_several_counts_of_one_thing_in_a_cell_are_asked_not_cut_to_the_first(raw, unit):
+    # 处分人数 "2/1" or "2人、1人" (probed: read as 2, silently): a sum or a breakdown, the cell does not say
+    n, problem = V.parse_count(raw, unit=unit)
+    assert n is None and "几个数" in problem
+
+
 @pytest.mark.parametrize("raw", ["约3人", "2.5", "很多", "-3x", "第一批3人"])
 def test_bad_counts(raw):
     n, problem = V.parse_count(raw)

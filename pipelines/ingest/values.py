@@ -235,7 +235,11 @@ def parse_count(v: object, *, unit: str | None = None) -> tuple[int | None, str 
     rest = _COUNT_UNIT.sub("", s).strip(_COUNT_JOINERS)
     if not parts or rest not in ("", "共", "计", "合计"):
         return None, expected
+    several = "一个计数（这一格写了几个数，如“2/1”“2人、1人”，不知道是合计还是分项：请只写合计，如 3）"
     if unit:
+        same = [num for num, u in parts if u == unit or (u in _PEOPLE and unit in _PEOPLE)]
+        if len(same) > 1:
+            return None, several
         for num, u in parts:
             if u == unit:
                 return (int(float(num)), None) if float(num).is_integer() else (None, expected)
@@ -243,7 +247,11 @@ def parse_count(v: object, *, unit: str | None = None) -> tuple[int | None, str 
         fits = [num for num, u in parts if not u or (u in _PEOPLE) == people]
         if not fits:  # "3人" in a column counted in 件: people are not cases
             return None, f"以“{unit}”计的非负整数（如 3 或“3{unit}”）"
+        if len(fits) > 1:
+            return None, several
         parts = [(fits[0], "")]
+    elif len({u for _num, u in parts}) < len(parts):  # 2件3人 names two things; 2/1 or 2人、1人 two of one
+        return None, several
     num = parts[0][0]
     if not float(num).is_integer():
         return None, expected
