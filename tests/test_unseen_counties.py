@@ -261,6 +261,26 @@ def test_a_completion_date_written_as_a_period_counts_from_the_periods_end(regis
     assert [metrics(db, d)["leads_closed"] for d in (D(2024, 11, 30), D(2024, 12, 31))] == [0, 1]
 
 
+def test_a_done_status_sentence_naming_its_date_is_done_from_that_date(registers, tmp_path):
+    # "已于2019年12月10日办结" with no 办结时间 (probed): closed_date was empty, so the lead counted as closed in a
+    # report as of 2019-11-30; a sentence naming two dates gives none (which one is the closing is not said)
+    write_xlsx(registers / "第一轮" / "问题线索处置台账.xlsx", {"线索": [
+        ["序号", "巡察轮次", "被巡察单位", "线索摘要", "移交单位", "移交时间", "办理情况"],
+        [1, "十四届县委第一轮巡察", "县财政局", "违规发放津补贴", "县纪委监委", "2019年6月1日", "已于2019年12月10日办结"],
+        [2, "十四届县委第一轮巡察", "县教育局", "违规收受礼金", "县纪委监委", "2019年6月1日", "2019年8月立案，2019年10月办结"],
+        [3, "十四届县委第一轮巡察", "县教育局", "违规吃喝", "县纪委监委", "2019年6月1日", "已办结"]]})
+    write_xlsx(registers / "第一轮" / "县财政局整改台账.xlsx", {"台账": [
+        ["序号", "巡察轮次", "被巡察单位", "问题描述", "整改措施", "完成时间", "整改情况"],
+        [1, "十四届县委第一轮巡察", "县财政局", "专项资金拨付不及时", "建立制度", None, "已于2019年11月完成整改"]]})
+    db = tmp_path / "wh.duckdb"
+    ingest(registers, db)
+    assert q(db, "SELECT lead_no, status, closed_date FROM stg_leads ORDER BY src_row") == [
+        ("1", "closed", D(2019, 12, 10)), ("2", "closed", None), ("3", "closed", None)]
+    assert q(db, "SELECT status, rectified_date FROM stg_problems") == [("rectified", D(2019, 11, 30))]
+    assert [metrics(db, d)["leads_closed"] for d in (D(2019, 11, 30), D(2019, 12, 31))] == [2, 3]
+    assert [metrics(db, d)["problems_rectified"] for d in (D(2019, 10, 31), D(2019, 11, 30))] == [0, 1]
+
+
 def test_an_audit_rectification_ledger_is_asked_about_not_added_to_the_inspection_problems(registers, tmp_path):
     # 2022年度审计发现问题整改台账 (https://yohu9.com/newsshow-214114.html): the columns of a problems ledger, but
     # the problems an audit found, not an inspection's

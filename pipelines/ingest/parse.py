@@ -220,9 +220,29 @@ def _plan_column(kind: Kind, col: str, contract: Contract) -> tuple[tuple[str, .
 _SOURCE = {"exact": "column", "contains": "column", "fallback": "column", "phrase": "narrative"}
 
 
+# a date written inside a status sentence (已于2019年12月10日办结, 2021.6.30已完成整改, 已于2024年3月完成)
+_DATE_IN_TEXT = re.compile(r"(?<!\d)(\d{4})\s*(?:年\s*(\d{1,2})\s*月(?:\s*(\d{1,2})\s*[日号])?|[./-](\d{1,2})[./-](\d{1,2})(?!\d))")
+
+
+def _date_in(text: str):
+    """The one date a status sentence names (a month alone: its last day), else None (none, or several)."""
+    found = {(int(m[1]), int(m[2] or m[4]), int(m[3] or m[5]) if (m[3] or m[5]) else None)
+             for m in _DATE_IN_TEXT.finditer(text)}
+    if len(found) != 1:
+        return None
+    y, mo, d = found.pop()
+    return V.parse_date(f"{y}年{mo}月{d}日" if d else f"{y}年{mo}月", month_end=True)[0]
+
+
 def _derive(vals: dict, derived: list, missing):
-    """Empty status cell (or no status column) with the derivation date present → the derived code."""
+    """Empty status cell (or no status column) with the derivation date present → the derived code. A status
+    read as done whose date column is empty takes the one date its sentence names (已于2019年12月10日办结), so
+    the item is not counted done before that date."""
     for col, date_col, code, required in derived:
+        if vals.get(col) == code and vals.get(date_col) is None and (raw := vals.get(col + "_raw")):
+            if (d := _date_in(raw)) is not None:
+                vals[date_col] = d
+            continue
         if vals.get(col) is None and not vals.get(col + "_raw"):
             if vals.get(date_col) is not None:
                 vals[col], vals[col + "_source"] = code, "date"
