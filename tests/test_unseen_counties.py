@@ -548,6 +548,35 @@ def test_a_problem_merged_over_its_measures_is_one_problem_done_only_when_all_ar
     assert (m["problems_total"], m["problems_rectified"]) == (2, 1)
 
 
+def test_a_lead_merged_over_a_row_per_person_is_one_lead_with_their_people(registers, tmp_path):
+    # 线索编号 and 问题线索 merged down over a row per person (probed): before, 3 leads where there are 2, the
+    # second person's row loaded as a lead without a number
+    head = ["线索编号", "巡察轮次", "被巡察单位", "被反映人", "问题线索", "移交单位", "办理情况", "党纪政务处分人数", "组织处理人数"]
+    rows = [head,
+            ["XC1-01", "十四届县委第一轮巡察", "县财政局", "王某", "违规发放津补贴", "县纪委监委", "已办结", 1, 0],
+            [None, None, None, "赵某", None, "县纪委监委", "已办结", 0, 1],
+            ["XC1-02", "十四届县委第一轮巡察", "县财政局", "钱某", "违规吃喝", "县纪委监委", "已办结", 1, 0],
+            ["XC1-03", "十四届县委第一轮巡察", "县教育局", "孙某", "违规收受礼金", "县纪委监委", "已办结", 1, 0],
+            [None, None, None, "李某", None, "县纪委监委", "初核中", 0, 0]]
+    merges = ["A2:A3", "B2:B3", "C2:C3", "E2:E3", "A5:A6", "B5:B6", "C5:C6", "E5:E6"]
+    write_xlsx(registers / "第一轮" / "问题线索处置台账.xlsx", {"线索": rows}, merges={"线索": merges})
+    # two leads of one unit summarised alike on consecutive rows, each with its own number: two leads
+    write_xlsx(registers / "第一轮" / "县教育局线索台账.xlsx", {"线索": [
+        ["序号", "巡察轮次", "被巡察单位", "被反映人", "问题线索", "移交单位", "办理情况"],
+        [1, "十四届县委第一轮巡察", "县教育局", "周某", "违规吃喝", "县纪委监委", "已办结"],
+        [2, "十四届县委第一轮巡察", "县教育局", "吴某", "违规吃喝", "县纪委监委", "已办结"]]})
+    db = tmp_path / "wh.duckdb"
+    s = ingest(registers, db)
+    assert s["rows_quarantined"] == 0, q(db, "SELECT file, row, reason FROM quarantine")
+    assert q(db, """SELECT lead_no, status, subject, n_disciplined, n_org_handled FROM stg_leads
+                    WHERE src_file LIKE '%问题线索处置台账%' ORDER BY src_row""") == [
+        ("XC1-01", "closed", "王某；赵某", 1, 1), ("XC1-02", "closed", "钱某", 1, 0),
+        ("XC1-03", "open", "孙某；李某", 1, 0)]
+    assert q(db, "SELECT count(*) FROM raw_rows WHERE skip_class = 'continuation'")[0][0] == 2
+    m = metrics(db, D(2024, 12, 31))
+    assert (m["leads_transferred"], m["leads_closed"], m["people_disciplined"], m["people_org_handled"]) == (5, 4, 3, 1)
+
+
 def test_a_problem_repeated_on_each_of_its_measure_rows_is_one_problem(registers, tmp_path):
     # 序号 and 问题 written again on every measure row: before, 4 problems (2 rectified) with a duplicate-key
     # warning where there are 2, neither done

@@ -561,9 +561,10 @@ def parse_sheet(sheet: Sheet, contract: Contract, rel: str | None = None, header
 
 def _merge_record_parts(ps: ParsedSheet, sheet: Sheet, kind: Kind, header, contract: Contract) -> None:
     """One problem written over several rows: its 问题 cell merged down over rows that each give one measure and
-    its own state (已完成 / 已完成 / 正在推进). Before, the first row alone made the record (rectified) and the others
-    were held for a missing description. The rows below become part of the first row's record (row class
-    continuation: skipped and classified), see _combine."""
+    its own state (已完成 / 已完成 / 正在推进); one lead over a row per person (问题线索 merged, 处分 1 | 组织处理 1).
+    Before, the first row alone made the record (rectified) and the others were held for a missing description.
+    The rows below become part of the first row's record (row class continuation: skipped and classified), see
+    _combine."""
     col = kind.merged_record
     ci = next((i for i, c in header.mapping.items() if c == col), None)
     if ci is None:
@@ -584,8 +585,9 @@ def _merge_record_parts(ps: ParsedSheet, sheet: Sheet, kind: Kind, header, contr
             continue
         _absorb(anchor, parts, kind, contract)
     # the same problem repeated on each of its measure rows (序号 and 问题 written again on every row, one after
-    # the other): one record. Any other row (a title, a header, a sub-heading) ends the run.
-    if not same:
+    # the other): one record. Any other row (a title, a header, a sub-heading) ends the run. Only with its number
+    # written again too: two leads of one unit may well be summarised alike (违规吃喝) on consecutive rows
+    if not any(kind.columns[c].type == "id" for c in same):
         return
     anchor, parts = None, []
     for pr in [*ps.rows, None]:
@@ -622,12 +624,16 @@ def _absorb(anchor: ParsedRow, parts: list[ParsedRow], kind: Kind, contract: Con
 
 
 def _combine(anchor: ParsedRow, parts: list[ParsedRow], kind: Kind, contract: Contract) -> None:
-    """The record of anchor and its part rows: text columns joined (措施 1；措施 2), the status combined (all the
-    same → that; any part unreadable or silent → unknown; else done only when all are done, otherwise the
-    vocabulary's mixed reading, 整改中), and a completion date kept only when all are done (the latest)."""
+    """The record of anchor and its part rows: text columns joined (措施 1；措施 2), counts added up, the status
+    combined (all the same → that; any part unreadable or silent → unknown; else done only when all are done,
+    otherwise the vocabulary's mixed reading, 整改中), and a completion date kept only when all are done (the
+    latest)."""
     rows = [anchor, *parts]
     vals = anchor.values
     for name, spec in kind.columns.items():
+        if spec.type == "count":  # one lead over a row per person (处分 1 | 组织处理 1): the record's people
+            ns = [r.values.get(name) for r in rows]
+            vals[name] = sum(n for n in ns if n is not None) if any(n is not None for n in ns) else None
         if spec.type == "text" and not spec.fill_down and not spec.context and name != kind.merged_record:
             texts = list(dict.fromkeys(t for t in (r.values.get(name) for r in rows) if t))
             if len(texts) > 1:
