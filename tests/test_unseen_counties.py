@@ -47,6 +47,29 @@ def test_an_office_summary_beside_the_unit_ledgers_is_counted_once(registers, tm
     assert m["problems_total"] == 4
 
 
+def test_the_offices_lead_list_and_the_commissions_feedback_count_each_lead_once(registers, tmp_path):
+    # the office's 移交台账 (序号 1, 2, 3, as of August) and the commission's 办理情况反馈表 (5-1, 5-2, 5-3, as of
+    # November) list the same leads (probed: 6 leads, 2 of them closed); another lead summarised alike but
+    # transferred on another day stays a lead of its own
+    head = ["{no}", "巡察轮次", "被巡察单位", "问题线索", "移交单位", "移交时间", "办理情况"]
+    leads = [("违规收受礼金", "初核中", "已办结"), ("违规吃喝", "初核中", "已办结"), ("违规经商", "初核中", "已立案审查")]
+    write_xlsx(registers / "第一轮" / "巡察办移交问题线索台账.xlsx", {"S": [
+        ["十四届县委第一轮巡察移交问题线索台账（统计截至2019年8月31日）"], [h.format(no="序号") for h in head]] + [
+        [i, "十四届县委第一轮巡察", "县财政局", t, "县纪委监委", "2019.6.20", old] for i, (t, old, _new) in enumerate(leads, 1)]})
+    write_xlsx(registers / "第一轮" / "县纪委监委巡察移交问题线索办理情况反馈表.xlsx", {"S": [
+        ["十四届县委第一轮巡察移交问题线索办理情况反馈表（统计截至2019年11月30日）"],
+        [h.format(no="线索编号") for h in head]] + [
+        [f"5-{i}", "十四届县委第一轮巡察", "县财政局", t, "县纪委监委", "2019.6.20", new]
+        for i, (t, _old, new) in enumerate(leads, 1)] + [
+        ["5-4", "十四届县委第一轮巡察", "县财政局", "违规吃喝", "县纪委监委", "2019.9.1", "初核中"]]})
+    db = tmp_path / "wh.duckdb"
+    ingest(registers, db)
+    m = metrics(db, D(2019, 12, 31))
+    assert (m["leads_transferred"], m["leads_closed"]) == (4, 2)
+    assert sorted(r[0] for r in q(db, "SELECT lead_no FROM stg_leads")) == ["5-1", "5-2", "5-3", "5-4"]
+    assert q(db, "SELECT count(*) FROM raw_rows WHERE skip_class = 'superseded'")[0][0] == 3
+
+
 def test_a_copy_numbered_001_is_the_same_ledger(registers, tmp_path):
     write_xlsx(registers / "第一轮" / "整改台账.xlsx", {"整改台账": _problems(ROWS)})
     write_xlsx(registers / "第一轮" / "整改台账-副本.xlsx", {"整改台账 (2)": _problems(ROWS, numbering=lambda i: f"{i:03d}")})
