@@ -134,6 +134,9 @@ class Column:
     part_of: str | None = None  # a component of another column (届次 + 轮次 → round_name), see Contract.compose
     min: float | str | None = None  # count/number columns: validation range (a number or a setting's name)
     max: float | str | None = None
+    # count columns: headers of its parts (党纪处分 | 政务处分 for 党纪政务处分): with no header naming the column
+    # itself, the parts' cells are added up into it
+    addends: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -172,6 +175,8 @@ class Kind:
     plan_unless: tuple[str, ...] = ()
     # a column whose cell merged down over rows makes them one record (问题 over its measures), see parse
     merged_record: str | None = None
+    # normalised header → the count column it is a part of (Column.addends)
+    addends: dict[str, str] = field(default_factory=dict)
     # units: remark columns (备注) whose text about the scope (不纳入巡察范围, 撤并) stands for 是否纳入巡察范围
     scope_headers: tuple[str, ...] = ()
     scope_words: tuple[str, ...] = ()
@@ -884,6 +889,7 @@ def build_contract(raw: dict, settings: dict, fingerprint_bytes: bytes) -> Contr
                 part_of=cd.get("part_of"),
                 min=cd.get("min"),
                 max=cd.get("max"),
+                addends=tuple(dict.fromkeys(hnorm(s) for s in cd.get("addends", []) or [] if hnorm(s))),
             )
         ident = kd.get("identify", {})
         exact: dict[str, str] = {}
@@ -920,6 +926,7 @@ def build_contract(raw: dict, settings: dict, fingerprint_bytes: bytes) -> Contr
             same_record=tuple(kd.get("same_record", []) or []),
             exact=exact,
             rank=rank,
+            addends={a: c.name for c in cols.values() for a in c.addends if a not in exact},
             fuzzy=sorted(((s, c.name) for c in cols.values() for s in c.synonyms if len(s) >= 3),
                          key=lambda x: -len(x[0])),
         )
@@ -1008,7 +1015,7 @@ def _fuzzy_index(kinds: dict[str, Kind]) -> dict[str, list]:
 def _kinds_by_header(kinds: dict[str, Kind]) -> dict[str, tuple[str, ...]]:
     out: dict[str, list[str]] = {}
     for k in kinds.values():
-        for h in k.exact:
+        for h in [*k.exact, *k.addends]:
             out.setdefault(h, []).append(k.name)
     return {h: tuple(v) for h, v in out.items()}
 

@@ -543,6 +543,30 @@ def test_people_counts_no_ledger_wrote_are_unknown_not_zero(registers, tmp_path)
 # ---- one problem written over several rows: 问题 merged down over its measures, each with its own state
 # (the common form of a 整改落实台账: 问题 | 整改措施 1./2./3. | 整改情况 per measure)
 
+def test_party_and_government_sanctions_in_two_columns_are_added_up(registers, tmp_path):
+    # 党纪处分（人） | 政务处分（人） side by side, or under 处理情况 (probed): the count was asked and unknown
+    head = ["序号", "巡察轮次", "被巡察单位", "问题线索", "移交单位", "办理情况"]
+    base = [[1, "十四届县委第一轮巡察", "县财政局", "违规发放津补贴", "县纪委监委", "已办结"],
+            [2, "十四届县委第一轮巡察", "县教育局", "违规收受礼金", "县纪委监委", "已办结"]]
+    write_xlsx(registers / "第一轮" / "问题线索处置台账.xlsx", {"线索": [
+        head + ["党纪处分（人）", "政务处分（人）", "组织处理（人）"], base[0] + [1, 2, 0], base[1] + [None, 1, 1]]})
+    write_xlsx(registers / "第二轮" / "问题线索处置台账.xlsx", {"线索": [
+        head + ["处理情况", None, None], [None] * 6 + ["党纪处分", "政务处分", "组织处理"],
+        [1, "十四届县委第二轮巡察", "县财政局", "违规吃喝", "县纪委监委", "已办结", 2, None, 1]]},
+        merges={"线索": ["G1:I1"] + [f"{c}1:{c}2" for c in "ABCDEF"]})
+    # with a 党纪政务处分 total beside its breakdown, the total is the count (the parts are not added again)
+    write_xlsx(registers / "第三轮" / "问题线索处置台账.xlsx", {"线索": [
+        head + ["党纪政务处分（人）", "其中：党纪处分"],
+        [1, "十四届县委第三轮巡察", "县财政局", "违规经商", "县纪委监委", "已办结", 3, 2]]})
+    db = tmp_path / "wh.duckdb"
+    s = ingest(registers, db)
+    assert s["rows_quarantined"] == 0
+    assert q(db, "SELECT round_name, n_disciplined, n_org_handled FROM stg_leads ORDER BY round_name, src_row") == [
+        ("十四届县委第一轮巡察", 3, 0), ("十四届县委第一轮巡察", 1, 1), ("十四届县委第三轮巡察", 3, None),
+        ("十四届县委第二轮巡察", 2, 1)]
+    assert metrics(db, D(2024, 12, 31))["people_disciplined"] == 9
+
+
 def test_a_problem_merged_over_its_measures_is_one_problem_done_only_when_all_are(registers, tmp_path):
     head = ["序号", "巡察轮次", "被巡察单位", "反馈问题", "整改措施", "完成时限", "整改落实情况", "完成时间"]
     rows = [head,

@@ -388,11 +388,20 @@ def parse_sheet(sheet: Sheet, contract: Contract, rel: str | None = None, header
         ps.cols.setdefault(g.canon, L[g.options[0].col])
     plan = []
     mapped = set(header.mapping.values())
+    # a count made of parts (党纪处分 | 政务处分 → 党纪政务处分): each part after the first is read into its own
+    # key and added up at the end of the row (summed: column → those keys)
+    summed: dict[str, list[str]] = {}
     for c, canon in header.mapping.items():
         if c in grid_cols:
             continue  # an option of tick boxes: read with the others below
         keys, conv = _plan_column(kind, canon, contract)
         spec = kind.columns[canon]
+        if spec.addends and any(o != c and header.mapping[o] == canon for o in header.mapping):
+            if canon in summed or any(o < c and header.mapping[o] == canon for o in header.mapping):
+                keys = (f"{canon}\x00{c}",)
+                summed.setdefault(canon, []).append(keys[0])
+            else:
+                summed.setdefault(canon, [])
         if spec.type == "daterange" and mapped.intersection(spec.into):
             continue  # separate start/end columns win over a combined one
         memo = _memo.table(contract, ("conv", kind.name, canon)) if conv else None
@@ -473,7 +482,7 @@ def parse_sheet(sheet: Sheet, contract: Contract, rel: str | None = None, header
                 continue
             outs, problem = _converted(conv, memo, v, text)
             if len(keys) == 1:
-                vals[canon] = outs[0]
+                vals[keys[0]] = outs[0]
             else:
                 vals.update(zip(keys, outs))
             if text:
@@ -532,6 +541,10 @@ def parse_sheet(sheet: Sheet, contract: Contract, rel: str | None = None, header
                 findings.append(Finding(
                     L[g.options[0].col], canon, raw, f"与{L[first]}列「{heads[first]}」一致（该列「{vals[canon + '_raw']}」"
                     f"计为{vocab.label(vals[canon])}，勾选的「{raw}」读作{vocab.label(code)}）", code="status_disagree"))
+        if summed:
+            for canon, extra in summed.items():
+                ns = [vals.get(canon), *(vals.pop(k, None) for k in extra)]
+                vals[canon] = sum(n for n in ns if n is not None) if any(n is not None for n in ns) else None
         if hook is not None:
             missing = hook(vals, missing)
         if derived:

@@ -68,6 +68,14 @@ def match_columns(kind: Kind, headers: list[str]) -> tuple[dict[int, str], list[
                 mapping[i] = col
                 used.add(col)
                 break
+    # the parts of a count column none of the headers names (党纪处分 | 政务处分, no 党纪政务处分): each part is
+    # mapped to the column, and parse adds their cells up
+    if kind.addends:
+        parts = [(i, kind.addends[h]) for i, h in enumerate(headers) if h and i not in mapping and h in kind.addends]
+        for i, col in parts:
+            if col not in used:
+                mapping[i] = col
+        used.update(col for _i, col in parts)
     # a header the analyst said to ignore (「忽略此列」) is neither unmatched nor an assessment dimension; a
     # second status column (是否销号 beside 整改情况) is understood: it is read and compared (second_readings)
     seconds = second_readings(kind, headers, mapping)
@@ -566,7 +574,7 @@ def _pick_pair(kind: Kind, pair: list[tuple[str, str, str, str]]) -> list[str]:
     for _raw, ng, ns, both in pair:
         if not both:
             out.append(ns)
-        elif ns in kind.exact:
+        elif ns in kind.exact or ns in kind.addends:
             out.append(ns)
         elif both in kind.exact:
             out.append(both)
