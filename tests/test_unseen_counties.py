@@ -567,6 +567,21 @@ def test_party_and_government_sanctions_in_two_columns_are_added_up(registers, t
     assert metrics(db, D(2024, 12, 31))["people_disciplined"] == 9
 
 
+def test_a_table_of_counts_per_unit_is_asked_about_not_loaded_as_one_lead_a_row(registers, tmp_path):
+    # 被巡察单位 | 移交问题线索 | 办理情况 with "3件" and "已办结2件，在办1件" (probed): loaded as 2 leads, 1 closed,
+    # where 5 leads were transferred and 4 closed
+    write_xlsx(registers / "第一轮" / "问题线索移交情况表.xlsx", {"S": [
+        ["序号", "巡察轮次", "被巡察单位", "移交问题线索", "移交单位", "办理情况", "处分人数"],
+        [1, "十四届县委第一轮巡察", "县财政局", "3件", "县纪委监委", "已办结2件，在办1件", "2人"],
+        [2, "十四届县委第一轮巡察", "县教育局", "2件", "县纪委监委", "已办结2件", "1人"]]})
+    db = tmp_path / "wh.duckdb"
+    s = ingest(registers, db)
+    (sheet,) = s["sheets_uncertain"]
+    assert "「移交问题线索」列（D）2/2 个值是数量（如「3件」）" in sheet["reasons"][0]
+    assert s["rows_quarantined"] == 2 and q(db, "SELECT count(*) FROM stg_leads")[0][0] == 0
+    assert metrics(db, D(2024, 12, 31))["leads_transferred"] is None
+
+
 def test_a_problem_merged_over_its_measures_is_one_problem_done_only_when_all_are(registers, tmp_path):
     head = ["序号", "巡察轮次", "被巡察单位", "反馈问题", "整改措施", "完成时限", "整改落实情况", "完成时间"]
     rows = [head,

@@ -701,6 +701,24 @@ def _check_body(ps: ParsedSheet, kind: Kind, header, contract: Contract) -> None
             ps.decision = "uncertain"
             ps.reasons.append(f"「{contract.label(kind.name, canon)}」列（{letters[canon]}）{bad}/{filled} 个值不是"
                               f"{_BODY_TYPES[spec.type]}（如「{example[:20]}」），这张表可能不是「{kind.label}」")
+    # a text column that identifies the kind (问题线索, 反馈问题) holding counts (3件, 2): one row per unit with its
+    # numbers, a statistics table, not a list of leads or problems (each row would count as one)
+    for canon in sorted(ident):
+        spec = kind.columns.get(canon)
+        if spec is None or spec.type != "text" or canon not in letters or ps.decision != "loaded":
+            continue
+        texts = [t for pr in ps.rows if pr.cls == "data" and (t := pr.values.get(canon))]
+        counts = [t for t in texts if _COUNT_CELL.fullmatch(nfkc(t).strip())]
+        if counts and (len(counts) * 2 >= len(texts) if len(counts) >= 2 else len(texts) == 1):
+            ps.decision = "uncertain"
+            shown = next((header.raw_texts[i] for i, c in header.mapping.items() if c == canon), "") or \
+                contract.label(kind.name, canon)
+            ps.reasons.append(f"「{shown}」列（{letters[canon]}）{len(counts)}/{len(texts)} "
+                              f"个值是数量（如「{counts[0][:20]}」）：这张表可能是按单位汇总的统计表，不是逐条的"
+                              f"「{kind.label}」（逐条的表每行一件）")
+
+
+_COUNT_CELL = re.compile(r"(?:共|计|合计)?\d+\s*(?:件|个|条|项|起|人|次)?(?:\d+\s*人)?")
 
 
 def _filled_by_layout(kind: Kind, mapped: set) -> set:
