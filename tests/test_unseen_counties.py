@@ -582,6 +582,25 @@ def test_a_table_of_counts_per_unit_is_asked_about_not_loaded_as_one_lead_a_row(
     assert metrics(db, D(2024, 12, 31))["leads_transferred"] is None
 
 
+def test_a_sanction_written_in_the_outcome_with_no_count_is_a_finding(registers, tmp_path):
+    # 处理结果 "给予党内严重警告处分" with 处分人数 empty (probed): counted as nobody, without a word; a sanction
+    # waived (免予处分) or only proposed (建议给予) is no sanction
+    from pipelines.validate.run import validate
+
+    head = ["序号", "巡察轮次", "被巡察单位", "问题线索", "移交单位", "办理情况", "处理结果", "处分人数", "组织处理人数"]
+    rows = [("给予党内警告处分2人", 2, 0), ("给予党内严重警告处分", None, 0), ("免予党纪处分，批评教育", None, 0),
+            ("建议给予政务记过处分", None, 0), ("对其诫勉谈话", 0, None), ("给予政务警告处分，调离岗位", 1, 1)]
+    write_xlsx(registers / "第一轮" / "问题线索处置台账.xlsx", {"线索": [head] + [
+        [i, "十四届县委第一轮巡察", "县财政局", f"线索{i}", "县纪委监委", "已办结", o, d, g]
+        for i, (o, d, g) in enumerate(rows, 1)]})
+    db = tmp_path / "wh.duckdb"
+    ingest(registers, db)
+    found = sorted((f["row"], f["message"]) for f in validate(db, tmp_path / "reports")["findings"]
+                   if f["rule"] == "outcome_without_count")
+    assert [r for r, _m in found] == [3, 6]
+    assert "但党纪政务处分人数为空或 0" in found[0][1] and "但组织处理人数为空或 0" in found[1][1]
+
+
 def test_a_problem_merged_over_its_measures_is_one_problem_done_only_when_all_are(registers, tmp_path):
     head = ["序号", "巡察轮次", "被巡察单位", "反馈问题", "整改措施", "完成时限", "整改落实情况", "完成时间"]
     rows = [head,
