@@ -121,6 +121,8 @@ def mutated(demo_dir, tmp_path_factory):
         ws.cell(closed[3], 12).value = "给予党内警告处分"  # a sanction written, its count left at 0
         ws.cell(closed[3], 13).value = 0
         where["outcome_without_count"] = (leads, "线索台账", closed[3])
+        ws.cell(closed[4], 10).value = "未办结"  # a closing date on a lead said to be open
+        where["done_date_on_open_item"] = (leads, "线索台账", closed[4])
     _edit(raw / leads, mut_leads)
 
     r1 = "第一轮巡察（2017年）/第一轮巡察反馈问题整改台账.xlsx"
@@ -167,7 +169,7 @@ def mutated(demo_dir, tmp_path_factory):
     "stats_closed_gt_transferred", "stats_rectified_gt_found", "stats_reconcile", "unique_key_problems",
     "date_order_round", "date_order_inspection", "date_closed_before_transfer", "date_rectified_before_feedback",
     "date_in_future", "vocab_leads_status", "grade_mismatch", "team_3n", "cell_unparsed", "date_after_as_of",
-    "outcome_without_count",
+    "outcome_without_count", "done_date_on_open_item",
 ])
 def test_each_planted_inconsistency_is_reported_at_its_file_and_row(mutated, clean_result, rule):
     result, where = mutated
