@@ -291,6 +291,7 @@ def test_a_done_status_sentence_naming_its_date_is_done_from_that_date(registers
         ["序号", "巡察轮次", "被巡察单位", "线索摘要", "移交单位", "移交时间", "办理情况"],
         [1, "十四届县委第一轮巡察", "县财政局", "违规发放津补贴", "县纪委监委", "2019年6月1日", "已于2019年12月10日办结"],
         [2, "十四届县委第一轮巡察", "县教育局", "违规收受礼金", "县纪委监委", "2019年6月1日", "2019年8月立案，2019年10月办结"],
+        [4, "十四届县委第一轮巡察", "县教育局", "违规经商", "县纪委监委", "2019年6月1日", "2019年8月立案，10月办结"],
         [3, "十四届县委第一轮巡察", "县教育局", "违规吃喝", "县纪委监委", "2019年6月1日", "已办结"]]})
     write_xlsx(registers / "第一轮" / "县财政局整改台账.xlsx", {"台账": [
         ["序号", "巡察轮次", "被巡察单位", "问题描述", "整改措施", "完成时间", "整改情况"],
@@ -298,9 +299,9 @@ def test_a_done_status_sentence_naming_its_date_is_done_from_that_date(registers
     db = tmp_path / "wh.duckdb"
     ingest(registers, db)
     assert q(db, "SELECT lead_no, status, closed_date FROM stg_leads ORDER BY src_row") == [
-        ("1", "closed", D(2019, 12, 10)), ("2", "closed", None), ("3", "closed", None)]
+        ("1", "closed", D(2019, 12, 10)), ("2", "closed", None), ("4", "closed", None), ("3", "closed", None)]
     assert q(db, "SELECT status, rectified_date FROM stg_problems") == [("rectified", D(2019, 11, 30))]
-    assert [metrics(db, d)["leads_closed"] for d in (D(2019, 11, 30), D(2019, 12, 31))] == [2, 3]
+    assert [metrics(db, d)["leads_closed"] for d in (D(2019, 11, 30), D(2019, 12, 31))] == [3, 4]
     assert [metrics(db, d)["problems_rectified"] for d in (D(2019, 10, 31), D(2019, 11, 30))] == [0, 1]
 
 

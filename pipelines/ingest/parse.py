@@ -224,12 +224,15 @@ _SOURCE = {"exact": "column", "contains": "column", "fallback": "column", "phras
 _DATE_IN_TEXT = re.compile(r"(?<!\d)(\d{4})\s*(?:年\s*(\d{1,2})\s*月(?:\s*(\d{1,2})\s*[日号])?|[./-](\d{1,2})[./-](\d{1,2})(?!\d))")
 
 
+_OTHER_DATE = re.compile(r"\d{1,2}\s*月|\d{1,2}\s*[日号]|\d{1,2}[./]\d{1,2}")
+
+
 def _date_in(text: str):
     """The one date a status sentence names (a month alone: its last day), else None (none, or several)."""
     found = {(int(m[1]), int(m[2] or m[4]), int(m[3] or m[5]) if (m[3] or m[5]) else None)
              for m in _DATE_IN_TEXT.finditer(text)}
-    if len(found) != 1:
-        return None
+    if len(found) != 1 or _OTHER_DATE.search(_DATE_IN_TEXT.sub("", text)):
+        return None  # none, or another date written without its year (2019年8月立案，10月办结)
     y, mo, d = found.pop()
     return V.parse_date(f"{y}年{mo}月{d}日" if d else f"{y}年{mo}月", month_end=True)[0]
 
