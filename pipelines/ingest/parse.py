@@ -136,13 +136,15 @@ def _conv_done_date(v, text):
     d, problem = V.parse_date(v, month_end=True)
     if problem is not None and v.__class__ is str:
         # a period written for when it was done (2019年12月底, 2024年三季度, 2024年上半年): counted done from
-        # the period's last day, as a month alone is; a date written with 前 (2024年10月前) is a deadline, no date
+        # the period's last day, as a month alone is; a date written with 前 (2024年10月前) is a deadline, no date.
+        # Marked (PERIOD): a period alone never makes an empty status done (a plan writes 2024年底 too)
         end, term, _ = V.parse_deadline(v)
         if end is not None and term is not None and not _BEFORE.search(term):
-            return (end,), None
-    return (d,), problem
+            return (end, True), None
+    return (d, None), problem
 
 
+PERIOD = "\x00period"  # <date column> + PERIOD: the row's date was written as a period (see _derive)
 _BEFORE = re.compile(r"前|截至|截止|以内|之内|内完成|力争|计划|预计|争取")
 
 
@@ -185,7 +187,7 @@ def _plan_column(kind: Kind, col: str, contract: Contract) -> tuple[tuple[str, .
     t = spec.type
     if t == "date":
         done_by = any(c.derive and c.derive[0] == col for c in kind.columns.values())
-        return (col,), _conv_done_date if done_by else _conv_date
+        return ((col, col + PERIOD), _conv_done_date) if done_by else ((col,), _conv_date)
     if t == "deadline":
         return (col, col + "_text"), _conv_deadline
     if t == "count":
@@ -242,12 +244,13 @@ def _derive(vals: dict, derived: list, missing):
     read as done whose date column is empty takes the one date its sentence names (已于2019年12月10日办结), so
     the item is not counted done before that date."""
     for col, date_col, code, required in derived:
+        period = vals.pop(date_col + PERIOD, None)
         if vals.get(col) == code and vals.get(date_col) is None and (raw := vals.get(col + "_raw")):
             if (d := _date_in(raw)) is not None:
                 vals[date_col] = d
             continue
         if vals.get(col) is None and not vals.get(col + "_raw"):
-            if vals.get(date_col) is not None:
+            if vals.get(date_col) is not None and not period:
                 vals[col], vals[col + "_source"] = code, "date"
             else:
                 vals.setdefault(col, None)
