@@ -602,6 +602,19 @@ def test_a_sanction_written_in_the_outcome_with_no_count_is_a_finding(registers,
     assert "但党纪政务处分人数为空或 0" in found[0][1] and "但组织处理人数为空或 0" in found[1][1]
 
 
+def test_common_specialty_words_count_for_3n(registers, tmp_path):
+    # 专业类别 干部人事 / 党建 / 执纪审查 (probed) fell into 其他, and a group with all three was said to lack 纪检
+    write_xlsx(registers / "巡察组人员名单.xlsx", {"人员": [
+        ["轮次", "巡察组", "姓名", "专业类别"],
+        ["第一轮", "第一组", "甲", "执纪审查"], ["第一轮", "第一组", "乙", "干部人事"], ["第一轮", "第一组", "丙", "财务"],
+        ["第一轮", "第二组", "丁", "纪检监察"], ["第一轮", "第二组", "戊", "党建"], ["第一轮", "第二组", "己", "审计"],
+        ["第一轮", "第三组", "庚", "纪检"], ["第一轮", "第三组", "辛", "财务干部"], ["第一轮", "第三组", "壬", "信访干部"]]})
+    db = tmp_path / "wh.duckdb"
+    ingest(registers, db)
+    m = metrics(db, D(2024, 12, 31))
+    assert (m["teams_total"], m["teams_3n"]) == (3, 2)  # 第三组 has no 党务/组织 member (财务干部 is finance)
+
+
 def test_a_problem_merged_over_its_measures_is_one_problem_done_only_when_all_are(registers, tmp_path):
     head = ["序号", "巡察轮次", "被巡察单位", "反馈问题", "整改措施", "完成时限", "整改落实情况", "完成时间"]
     rows = [head,
