@@ -84,7 +84,7 @@ def finding_message(fd, where: str, loaded: bool) -> str:
                 f"{row}。请核实后把两列改成一致")
     if fd.code == "date_after_as_of":
         return (f"{where} 的日期「{fd.raw}」晚于本表的统计截至日期，不能说明当时已完成：应为{fd.expected}；"
-                f"该日期未采用，也不据此认定已完成，{row}")
+                f"该日期未采用，也不据此认定已完成（状态列写了已完成的，仍按状态列计为已完成、只是没有完成日期），{row}")
     return f"{where} 的值「{fd.raw}」无法识别，应为{fd.expected}；该字段已置空，{row}"
 
 
