@@ -175,6 +175,9 @@ class Kind:
     plan_unless: tuple[str, ...] = ()
     # a column whose cell merged down over rows makes them one record (问题 over its measures), see parse
     merged_record: str | None = None
+    # rows repeating the same record fold into one only when its number is repeated too (leads: two leads of one
+    # unit are often summarised alike)
+    repeats_need_number: bool = False
     # normalised header → the count column it is a part of (Column.addends)
     addends: dict[str, str] = field(default_factory=dict)
     # units: remark columns (备注) whose text about the scope (不纳入巡察范围, 撤并) stands for 是否纳入巡察范围
@@ -917,6 +920,7 @@ def build_contract(raw: dict, settings: dict, fingerprint_bytes: bytes) -> Contr
             plan_words=tuple(nfkc(str(w)) for w in (kd.get("plan_titles") or {}).get("words") or []),
             plan_unless=tuple(nfkc(str(w)) for w in (kd.get("plan_titles") or {}).get("unless") or []),
             merged_record=str(kd["merged_record"]) if kd.get("merged_record") else None,
+            repeats_need_number=bool(kd.get("repeats_need_number", False)),
             scope_headers=tuple(nfkc(str(w)) for w in (kd.get("scope_remarks") or {}).get("headers") or []),
             scope_words=tuple(nfkc(str(w)) for w in (kd.get("scope_remarks") or {}).get("words") or []),
             contradicts=tuple(tuple(str(x).split(".", 1)) for x in kd.get("contradicts", []) if "." in str(x)),

@@ -292,6 +292,7 @@ def test_a_done_status_sentence_naming_its_date_is_done_from_that_date(registers
         [1, "十四届县委第一轮巡察", "县财政局", "违规发放津补贴", "县纪委监委", "2019年6月1日", "已于2019年12月10日办结"],
         [2, "十四届县委第一轮巡察", "县教育局", "违规收受礼金", "县纪委监委", "2019年6月1日", "2019年8月立案，2019年10月办结"],
         [4, "十四届县委第一轮巡察", "县教育局", "违规经商", "县纪委监委", "2019年6月1日", "2019年8月立案，10月办结"],
+        [5, "十四届县委第一轮巡察", "县教育局", "违规借贷", "县纪委监委", "2019年6月1日", "2019年8月1日立案，已办结"],
         [3, "十四届县委第一轮巡察", "县教育局", "违规吃喝", "县纪委监委", "2019年6月1日", "已办结"]]})
     write_xlsx(registers / "第一轮" / "县财政局整改台账.xlsx", {"台账": [
         ["序号", "巡察轮次", "被巡察单位", "问题描述", "整改措施", "完成时间", "整改情况"],
@@ -299,9 +300,10 @@ def test_a_done_status_sentence_naming_its_date_is_done_from_that_date(registers
     db = tmp_path / "wh.duckdb"
     ingest(registers, db)
     assert q(db, "SELECT lead_no, status, closed_date FROM stg_leads ORDER BY src_row") == [
-        ("1", "closed", D(2019, 12, 10)), ("2", "closed", None), ("4", "closed", None), ("3", "closed", None)]
+        ("1", "closed", D(2019, 12, 10)), ("2", "closed", None), ("4", "closed", None), ("5", "closed", None),
+        ("3", "closed", None)]  # the date of the filing (5) is not the closing
     assert q(db, "SELECT status, rectified_date FROM stg_problems") == [("rectified", D(2019, 11, 30))]
-    assert [metrics(db, d)["leads_closed"] for d in (D(2019, 11, 30), D(2019, 12, 31))] == [3, 4]
+    assert [metrics(db, d)["leads_closed"] for d in (D(2019, 11, 30), D(2019, 12, 31))] == [4, 5]
     assert [metrics(db, d)["problems_rectified"] for d in (D(2019, 10, 31), D(2019, 11, 30))] == [0, 1]
 
 
@@ -559,10 +561,15 @@ def test_party_and_government_sanctions_in_two_columns_are_added_up(registers, t
     write_xlsx(registers / "第三轮" / "问题线索处置台账.xlsx", {"线索": [
         head + ["党纪政务处分（人）", "其中：党纪处分"],
         [1, "十四届县委第三轮巡察", "县财政局", "违规经商", "县纪委监委", "已办结", 3, 2]]})
+    # 党纪处分 alone is a part, not the whole: asked, never taken as the count
+    write_xlsx(registers / "第四轮" / "问题线索处置台账.xlsx", {"线索": [
+        head + ["党纪处分（人）"], [1, "十四届县委第二轮巡察", "县教育局", "违规借贷", "县纪委监委", "已办结", 3]]})
     db = tmp_path / "wh.duckdb"
     s = ingest(registers, db)
     assert s["rows_quarantined"] == 0
-    assert q(db, "SELECT round_name, n_disciplined, n_org_handled FROM stg_leads ORDER BY round_name, src_row") == [
+    assert q(db, "SELECT n_disciplined FROM stg_leads WHERE src_file LIKE '第四轮/%'") == [(None,)]
+    assert q(db, """SELECT round_name, n_disciplined, n_org_handled FROM stg_leads WHERE src_file NOT LIKE '第四轮/%'
+                    ORDER BY round_name, src_row""") == [
         ("十四届县委第一轮巡察", 3, 0), ("十四届县委第一轮巡察", 1, 1), ("十四届县委第三轮巡察", 3, None),
         ("十四届县委第二轮巡察", 2, 1)]
     assert metrics(db, D(2024, 12, 31))["people_disciplined"] == 9
@@ -688,6 +695,19 @@ def test_a_problem_repeated_on_each_of_its_measure_rows_is_one_problem(registers
     assert q(db, "SELECT problem_no, status FROM stg_problems ORDER BY src_row") == [
         ("1", "in_progress"), ("2", "in_progress"), ("3", "rectified")]
     assert q(db, "SELECT count(*) FROM raw_rows WHERE skip_class = 'continuation'")[0][0] == 2
+
+
+def test_a_problem_repeated_without_a_number_is_still_one_problem(registers, tmp_path):
+    # no 序号 column, 问题描述 written again on each measure row: one problem (the number is asked for leads only)
+    head = ["巡察轮次", "被巡察单位", "反馈问题", "整改措施", "整改情况"]
+    write_xlsx(registers / "第一轮" / "县财政局整改台账.xlsx", {"台账": [head,
+        ["十四届县委第一轮巡察", "县财政局", "专项资金拨付不及时", "1.建立制度", "已完成"],
+        ["十四届县委第一轮巡察", "县财政局", "专项资金拨付不及时", "2.清理资金", "整改中"],
+        ["十四届县委第一轮巡察", "县财政局", "公车管理不规范", "1.建立台账", "已完成"]]})
+    db = tmp_path / "wh.duckdb"
+    ingest(registers, db)
+    m = metrics(db, D(2024, 12, 31))
+    assert (m["problems_total"], m["problems_rectified"]) == (2, 1)
 
 
 # ---- the register's 是否纳入巡察范围: a word it cannot read is asked, never taken as 是

@@ -226,6 +226,9 @@ _SOURCE = {"exact": "column", "contains": "column", "fallback": "column", "phras
 _DATE_IN_TEXT = re.compile(r"(?<!\d)(\d{4})\s*(?:年\s*(\d{1,2})\s*月(?:\s*(\d{1,2})\s*[日号])?|[./-](\d{1,2})[./-](\d{1,2})(?!\d))")
 
 
+# what follows the date when it is the date the thing was done: 2019年12月10日办结, 2021.6.30已完成整改, …前完成
+_DONE_AFTER = re.compile(r"[\s日号]*(?:前|以前|之前)?[\s，,]*(?:已经|已|均已|全部|予以|正式)?\s*"
+                         r"(?:办结|完成|了结|结案|整改到位|整改完毕|销号|审结|办毕|办理完毕|整改完成)")
 _OTHER_DATE = re.compile(r"\d{1,2}\s*月|\d{1,2}\s*[日号]|\d{1,2}[./]\d{1,2}")
 
 
@@ -235,6 +238,8 @@ def _date_in(text: str):
              for m in _DATE_IN_TEXT.finditer(text)}
     if len(found) != 1 or _OTHER_DATE.search(_DATE_IN_TEXT.sub("", text)):
         return None  # none, or another date written without its year (2019年8月立案，10月办结)
+    if not all(_DONE_AFTER.match(text, m.end()) for m in _DATE_IN_TEXT.finditer(text)):
+        return None  # the date of something else (2019年8月1日立案，已办结; 已完成（2019年8月反馈）)
     y, mo, d = found.pop()
     return V.parse_date(f"{y}年{mo}月{d}日" if d else f"{y}年{mo}月", month_end=True)[0]
 
@@ -604,9 +609,9 @@ def _merge_record_parts(ps: ParsedSheet, sheet: Sheet, kind: Kind, header, contr
             continue
         _absorb(anchor, parts, kind, contract)
     # the same problem repeated on each of its measure rows (序号 and 问题 written again on every row, one after
-    # the other): one record. Any other row (a title, a header, a sub-heading) ends the run. Only with its number
-    # written again too: two leads of one unit may well be summarised alike (违规吃喝) on consecutive rows
-    if not any(kind.columns[c].type == "id" for c in same):
+    # the other): one record. Any other row (a title, a header, a sub-heading) ends the run. For a kind whose
+    # records are often summarised alike (two leads of one unit: 违规吃喝), only with its number written again too
+    if not same or (kind.repeats_need_number and not any(kind.columns[c].type == "id" for c in same)):
         return
     anchor, parts = None, []
     for pr in [*ps.rows, None]:

@@ -72,10 +72,10 @@ def match_columns(kind: Kind, headers: list[str]) -> tuple[dict[int, str], list[
     # mapped to the column, and parse adds their cells up
     if kind.addends:
         parts = [(i, kind.addends[h]) for i, h in enumerate(headers) if h and i not in mapping and h in kind.addends]
-        for i, col in parts:
-            if col not in used:
+        for i, col in parts:  # one part alone (党纪处分, no 政务处分) is not the whole: left to be asked
+            if col not in used and sum(c == col for _i, c in parts) >= 2:
                 mapping[i] = col
-        used.update(col for _i, col in parts)
+        used.update(col for i, col in parts if i in mapping)
     # a header the analyst said to ignore (「忽略此列」) is neither unmatched nor an assessment dimension; a
     # second status column (是否销号 beside 整改情况) is understood: it is read and compared (second_readings)
     seconds = second_readings(kind, headers, mapping)
