@@ -211,7 +211,11 @@ def sum_metrics(parts: list[dict]) -> dict:
         else:
             out[k] = sum(int(v or 0) for v in vals)
     for k, (num, den) in RATES.items():
-        out[k] = out[num] / out[den] if out[den] and out[num] is not None else None
+        # over the counties whose numerator is known: a county with a register but no inspections list adds
+        # neither its units in scope nor its covered ones
+        known = [p for p in parts if p.get(num) is not None]
+        d = sum(int(p.get(den) or 0) for p in known)
+        out[k] = sum(int(p[num]) for p in known) / d if known and d else None
     res = {k: out[k] for k in METRIC_KEYS}
     missing = sorted({kd for p in parts for kd in p.get("not_supplied") or ()})
     if missing:  # some county lacks these: its figures are left out of the sums (by_county shows which)

@@ -158,3 +158,16 @@ def test_a_figure_whose_ledger_was_not_received_is_unknown_never_zero(registers,
     assert "逾期未完成整改的问题：未提供（本期没有收到「巡察反馈问题整改台账」）" in text
     assert "尚未巡察的党组织：未提供" in text  # not every registered unit listed as never inspected
     assert "0/0" not in text and "逾期未完成整改的问题 0 个" not in text
+
+
+def test_a_regions_rate_counts_only_counties_whose_numerator_is_known():
+    """A county with a unit register but no inspected-units list adds neither its units in scope nor its
+    covered units to the region's coverage rate (its 100 units would halve the rate)."""
+    from pipelines.metrics import sum_metrics
+
+    base = {k: 0 for k in METRIC_KEYS if k != "as_of"}
+    a = {**base, "as_of": "2024-12-31", "units_in_scope": 100, "units_covered": None, "coverage_rate": None,
+         "not_supplied": ["inspections"]}
+    b = {**base, "as_of": "2024-12-31", "units_in_scope": 100, "units_covered": 80, "coverage_rate": 0.8}
+    total = sum_metrics([a, b])
+    assert total["coverage_rate"] == 0.8 and total["units_covered"] == 80 and total["not_supplied"] == ["inspections"]
