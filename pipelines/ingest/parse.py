@@ -234,11 +234,11 @@ _OTHER_DATE = re.compile(r"\d{1,2}\s*月|\d{1,2}\s*[日号]|\d{1,2}[./]\d{1,2}")
 
 def _date_in(text: str):
     """The one date a status sentence names (a month alone: its last day), else None (none, or several)."""
-    found = {(int(m[1]), int(m[2] or m[4]), int(m[3] or m[5]) if (m[3] or m[5]) else None)
-             for m in _DATE_IN_TEXT.finditer(text)}
+    ms = list(_DATE_IN_TEXT.finditer(text))
+    found = {(int(m[1]), int(m[2] or m[4]), int(m[3] or m[5]) if (m[3] or m[5]) else None) for m in ms}
     if len(found) != 1 or _OTHER_DATE.search(_DATE_IN_TEXT.sub("", text)):
         return None  # none, or another date written without its year (2019年8月立案，10月办结)
-    if not all(_DONE_AFTER.match(text, m.end()) for m in _DATE_IN_TEXT.finditer(text)):
+    if not all(_DONE_AFTER.match(text, m.end()) for m in ms):
         return None  # the date of something else (2019年8月1日立案，已办结; 已完成（2019年8月反馈）)
     y, mo, d = found.pop()
     return V.parse_date(f"{y}年{mo}月{d}日" if d else f"{y}年{mo}月", month_end=True)[0]
@@ -401,18 +401,18 @@ def parse_sheet(sheet: Sheet, contract: Contract, rel: str | None = None, header
     mapped = set(header.mapping.values())
     # a count made of parts (党纪处分 | 政务处分 → 党纪政务处分): each part after the first is read into its own
     # key and added up at the end of the row (summed: column → those keys)
-    summed: dict[str, list[str]] = {}
+    parts_of: dict[str, list[int]] = {}
+    for c, canon in sorted(header.mapping.items()):
+        if kind.columns[canon].addends:
+            parts_of.setdefault(canon, []).append(c)
+    summed = {canon: [f"{canon}\x00{c}" for c in cs[1:]] for canon, cs in parts_of.items() if len(cs) > 1}
     for c, canon in header.mapping.items():
         if c in grid_cols:
             continue  # an option of tick boxes: read with the others below
         keys, conv = _plan_column(kind, canon, contract)
         spec = kind.columns[canon]
-        if spec.addends and any(o != c and header.mapping[o] == canon for o in header.mapping):
-            if canon in summed or any(o < c and header.mapping[o] == canon for o in header.mapping):
-                keys = (f"{canon}\x00{c}",)
-                summed.setdefault(canon, []).append(keys[0])
-            else:
-                summed.setdefault(canon, [])
+        if canon in summed and c != parts_of[canon][0]:
+            keys = (f"{canon}\x00{c}",)
         if spec.type == "daterange" and mapped.intersection(spec.into):
             continue  # separate start/end columns win over a combined one
         memo = _memo.table(contract, ("conv", kind.name, canon)) if conv else None
@@ -554,8 +554,7 @@ def parse_sheet(sheet: Sheet, contract: Contract, rel: str | None = None, header
                     f"计为{vocab.label(vals[canon])}，勾选的「{raw}」读作{vocab.label(code)}）", code="status_disagree"))
         if summed:
             for canon, extra in summed.items():
-                ns = [vals.get(canon), *(vals.pop(k, None) for k in extra)]
-                vals[canon] = sum(n for n in ns if n is not None) if any(n is not None for n in ns) else None
+                vals[canon] = _sum_known([vals.get(canon), *(vals.pop(k, None) for k in extra)])
         if hook is not None:
             missing = hook(vals, missing)
         if derived:
@@ -581,6 +580,12 @@ def parse_sheet(sheet: Sheet, contract: Contract, rel: str | None = None, header
         _qualify_restarting_numbers(ps, header.mapping[seq_col], contract)
     _check_body(ps, kind, header, contract)
     return ps
+
+
+def _sum_known(ns: list):
+    """The sum of the counts written (None: none written, never a confident 0)."""
+    known = [n for n in ns if n is not None]
+    return sum(known) if known else None
 
 
 def _merge_record_parts(ps: ParsedSheet, sheet: Sheet, kind: Kind, header, contract: Contract) -> None:
@@ -656,8 +661,7 @@ def _combine(anchor: ParsedRow, parts: list[ParsedRow], kind: Kind, contract: Co
     vals = anchor.values
     for name, spec in kind.columns.items():
         if spec.type == "count":  # one lead over a row per person (处分 1 | 组织处理 1): the record's people
-            ns = [r.values.get(name) for r in rows]
-            vals[name] = sum(n for n in ns if n is not None) if any(n is not None for n in ns) else None
+            vals[name] = _sum_known([r.values.get(name) for r in rows])
         if spec.type == "text" and not spec.fill_down and not spec.context and name != kind.merged_record:
             texts = list(dict.fromkeys(t for t in (r.values.get(name) for r in rows) if t))
             if len(texts) > 1:
