@@ -118,7 +118,8 @@ def _supplied(con: duckdb.DuckDBPyConnection) -> dict:
     return {county: set(kinds) for county, kinds in con.execute(_SUPPLIED).fetchall()}
 
 
-def _metrics_of(as_of: dt.date, head: dict, grouped: dict, supplied: set[str] | None = None) -> dict:
+def _metrics_of(as_of: dt.date, head: dict, grouped: dict, supplied: set[str] | None = None,
+                needs: dict[str, list[str]] | None = None) -> dict:
     """The metrics in METRIC_KEYS order. A metric whose ledger kind none of the county's sheets loaded
     (`supplied`: the kinds that did; None: not checked) is None, never a confident 0, and the missing kinds
     are listed under not_supplied (a key present only then)."""
@@ -130,7 +131,7 @@ def _metrics_of(as_of: dt.date, head: dict, grouped: dict, supplied: set[str] | 
     res = {k: out[k] for k in METRIC_KEYS}
     if supplied is not None:
         missing = set()
-        for k, kinds in metric_needs().items():
+        for k, kinds in (needs if needs is not None else metric_needs()).items():
             lacking = [kd for kd in kinds if kd not in supplied]
             if lacking:
                 res[k] = None
@@ -175,8 +176,9 @@ def compute_by_county(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> dict[st
     grouped = _grouped(con, as_of, True)
     supplied = _supplied(con)
     shared = supplied.get(None, set())
+    needs = metric_needs()  # once, not once per county
     return {c: _metrics_of(as_of, heads.get(c) or nothing, grouped.get(c) or {k: {} for k in _GROUPED},
-                           supplied.get(c, set()) | shared)
+                           supplied.get(c, set()) | shared, needs)
             for c in names}
 
 
