@@ -114,6 +114,11 @@ def metric_needs(contract=None) -> dict[str, list[str]]:
     return {k: list((c.metrics.get(k) or {}).get("needs") or []) for k in METRIC_KEYS}
 
 
+def kinds_named(kinds, contract) -> str:
+    """Ledger kinds as a sentence names them: 「巡察反馈问题整改台账」、「问题线索移交台账」."""
+    return "、".join(f"「{contract.code_label('kind', k)}」" for k in kinds)
+
+
 def _supplied(con: duckdb.DuckDBPyConnection) -> dict:
     return {county: set(kinds) for county, kinds in con.execute(_SUPPLIED).fetchall()}
 
@@ -275,8 +280,7 @@ def metric_rows(m: dict, contract=None) -> list[tuple[str, str]]:
             continue
         name, unit = c.metric_label(k)
         if v is None and lacking.intersection(needs.get(k) or ()):
-            text = "未提供（没有收到" + "、".join(f"「{c.code_label('kind', kd)}」" for kd in needs[k]
-                                             if kd in lacking) + "）"
+            text = "未提供（没有收到" + kinds_named([kd for kd in needs[k] if kd in lacking], c) + "）"
         elif k == "as_of" and v:
             d = dt.date.fromisoformat(str(v))
             text = f"{d.year}年{d.month}月{d.day}日"

@@ -19,7 +19,7 @@ import duckdb
 from pipelines import __version__
 from pipelines.contract import Contract
 from pipelines.files import replacing
-from pipelines.metrics import compute, metric_needs, people_text
+from pipelines.metrics import compute, kinds_named, metric_needs, people_text
 from pipelines.report.narrative import KIND_ORDER, brief_sentences
 
 DEFAULT_FONTS = {"body": ["仿宋_GB2312", "仿宋", "FangSong", "Noto Serif CJK SC", "SimSun"],
@@ -188,7 +188,7 @@ def write_brief_docx(con: duckdb.DuckDBPyConnection, contract: Contract, path: P
         """The figure's text, or 未提供 when the ledger it is counted from was not received (never a 0)."""
         gone = [kd for kd in needs.get(key) or () if kd in lacking]
         if gone and m.get(key) is None:
-            return lead + "未提供（本期没有收到" + "、".join(f"「{contract.code_label('kind', kd)}」" for kd in gone) + "）"
+            return lead + "未提供（本期没有收到" + kinds_named(gone, contract) + "）"
         return text()
 
     rows = [

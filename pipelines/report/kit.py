@@ -251,8 +251,9 @@ def tiles(items: list[tuple]) -> None:
         missing = [k for k in needs if supplied is not None and k not in supplied]
         if missing:
             from pipelines.contract import default_contract
+            from pipelines.metrics import kinds_named
 
-            val, sub = "未提供", "本期没有收到" + "、".join(f"「{default_contract().code_label('kind', k)}」" for k in missing)
+            val, sub = "未提供", "本期没有收到" + kinds_named(missing, default_contract())
         parts.append(f'<div class="tile"><div class="v">{esc(val)}</div><div class="l">{esc(lab)}</div>'
                      + (f'<div class="d">{esc(sub)}</div>' if sub else "") + "</div>")
     _out('<div class="tiles">' + "".join(parts) + "</div>")
