@@ -679,6 +679,26 @@ def test_a_lead_merged_over_a_row_per_person_is_one_lead_with_their_people(regis
     assert (m["leads_transferred"], m["leads_closed"], m["people_disciplined"], m["people_org_handled"]) == (5, 4, 3, 1)
 
 
+def test_a_lead_total_repeated_on_each_of_its_rows_is_not_added_up(registers, tmp_path):
+    # one lead over two rows (问题线索 merged), 处分人数 2 written on both: the lead's 2 people written twice, or
+    # 2 on each row? Before, added up to 4 with no word. A person's row holds 0 or 1, so neither is believed:
+    # the count is left empty with a finding naming the rows' numbers
+    head = ["线索编号", "巡察轮次", "被巡察单位", "被反映人", "问题线索", "移交单位", "办理情况", "党纪政务处分人数", "组织处理人数"]
+    rows = [head,
+            ["XC1-01", "十四届县委第一轮巡察", "县财政局", "王某、赵某", "违规发放津补贴", "县纪委监委", "已办结", 2, 1],
+            [None, None, None, "王某、赵某", None, "县纪委监委", "已办结", 2, 1],
+            ["XC1-02", "十四届县委第一轮巡察", "县财政局", "钱某", "违规吃喝", "县纪委监委", "已办结", 1, 0],
+            [None, None, None, "孙某", None, "县纪委监委", "已办结", 1, 0]]
+    merges = ["A2:A3", "B2:B3", "C2:C3", "E2:E3", "A4:A5", "B4:B5", "C4:C5", "E4:E5"]
+    write_xlsx(registers / "第一轮" / "问题线索处置台账.xlsx", {"线索": rows}, merges={"线索": merges})
+    db = tmp_path / "wh.duckdb"
+    ingest(registers, db)
+    assert q(db, "SELECT lead_no, n_disciplined, n_org_handled FROM stg_leads ORDER BY src_row") == [
+        ("XC1-01", None, 2), ("XC1-02", 2, 0)]  # 1 | 1 (and 1 | 1): a row per person, added up
+    (msg,) = [r for (r,) in q(db, "SELECT message FROM findings WHERE field = '党纪政务处分人数' OR message LIKE '%都写了 2%'")]
+    assert "2 行都写了 2" in msg, msg
+
+
 def test_a_problem_repeated_on_each_of_its_measure_rows_is_one_problem(registers, tmp_path):
     # 序号 and 问题 written again on every measure row: before, 4 problems (2 rectified) with a duplicate-key
     # warning where there are 2, neither done

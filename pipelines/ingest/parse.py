@@ -612,7 +612,7 @@ def _merge_record_parts(ps: ParsedSheet, sheet: Sheet, kind: Kind, header, contr
                  and not _numbered_apart(by_row[r + 1], anchor, same)]
         if not parts:
             continue
-        _absorb(anchor, parts, kind, contract)
+        _absorb(anchor, parts, kind, contract, ps.cols)
     # the same problem repeated on each of its measure rows (序号 and 问题 written again on every row, one after
     # the other): one record. Any other row (a title, a header, a sub-heading) ends the run. For a kind whose
     # records are often summarised alike (two leads of one unit: 违规吃喝), only with its number written again too
@@ -624,7 +624,7 @@ def _merge_record_parts(ps: ParsedSheet, sheet: Sheet, kind: Kind, header, contr
             if pr.cls == "continuation":
                 continue  # already part of a merged record above
             if parts:
-                _absorb(anchor, parts, kind, contract)
+                _absorb(anchor, parts, kind, contract, ps.cols)
             anchor, parts = None, []
             continue
         if pr is not None and anchor is not None and pr.values.get(col) and \
@@ -632,7 +632,7 @@ def _merge_record_parts(ps: ParsedSheet, sheet: Sheet, kind: Kind, header, contr
             parts.append(pr)
             continue
         if parts:
-            _absorb(anchor, parts, kind, contract)
+            _absorb(anchor, parts, kind, contract, ps.cols)
         anchor, parts = pr, []
 
 
@@ -642,9 +642,10 @@ def _numbered_apart(part: ParsedRow, anchor: ParsedRow, same: list[str]) -> bool
     return any(part.values.get(c) is not None and part.values.get(c) != anchor.values.get(c) for c in same)
 
 
-def _absorb(anchor: ParsedRow, parts: list[ParsedRow], kind: Kind, contract: Contract) -> None:
+def _absorb(anchor: ParsedRow, parts: list[ParsedRow], kind: Kind, contract: Contract,
+            letters: dict | None = None) -> None:
     """Make parts (rows of the same record) part of anchor's record."""
-    _combine(anchor, parts, kind, contract)
+    _combine(anchor, parts, kind, contract, letters)
     for pr in parts:
         if pr.findings:
             anchor.findings = [*anchor.findings, *(Finding(f.column, f.field, f.raw, f.expected, f.row or pr.row,
@@ -652,16 +653,29 @@ def _absorb(anchor: ParsedRow, parts: list[ParsedRow], kind: Kind, contract: Con
         pr.cls, pr.values, pr.findings, pr.missing = "continuation", None, (), ()
 
 
-def _combine(anchor: ParsedRow, parts: list[ParsedRow], kind: Kind, contract: Contract) -> None:
+def _combine(anchor: ParsedRow, parts: list[ParsedRow], kind: Kind, contract: Contract,
+             letters: dict | None = None) -> None:
     """The record of anchor and its part rows: text columns joined (措施 1；措施 2), counts added up, the status
     combined (all the same → that; any part unreadable or silent → unknown; else done only when all are done,
     otherwise the vocabulary's mixed reading, 整改中), and a completion date kept only when all are done (the
     latest)."""
     rows = [anchor, *parts]
     vals = anchor.values
+    letters = letters or {}
     for name, spec in kind.columns.items():
         if spec.type == "count":  # one lead over a row per person (处分 1 | 组织处理 1): the record's people
-            vals[name] = _sum_known([r.values.get(name) for r in rows])
+            ns = [r.values.get(name) for r in rows]
+            known = [n for n in ns if n is not None]
+            if len(known) > 1 and len(set(known)) == 1 and known[0] > 1:
+                # the same count above 1 on every row (2 | 2): a person's row holds 0 or 1, so this is most likely
+                # the record's total written again on each row, but it may be each row's own: neither is believed
+                vals[name] = None
+                anchor.findings = [*anchor.findings, Finding(
+                    letters.get(name, ""), name, "、".join(str(n) for n in ns if n is not None),
+                    f"一个计数（同一记录的 {len(known)} 行都写了 {known[0]}，不知道是每行各 {known[0]} 还是合计 "
+                    f"{known[0]}：请只在第一行写合计，或合并这一格）")]
+                continue
+            vals[name] = _sum_known(ns)
         if spec.type == "text" and not spec.fill_down and not spec.context and name != kind.merged_record:
             texts = list(dict.fromkeys(t for t in (r.values.get(name) for r in rows) if t))
             if len(texts) > 1:
