@@ -785,6 +785,27 @@ def test_a_roster_without_specialties_leaves_3n_unknown_and_says_so(registers, t
     assert "专业（抽调单位）没有填写" in text
 
 
+def test_a_group_whose_blank_member_could_be_the_missing_kind_is_not_called_short(registers, tmp_path):
+    # 第一组: 纪检, 财务 and one member with no 专业 written: that member may be the 党务 one, so the group is
+    # undecided and the county's count unknown (before: "缺少：党务/组织" and 1 of 2 groups)
+    from pipelines.validate.run import validate
+
+    write_xlsx(registers / "巡察组人员名单.xlsx", {"人员": [
+        ["轮次", "巡察组", "姓名", "专业类别"],
+        ["第一轮", "第一组", "甲", "纪检"], ["第一轮", "第一组", "乙", "财务"], ["第一轮", "第一组", "丙", None],
+        ["第一轮", "第二组", "丁", "纪检监察"], ["第一轮", "第二组", "戊", "党建"], ["第一轮", "第二组", "己", "审计"]]})
+    db = tmp_path / "wh.duckdb"
+    ingest(registers, db)
+    m = metrics(db, D(2024, 12, 31))
+    assert (m["teams_total"], m["teams_3n"]) == (2, None)
+    assert q(db, "SELECT \"group\", is_3n, n_specialty_unknown FROM mart_teams ORDER BY \"group\"") == [
+        ("第一组", None, 1), ("第二组", True, 0)]
+    found = [f["message"] for f in validate(db, tmp_path / "reports")["findings"] if f["rule"] == "team_3n"]
+    assert len(found) == 1
+    assert "1 名组员的专业（抽调单位）没有填写或读不出" in found[0] and "其余组员中没有：党务/组织" in found[0]
+    assert "缺少：" not in found[0]
+
+
 # ---- two units' ledgers one under the other on one sheet, each under its own title and header
 
 def test_a_second_table_under_its_own_title_takes_its_unit_from_that_title(registers, tmp_path):

@@ -27,9 +27,10 @@ l AS (
     FROM mart_leads(as_of) WHERE counted GROUP BY county
 ),
 c AS (SELECT county, count(*) AS checklist_items FROM stg_checklist GROUP BY county),
--- teams_3n unknown when no team's members have their 专业 written (is_3n NULL for every team)
+-- teams_3n unknown when a team's members lack the 专业 that would decide it (is_3n NULL): counting only the
+-- decided teams would say the others are short
 t AS (SELECT county, count(*) AS teams_total,
-             CASE WHEN count(is_3n) > 0 THEN count(*) FILTER (WHERE is_3n) END AS teams_3n
+             CASE WHEN count(is_3n) = count(*) THEN count(*) FILTER (WHERE is_3n) END AS teams_3n
       FROM mart_teams GROUP BY county),
 counties AS (
     SELECT county FROM cov UNION SELECT county FROM p UNION SELECT county FROM l
