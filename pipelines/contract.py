@@ -245,6 +245,7 @@ class Vocabulary:
     # derived once (see __post_init__): word or code → code; (word → code, pattern of the longest word) for the reader
     _exact_index: dict = field(default_factory=dict, init=False, repr=False, compare=False)
     _index: tuple = field(default=(), init=False, repr=False, compare=False)
+    _done_chars: frozenset = field(default=frozenset(), init=False, repr=False, compare=False)  # of the done words
 
     def __post_init__(self) -> None:
         ex: dict[str, str] = {}  # the first entry (in file order) that has a word wins
@@ -257,6 +258,9 @@ class Vocabulary:
                     idx.setdefault(w, code)
         object.__setattr__(self, "_exact_index", ex)
         object.__setattr__(self, "_index", (idx, _alternation(idx)))
+        pos = self.reading.positive if self.reading is not None else ()
+        object.__setattr__(self, "_done_chars", frozenset(
+            ch for code, syns in self.entries if code in pos for w in (code, *syns) for ch in w))
 
     def label(self, code: object) -> str:
         """The code's Chinese name (labels: in the contract); an unknown code is shown as it is."""
@@ -398,6 +402,7 @@ class Vocabulary:
         plain: list[str] = []  # positive words read as written
         other: list[tuple[str | None, str | None]] = []  # (code, word) of the other words and of marked positives
         free = False
+        lone_negation = plain_free = False  # free markers: a negation in a clause of its own, any other
         positive = rd.positive
         clauses = [cl for cl in rules.split.split(text) if cl]
         all_toks = [[(m.start(), m.end(), m.group(), idx[m.group()]) for m in word_pat.finditer(cl)] if word_pat else []
@@ -459,12 +464,24 @@ class Vocabulary:
                     free = True
                     if m[2] in rd.outcome and rd.outcome[m[2]] is None and not lenient:
                         return None  # a question or a doubt standing free ("完成时间：", "可能已完成")
+                    if m[2] == "negation" and not any(t[3] in positive for t in toks):
+                        # "已完成整改，未造成不良影响": a negation of something named (not the work itself, as in
+                        # "完成：否", "（虚假整改）") may deny the harm, not the work
+                        rest = cl[:m[0]] + cl[m[1]:]
+                        if any(ch not in self._done_chars and ch != _BLANK for ch in rest):
+                            lone_negation = True
+                    elif m[2] != "negation":
+                        plain_free = True
         if any(c is None for c, _ in other):
             return None
         if plain:
             others = {c for c, w in other if w is None or w not in rd.keeps_positive}
             if not others and not free:
                 return plain[0]
+            if lone_negation and not others and not plain_free and not lenient:
+                # a done word and, in another clause, a negation of something unnamed ("已整改，资金未追回" is
+                # not done, "已整改，未造成损失" is): which one it is takes a reader, so it is asked
+                return None
             if rd.mixed is None:
                 return None
             cands = others | {rd.mixed}
@@ -481,8 +498,11 @@ def _alternation(words) -> re.Pattern | None:
     return re.compile("|".join(map(re.escape, ws))) if ws else None
 
 
+_BLANK = "\x00"  # stands in for each character of a blanked-out span while a phrase is read
+
+
 def _blank(m: re.Match) -> str:
-    return "\x00" * len(m.group())
+    return _BLANK * len(m.group())
 
 
 def _reader_rules(sr: dict) -> ReaderRules:
