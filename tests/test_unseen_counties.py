@@ -879,3 +879,21 @@ def test_a_register_remark_about_scope_is_read_when_there_is_no_in_scope_column(
     assert dict(q(db, "SELECT unit_name, in_scope FROM stg_units")) == {
         "山丹县财政局": True, "山丹县审计局": False, "山丹县卫生健康局": False, "山丹县教育局": True, "清泉镇": None}
     assert q(db, "SELECT in_scope_raw FROM stg_units WHERE unit_name = '清泉镇'") == [("暂缓纳入巡察范围",)]
+
+
+# ---- the office's 汇总 writes a list number in front of each problem it copies ("1.", "（二）", "3、")
+
+def test_a_summary_numbering_its_copied_problems_in_the_text_counts_each_once(registers, tmp_path):
+    for unit in ("县财政局", "县教育局", "清泉镇"):
+        mine = [r for r in ROWS if r[0] == unit]
+        write_xlsx(registers / "第一轮" / f"{unit}整改台账.xlsx", {"台账": _problems(mine)})
+    marks = {1: "1.", 2: "（二）", 3: "3、", 4: "④"}
+    summary = _problems(ROWS)
+    for i, row in enumerate(summary[1:], 1):
+        row[3] = marks[i] + row[3]
+    write_xlsx(registers / "第一轮" / "整改情况汇总表.xlsx", {"汇总": summary})
+    db = tmp_path / "wh.duckdb"
+    ingest(registers, db)
+    # before: the copies numbered （二） and 3、 were problems of their own (6, not 4)
+    assert q(db, "SELECT count(*) FROM stg_problems")[0][0] == 4
+    assert metrics(db, D(2020, 6, 30))["problems_total"] == 4

@@ -478,9 +478,19 @@ def _dedupe(items: list[Item], key: tuple[str, ...], conflicts: list[dict], fiel
                 break
 
 
+# a list number written before an item's text ("1.", "2、", "（二）", "(3)", "①", "第一条"): a 汇总 numbers the
+# items it copies from the units' ledgers, so the number is not part of the record's identity
+_ITEM_NUMBER = re.compile(r"^\s*(?:(?:[（(]\s*[一二三四五六七八九十百零\d]+\s*[)）]|[一二三四五六七八九十百零\d]+\s*[.．、,，:：)）]"
+                          r"(?!\d)|[\u2460-\u2473\u2776-\u277f]|第[一二三四五六七八九十百零\d]+[条项个点])\s*)+")
+
+
 def _same_text(v):
-    """Record identities compare texts without spacing and punctuation differences."""
-    return norm_value(v) if isinstance(v, str) else v
+    """Record identities compare texts without spacing and punctuation differences, and without a list
+    number in front."""
+    if not isinstance(v, str):
+        return v
+    stripped = _ITEM_NUMBER.sub("", v, count=1)
+    return norm_value(stripped if stripped.strip() else v)
 
 
 class _SameText(dict):
