@@ -897,3 +897,39 @@ def test_a_summary_numbering_its_copied_problems_in_the_text_counts_each_once(re
     # before: the copies numbered （二） and 3、 were problems of their own (6, not 4)
     assert q(db, "SELECT count(*) FROM stg_problems")[0][0] == 4
     assert metrics(db, D(2020, 6, 30))["problems_total"] == 4
+
+
+# ---- one 整改时限 / 整改情况 cell merged down over several problems holds for each of them
+
+def test_a_deadline_and_state_merged_over_several_problems_hold_for_each(registers, tmp_path):
+    head = ["序号", "巡察轮次", "被巡察单位", "问题描述", "整改时限", "整改情况"]
+    write_xlsx(registers / "第五轮" / "财政局整改台账.xlsx", {"Sheet1": [head,
+        [1, "十四届县委第一轮巡察", "县财政局", "三重一大制度执行不到位", D(2019, 9, 30), "正在整改"],
+        [2, "十四届县委第一轮巡察", "县财政局", "财务报销手续不全", None, None],
+        [3, "十四届县委第一轮巡察", "县财政局", "公务接待超标准", None, None],
+        [4, "十四届县委第一轮巡察", "县财政局", "固定资产账实不符", D(2020, 12, 31), "已完成"],
+        [5, "十四届县委第一轮巡察", "县财政局", "专项资金拨付不及时", None, None]]},
+        merges={"Sheet1": ["E2:E4", "F2:F4", "F5:F6"]})
+    db = tmp_path / "wh.duckdb"
+    ingest(registers, db)
+    assert q(db, "SELECT problem_no, deadline, status FROM stg_problems ORDER BY problem_no") == [
+        ("1", D(2019, 9, 30), "in_progress"), ("2", D(2019, 9, 30), "in_progress"),
+        ("3", D(2019, 9, 30), "in_progress"), ("4", D(2020, 12, 31), "rectified"), ("5", None, "rectified")]
+    m = metrics(db, D(2020, 6, 30))
+    # before: the rows under the merge had no deadline and no state (overdue 1, status unknown 3)
+    assert (m["problems_total"], m["problems_rectified"], m["problems_overdue"], m["problems_status_unknown"]) \
+        == (5, 2, 3, 0)
+
+
+def test_a_state_merged_over_the_measure_rows_of_one_problem_is_its_state(registers, tmp_path):
+    head = ["序号", "巡察轮次", "被巡察单位", "问题描述", "整改措施", "整改情况"]
+    write_xlsx(registers / "第五轮" / "财政局整改台账.xlsx", {"Sheet1": [head,
+        [1, "十四届县委第一轮巡察", "县财政局", "三重一大制度执行不到位", "修订议事规则", "已完成"],
+        [None, None, None, None, "开展专题学习", None],
+        [2, "十四届县委第一轮巡察", "县财政局", "财务报销手续不全", "补齐报销手续", "正在整改"]]},
+        merges={"Sheet1": ["A2:A3", "B2:B3", "C2:C3", "D2:D3", "F2:F3"]})
+    db = tmp_path / "wh.duckdb"
+    ingest(registers, db)
+    assert q(db, "SELECT problem_no, measures, status FROM stg_problems ORDER BY problem_no") == [
+        ("1", "修订议事规则；开展专题学习", "rectified"), ("2", "补齐报销手续", "in_progress")]
+
