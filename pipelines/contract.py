@@ -644,6 +644,7 @@ class Contract:
     subheading_levels: tuple[re.Pattern, ...] = ()  # sub-heading numberings, outermost first
     subheading_max_chars: int = 80
     footer_patterns: tuple[re.Pattern, ...] = ()
+    total_pattern: re.Pattern | None = None  # a cell that makes its row a total ("县审计局小计", "共3个问题…")
     compose: dict = field(default_factory=dict)  # column → {"parts": {col: regex}, "formats": [(needs, format)]}
     transposed: dict = field(default_factory=dict)  # {"min_fields": n, "scan_rows": n}
     all_exact: frozenset = frozenset()
@@ -992,6 +993,7 @@ def build_contract(raw: dict, settings: dict, fingerprint_bytes: bytes) -> Contr
         subheading_levels=tuple(re.compile(p) for p in levels),
         subheading_max_chars=int(rc.get("subheading_max_chars", 80)),
         footer_patterns=tuple(re.compile(p) for p in rc.get("footer_patterns", []) or []),
+        total_pattern=re.compile("|".join(f"(?:{p})" for p in rc["total_patterns"])) if rc.get("total_patterns") else None,
         compose=compose,
         transposed=dict(raw.get("transposed") or {}),
         codes={str(g): {str(k): str(v) for k, v in (m or {}).items()} for g, m in (raw.get("codes") or {}).items()},

@@ -191,9 +191,10 @@ def test_a_completion_date_marked_planned_in_brackets_is_asked_not_read_as_done(
     assert q(db, "SELECT count(*) FROM stg_problems WHERE status = 'rectified' AND status_source = 'date'")[0][0] == 2
 
 
-@pytest.mark.parametrize("date_header", ["完成时间节点", "应完成时间", "最迟完成时间"])
+@pytest.mark.parametrize("date_header", ["完成时间节点", "应完成时间", "最迟完成时间", "申请销号时间", "报请销号日期"])
 def test_a_time_node_or_a_due_date_is_asked_and_never_makes_a_problem_rectified(registers, tmp_path, date_header):
     # 完成时间节点 (a plan's milestones) and 应完成时间 (when it is due) contain 完成时间 but are deadlines:
+    # 申请销号时间 (when closing was applied for) is no 销号时间 either;
     # read as the completion date, every row with an empty status became rectified, with no warning
     write_xlsx(registers / "第一轮" / "整改落实台账.xlsx", {"台账": _planned(date_header, "整改情况")})
     db = tmp_path / "wh.duckdb"
@@ -933,3 +934,21 @@ def test_a_state_merged_over_the_measure_rows_of_one_problem_is_its_state(regist
     assert q(db, "SELECT problem_no, measures, status FROM stg_problems ORDER BY problem_no") == [
         ("1", "修订议事规则；开展专题学习", "rectified"), ("2", "补齐报销手续", "in_progress")]
 
+
+# ---- a unit's 小计 row and a sentence summing up its problems are totals, not problems
+
+def test_a_units_subtotal_row_and_summing_up_sentence_are_not_problems(registers, tmp_path):
+    head = ["序号", "巡察轮次", "被巡察单位", "问题描述", "整改时限", "整改情况"]
+    write_xlsx(registers / "第五轮" / "整改情况汇总表.xlsx", {"Sheet1": [head,
+        [1, "十四届县委第一轮巡察", "县财政局", "三重一大制度执行不到位", D(2019, 9, 30), "已完成"],
+        [2, "十四届县委第一轮巡察", "县财政局", "财务报销手续不全", D(2019, 9, 30), "正在整改"],
+        [None, None, "县财政局小计", "共2个问题，已整改1个，正在整改1个", None, None],
+        [3, "十四届县委第一轮巡察", "县教育局", "学校食堂管理不规范", D(2019, 9, 30), "已完成"],
+        [None, None, None, "共1个问题，已整改1个", None, None],
+        [4, "十四届县委第一轮巡察", "县教育局", "共3个村未按时公开财务", D(2019, 9, 30), "已完成"]]})
+    db = tmp_path / "wh.duckdb"
+    s = ingest(registers, db)
+    assert q(db, "SELECT problem_no FROM stg_problems ORDER BY problem_no") == [("1",), ("2",), ("3",), ("4",)]
+    assert s["rows_quarantined"] == 0
+    assert q(db, "SELECT count(*) FROM raw_rows WHERE row_class = 'total'")[0][0] == 2
+    assert metrics(db, D(2020, 6, 30))["problems_total"] == 4

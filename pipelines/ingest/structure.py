@@ -611,7 +611,7 @@ def classify_rows(sheet: Sheet, header: HeaderGuess | None, contract: Contract) 
     header_norm = set(t for t in header.texts if t) if header else set()
     header_raw = {t for t in (header.raw_texts if header else []) if t}
     repeat_min = max(2, len(header_norm) // 2)
-    footer, totals = contract.footer_prefixes, contract.total_words
+    footer, totals, tp = contract.footer_prefixes, contract.total_words, contract.total_pattern
     in_footer = False
     current_sub: str | None = None
     footer_start = _memo.table(contract, "footer_start")  # first text → it starts with a footer prefix
@@ -648,8 +648,9 @@ def classify_rows(sheet: Sheet, header: HeaderGuess | None, contract: Contract) 
             if t:
                 hit = total_text.get(t)
                 if hit is None:
-                    hit = _memo.put(total_text, t, (len(t) <= _SHORT or _mentions(t, totals))
-                                    and norm_header_cached(t) in totals)
+                    hit = _memo.put(total_text, t, ((len(t) <= _SHORT or _mentions(t, totals))
+                                                    and norm_header_cached(t) in totals)
+                                    or (tp is not None and tp.match(nfkc(t)) is not None))
                 if hit:
                     total = True
                     break
