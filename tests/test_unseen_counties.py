@@ -952,3 +952,22 @@ def test_a_units_subtotal_row_and_summing_up_sentence_are_not_problems(registers
     assert s["rows_quarantined"] == 0
     assert q(db, "SELECT count(*) FROM raw_rows WHERE row_class = 'total'")[0][0] == 2
     assert metrics(db, D(2020, 6, 30))["problems_total"] == 4
+
+
+# ---- one column for the measures and the state together (整改措施及落实情况): its sentences give the state
+
+@pytest.mark.parametrize("header", ["整改措施及落实情况", "整改措施及完成情况"])
+def test_a_measures_and_state_column_gives_the_state_it_states(registers, tmp_path, header):
+    head = ["序号", "巡察轮次", "被巡察单位", "反馈问题", header, "整改时限"]
+    write_xlsx(registers / "第一轮" / "财政局整改台账.xlsx", {"Sheet1": [head,
+        [1, "十四届县委第一轮巡察", "县财政局", "三重一大制度执行不到位", "修订议事规则，已完成整改", D(2019, 9, 30)],
+        [2, "十四届县委第一轮巡察", "县财政局", "财务报销手续不全", "补齐手续，正在整改", D(2019, 9, 30)],
+        [3, "十四届县委第一轮巡察", "县财政局", "公务接待超标准", "退还超标费用", D(2019, 9, 30)]]})
+    db = tmp_path / "wh.duckdb"
+    ingest(registers, db)
+    assert q(db, "SELECT measures, status FROM stg_problems ORDER BY problem_no") == [
+        ("修订议事规则，已完成整改", "rectified"), ("补齐手续，正在整改", "in_progress"), ("退还超标费用", None)]
+    m = metrics(db, D(2020, 6, 30))
+    # before: all three unknown; the one that names no state stays unknown (asked), never counted done
+    assert (m["problems_rectified"], m["problems_overdue"], m["problems_status_unknown"]) == (1, 1, 1)
+

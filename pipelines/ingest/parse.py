@@ -15,7 +15,7 @@ from pathlib import Path
 import orjson
 
 from pipelines import memo as _memo
-from pipelines.contract import Contract, Kind, header_signature, nfkc
+from pipelines.contract import Contract, Kind, header_signature, nfkc, norm_header
 from pipelines.ingest import layouts as LY
 from pipelines.ingest import values as V
 from pipelines.ingest.read import Sheet, read_file
@@ -438,6 +438,20 @@ def parse_sheet(sheet: Sheet, contract: Contract, rel: str | None = None, header
         first = by_canon[canon]
         seconds.append((c, canon, conv, _memo.table(contract, ("conv", kind.name, canon)), spec.derive[1], first,
                         contract.vocabularies[spec.vocab]))
+    # one column giving the measures and the state together (整改措施及落实情况, 整改措施及完成情况) on a sheet with
+    # no status column: its sentences are read for the state too ("修订议事规则，已完成整改"); one that names no
+    # state ("修订议事规则") leaves it unknown
+    combined = []
+    for canon, spec in kind.columns.items():
+        if spec.type != "vocab" or not spec.derive or canon in mapped:
+            continue
+        names = [n for n in map(norm_header, spec.synonyms) if len(n) >= 3]
+        for c, other in header.mapping.items():
+            h = header.texts[c]
+            if c not in grid_cols and kind.columns[other].type == "text" and any(n in h and n != h for n in names):
+                combined.append((c, canon, _plan_column(kind, canon, contract)[1],
+                                 _memo.table(contract, ("conv", kind.name, canon))))
+                break
     stated = {}  # a period stated only in the title or the sheet name ("2021年度政治生态评价")
     for canon, spec in kind.columns.items():
         if spec.type == "period" and spec.context and canon not in mapped:
@@ -532,6 +546,12 @@ def parse_sheet(sheet: Sheet, contract: Contract, rel: str | None = None, header
                 findings.append(Finding(
                     L[c], canon, text, f"与{L[first]}列「{heads[first]}」一致（该列「{vals[canon + '_raw']}」计为"
                     f"{vocab.label(vals[canon])}，本格读作{vocab.label(code)}）", code="status_disagree"))
+        for c, canon, conv, memo in combined:
+            text = texts[c] if c < width else ""
+            if text and vals.get(canon) is None and not vals.get(canon + "_raw"):
+                (code, raw, source), _p = _converted(conv, memo, row[c], text)
+                if code is not None:
+                    vals[canon], vals[canon + "_raw"], vals[canon + "_source"] = code, raw, source
         for g, done, first, vocab in ticks:
             got = read_choice(g, texts, contract, vocab)
             if got is None:
