@@ -971,3 +971,19 @@ def test_a_measures_and_state_column_gives_the_state_it_states(registers, tmp_pa
     # before: all three unknown; the one that names no state stays unknown (asked), never counted done
     assert (m["problems_rectified"], m["problems_overdue"], m["problems_status_unknown"]) == (1, 1, 1)
 
+
+# ---- 立行立改 is no date, so never overdue: one still open long after the feedback is pointed at
+
+def test_an_immediate_fix_still_open_months_after_feedback_is_pointed_at(registers, tmp_path):
+    head = ["序号", "巡察轮次", "被巡察单位", "反馈问题", "整改时限", "整改情况"]
+    write_xlsx(registers / "第一轮" / "财政局整改台账.xlsx", {"Sheet1": [head,
+        [1, "十四届县委第一轮巡察", "县财政局", "三重一大制度执行不到位", "立行立改", "正在整改"],
+        [2, "十四届县委第一轮巡察", "县财政局", "财务报销手续不全", "立行立改", "已完成"],
+        [3, "十四届县委第一轮巡察", "县财政局", "公务接待超标准", "长期坚持", "正在整改"]]})
+    db = tmp_path / "wh.duckdb"
+    ingest(registers, db)
+    from pipelines.validate.run import validate
+    result = validate(db, tmp_path / "reports")
+    hits = [(f["row"], f["value"]) for f in result["findings"] if f["rule"] == "immediate_still_open"]
+    assert hits == [(2, "立行立改")]
+    assert metrics(db, D(2020, 6, 30))["problems_overdue"] == 0  # the metric keeps the contract's definition
